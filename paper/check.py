@@ -1,0 +1,125 @@
+"""Whole-paper checks: titles, chapter ids, citation keys and images, each with file and line."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from .diagnostics import Diagnostic, error, warning
+from .model import Chapter, Paper
+
+FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+INLINE_CODE = re.compile(r"(`+).+?\1")
+AUTOLINK = re.compile(r"<[a-z][a-z0-9+.-]*:[^>\s]*>", re.I)
+HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*(?:\{[^}]*\})?\s*#*\s*$")
+CITATION = re.compile(r"(?<![\w@])-?@(\{[^{}\s]+\}|\w[\w:.#$%&+?<>~/-]*)")
+IMAGE = re.compile(r"!\[((?:[^\]\\]|\\.)*)\]\(\s*<?([^)\s>]+)>?(?:\s+[\"'][^\"']*[\"'])?\s*\)")
+HTML_IMAGE = re.compile(r"<img\b[^>]*\bsrc=[\"']([^\"']+)[\"']", re.I)
+REMOTE = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)
+
+
+def check_paper(paper: Paper) -> list[Diagnostic]:
+    """Everything that can be known wrong before pandoc runs."""
+    problems: list[Diagnostic] = []
+    keys = {ref.key for ref in paper.references}
+    seen_ids: dict[str, Path] = {}
+    for chapter in paper.chapters:
+        if chapter.id in seen_ids:
+            problems.append(error(chapter.path, 0, "duplicate-chapter-id",
+                                  f"this chapter's id '{chapter.id}' is also that of "
+                                  f"{seen_ids[chapter.id]}: rename one of the files"))
+        seen_ids[chapter.id] = chapter.path
+        if not chapter.title and not first_heading(chapter):
+            problems.append(error(chapter.path, chapter.body_line, "no-title",
+                                  "the chapter has no title: start it with '# Title' "
+                                  "or give 'title:' in its front matter"))
+        problems.extend(check_citations(paper, chapter, keys))
+        problems.extend(check_images(paper.root, chapter))
+    return problems
+
+
+def source_lines(chapter: Chapter) -> Iterator[tuple[int, str]]:
+    """(line number in the file, text) for each line outside code blocks, code spans removed."""
+    fence = ""
+    for offset, text in enumerate(chapter.body.split("\n")):
+        match = FENCE.match(text)
+        if match:
+            marker = match.group(1)
+            if not fence:
+                fence = marker
+                continue
+            if marker[0] == fence[0] and len(marker) >= len(fence):
+                fence = ""
+                continue
+        if not fence:
+            yield chapter.body_line + offset, AUTOLINK.sub("", INLINE_CODE.sub("", text))
+
+
+def first_heading(chapter: Chapter) -> str:
+    for _line, text in source_lines(chapter):
+        match = HEADING.match(text)
+        if match:
+            return match.group(2)
+    return ""
+
+
+def citation_keys(chapter: Chapter) -> Iterator[tuple[int, str]]:
+    for line, text in source_lines(chapter):
+        for match in CITATION.finditer(text):
+            key = match.group(1)
+            key = key[1:-1] if key.startswith("{") else key.rstrip(":.#$%&+?<>~/-")
+            yield line, key
+
+
+def check_citations(paper: Paper, chapter: Chapter, keys: set[str]) -> list[Diagnostic]:
+    problems = []
+    for line, key in citation_keys(chapter):
+        if key in keys:
+            continue
+        if paper.bibliography is None:
+            hint = "there is no references.bib in the project: add one with this entry"
+        else:
+            close = difflib.get_close_matches(key, sorted(keys), n=1)
+            hint = (f"did you mean @{close[0]}?" if close
+                    else f"add an entry with this key to {paper.bibliography}")
+        problems.append(error(chapter.path, line, "unknown-citation",
+                              f"citation @{key} is not in the bibliography: {hint}"))
+    return problems
+
+
+def images(chapter: Chapter) -> Iterator[tuple[int, str, str | None]]:
+    """(line, src, alt text or None for HTML images) for each image in the chapter."""
+    for line, text in source_lines(chapter):
+        for match in IMAGE.finditer(text):
+            yield line, match.group(2), match.group(1)
+        for match in HTML_IMAGE.finditer(text):
+            yield line, match.group(1), None
+
+
+def resolve_image(root: Path, chapter: Chapter, src: str) -> Path | None:
+    """The project-relative path of an image, looked up next to the chapter, then in the project."""
+    for base in (chapter.path.parent, Path(".")):
+        candidate = (root / base / src).resolve()
+        if candidate.is_file() and candidate.is_relative_to(root.resolve()):
+            return candidate.relative_to(root.resolve())
+    return None
+
+
+def check_images(root: Path, chapter: Chapter) -> list[Diagnostic]:
+    problems = []
+    for line, src, alt in images(chapter):
+        if REMOTE.match(src):
+            problems.append(error(chapter.path, line, "remote-image",
+                                  f"image {src} is on the internet; builds never go online: "
+                                  "save it in images/ and link to that file"))
+        elif resolve_image(root, chapter, src) is None:
+            problems.append(error(chapter.path, line, "missing-image",
+                                  f"image {src} not found next to the chapter or in the project "
+                                  "folder: check the file name"))
+        elif alt is not None and not alt.strip():
+            problems.append(warning(chapter.path, line, "no-alt-text",
+                                    f"image {src} has no description: write one between the "
+                                    "square brackets, for readers who cannot see it"))
+    return problems

@@ -1,0 +1,223 @@
+"""paper.yaml: the paper's metadata, validated as a whole with every problem reported at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from pathlib import Path
+from typing import Any
+
+from .diagnostics import Diagnostic, error
+from .model import Author, PaperMeta, Series
+from .yamlfile import Key, parse_yaml
+
+KEYS = {
+    "title": "the paper's title (required)",
+    "subtitle": "a subtitle",
+    "series": "the series: name and number",
+    "authors": "a list of authors: name, affiliation, orcid (required)",
+    "date": "publication date as YYYY-MM-DD, YYYY-MM or YYYY (required)",
+    "language": "BCP 47 language tag such as en, es or pt-BR",
+    "abstract": "the abstract (Markdown)",
+    "keywords": "a list of keywords",
+    "license": "the licence, e.g. CC BY 4.0",
+    "publisher": "the publisher's name",
+    "doi": "DOI such as 10.1234/abcd",
+    "isbn": "ISBN-10 or ISBN-13",
+    "slug": "base name of the output files",
+    "chapters": "the chapter files in reading order",
+}
+AUTHOR_KEYS = ("name", "affiliation", "orcid")
+SERIES_KEYS = ("name", "number")
+
+LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|\d{3}))?$")
+DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+DOI = re.compile(r"^10\.\d{4,9}/\S+$")
+ORCID = re.compile(r"^\d{4}-\d{4}-\d{4}-\d{3}[\dX]$")
+SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+
+
+def load_config(root: Path, name: str = "paper.yaml") -> tuple[PaperMeta | None, list[Diagnostic]]:
+    """Read and validate paper.yaml; return the metadata (None if unusable) and all problems."""
+    path = Path(name)
+    file = root / name
+    if not file.is_file():
+        return None, [error(path, 0, "no-config",
+                            f"no {name} in {root}: create one with at least title, authors and date")]
+    data, lines, problems = parse_yaml(file.read_text(encoding="utf-8-sig"), path)
+    if problems:
+        return None, problems
+    if data is None:
+        return None, [error(path, 1, "empty-config", f"{name} is empty: give title, authors and date")]
+    checker = _Checker(root, path, lines)
+    meta = checker.paper(data)
+    return (meta if not checker.problems else None), checker.problems
+
+
+class _Checker:
+    """Turns the parsed YAML into PaperMeta, collecting every problem on the way."""
+
+    def __init__(self, root: Path, path: Path, lines: dict[Key, int]):
+        self.root = root
+        self.path = path
+        self.lines = lines
+        self.problems: list[Diagnostic] = []
+
+    def fail(self, key: Key, code: str, message: str) -> None:
+        line = self.lines.get(key) or self.lines.get(key[:-1], 1)
+        self.problems.append(error(self.path, line, code, message))
+
+    def unknown_keys(self, data: dict, allowed, key: Key = ()) -> None:
+        for name in data:
+            if name not in allowed:
+                close = difflib.get_close_matches(str(name), list(allowed), n=1)
+                hint = f"did you mean '{close[0]}'?" if close else "allowed: " + ", ".join(allowed)
+                self.fail(key + (name,), "unknown-key", f"unknown key '{name}': {hint}")
+
+    def text(self, data: dict, name: str, key: Key = (), required: bool = False) -> str:
+        value = data.get(name)
+        if value is None:
+            if required:
+                where = "/".join(str(k) for k in key) or "paper.yaml"
+                self.fail(key, "missing-key", f"'{name}' is required in {where}: add '{name}: ...'")
+            return ""
+        if isinstance(value, (dict, list)):
+            self.fail(key + (name,), "bad-type", f"'{name}' must be text, not a list or mapping")
+            return ""
+        return str(value).strip()
+
+    def text_list(self, data: dict, name: str) -> tuple[str, ...]:
+        value = data.get(name)
+        if value is None:
+            return ()
+        if not isinstance(value, list) or any(isinstance(v, (dict, list)) for v in value):
+            self.fail((name,), "bad-type", f"'{name}' must be a list of text items, one per line")
+            return ()
+        return tuple(str(v).strip() for v in value)
+
+    def paper(self, data: Any) -> PaperMeta | None:
+        if not isinstance(data, dict):
+            self.fail((), "bad-type", "paper.yaml must be a mapping of keys such as 'title: ...'")
+            return None
+        self.unknown_keys(data, KEYS)
+        meta = PaperMeta(
+            title=self.text(data, "title", required=True),
+            subtitle=self.text(data, "subtitle"),
+            series=self.series(data.get("series")),
+            authors=self.authors(data.get("authors")),
+            date=self.date(data.get("date")),
+            language=self.language(data.get("language", "en")),
+            abstract=self.text(data, "abstract"),
+            keywords=self.text_list(data, "keywords"),
+            license=self.text(data, "license"),
+            publisher=self.text(data, "publisher"),
+            doi=self.doi(self.text(data, "doi")),
+            isbn=self.isbn(self.text(data, "isbn")),
+            slug=self.slug(self.text(data, "slug")),
+            chapters=self.chapter_files(self.text_list(data, "chapters")),
+        )
+        return meta
+
+    def chapter_files(self, names: tuple[str, ...]) -> tuple[str, ...]:
+        for i, name in enumerate(names):
+            if not (self.root / "chapters" / name).is_file():
+                self.fail(("chapters", i), "missing-chapter",
+                          f"chapters/{name} does not exist: correct the name or remove the line")
+            if name in names[:i]:
+                self.fail(("chapters", i), "duplicate-chapter", f"{name} is listed twice")
+        return names
+
+    def series(self, value: Any) -> Series | None:
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            self.fail(("series",), "bad-type", "'series' needs 'name:' and 'number:' on lines below it")
+            return None
+        self.unknown_keys(value, SERIES_KEYS, ("series",))
+        return Series(self.text(value, "name", ("series",), required=True),
+                      self.text(value, "number", ("series",)))
+
+    def authors(self, value: Any) -> tuple[Author, ...]:
+        if not value or not isinstance(value, list):
+            self.fail(("authors",), "missing-key",
+                      "'authors' is required: a list with at least one '- name: ...'")
+            return ()
+        authors = []
+        for i, item in enumerate(value):
+            key: Key = ("authors", i)
+            if isinstance(item, str):
+                authors.append(Author(item.strip()))
+                continue
+            if not isinstance(item, dict):
+                self.fail(key, "bad-type", "each author is a name or a mapping with 'name:'")
+                continue
+            self.unknown_keys(item, AUTHOR_KEYS, key)
+            orcid = self.text(item, "orcid", key)
+            orcid = orcid.removeprefix("https://orcid.org/")
+            if orcid and not (ORCID.match(orcid) and _orcid_checksum_ok(orcid)):
+                self.fail(key + ("orcid",), "bad-orcid",
+                          f"'{orcid}' is not a valid ORCID iD (form 0000-0002-1825-0097)")
+            authors.append(Author(self.text(item, "name", key, required=True),
+                                  self.text(item, "affiliation", key), orcid))
+        return tuple(authors)
+
+    def date(self, value: Any) -> str:
+        if value is None:
+            self.fail(("date",), "missing-key", "'date' is required, e.g. 'date: 2012-12-10'")
+            return ""
+        if isinstance(value, (dt.date, dt.datetime)):
+            return value.strftime("%Y-%m-%d")
+        text = str(value).strip()
+        ok = DATE.match(text)
+        if ok:
+            try:
+                dt.date.fromisoformat((text + "-01-01")[:10])
+            except ValueError:
+                ok = None
+        if not ok:
+            self.fail(("date",), "bad-date", f"'{text}' is not a date: write YYYY-MM-DD, e.g. 2012-12-10")
+        return text
+
+    def language(self, value: Any) -> str:
+        text = str(value).strip()
+        if not LANGUAGE.match(text):
+            self.fail(("language",), "bad-language",
+                      f"'{text}' is not a BCP 47 language tag: use e.g. en, es or pt-BR")
+        return text
+
+    def doi(self, text: str) -> str:
+        text = text.removeprefix("https://doi.org/")
+        if text and not DOI.match(text):
+            self.fail(("doi",), "bad-doi", f"'{text}' is not a DOI: it starts with 10. and has a /")
+        return text
+
+    def isbn(self, text: str) -> str:
+        digits = text.replace("-", "").replace(" ", "")
+        if text and not _isbn_ok(digits):
+            self.fail(("isbn",), "bad-isbn", f"'{text}' is not a valid ISBN (check digit is wrong)")
+        return text
+
+    def slug(self, text: str) -> str:
+        if text and not SLUG.match(text):
+            self.fail(("slug",), "bad-slug",
+                      f"'{text}' cannot be a file name: use lower-case letters, digits and '-'")
+        return text
+
+
+def _orcid_checksum_ok(orcid: str) -> bool:
+    digits = orcid.replace("-", "")
+    total = 0
+    for ch in digits[:-1]:
+        total = (total + int(ch)) * 2
+    check = (12 - total % 11) % 11
+    return digits[-1] == ("X" if check == 10 else str(check))
+
+
+def _isbn_ok(digits: str) -> bool:
+    if len(digits) == 13 and digits.isdigit():
+        return sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(digits)) % 10 == 0
+    if len(digits) == 10 and digits[:9].isdigit() and (digits[9].isdigit() or digits[9] in "Xx"):
+        values = [int(d) for d in digits[:9]] + [10 if digits[9] in "Xx" else int(digits[9])]
+        return sum((10 - i) * v for i, v in enumerate(values)) % 11 == 0
+    return False

@@ -1,0 +1,46 @@
+"""Problems found in a project, each with the file and line it comes from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, order=True)
+class SourceLocation:
+    """A place in one of the project's files."""
+
+    path: Path
+    """The file, as given (usually relative to the project folder)."""
+    line: int = 0
+    """1-based line number; 0 when the problem concerns the whole file."""
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}" if self.line else f"{self.path}"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem: where, how bad, what, and how to fix it."""
+
+    location: SourceLocation
+    level: str
+    """"error" stops the build; "warning" is reported and the build goes on."""
+    code: str
+    """A short stable name for the kind of problem, e.g. "unknown-key"."""
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.level}: {self.message} [{self.code}]"
+
+
+def error(path: Path, line: int, code: str, message: str) -> Diagnostic:
+    return Diagnostic(SourceLocation(path, line), "error", code, message)
+
+
+def warning(path: Path, line: int, code: str, message: str) -> Diagnostic:
+    return Diagnostic(SourceLocation(path, line), "warning", code, message)
+
+
+def has_errors(diagnostics: list[Diagnostic]) -> bool:
+    return any(d.level == "error" for d in diagnostics)

@@ -1,0 +1,76 @@
+-- Gives the assembled paper its chapter structure.
+-- Python puts a raw block of format "paper-chapter" (JSON: id, title, source, images)
+-- before each chapter. Here each chapter gets one level-1 heading (its front matter title,
+-- or its own first heading), its other headings are shifted to level 2 and below, and its
+-- image paths are replaced by the checked, project-relative ones.
+
+local function min_header_level(blocks)
+  local level = 7
+  blocks:walk({ Header = function(h) level = math.min(level, h.level) end })
+  return level
+end
+
+local function title_inlines(text)
+  local doc = pandoc.read(text, "markdown")
+  if #doc.blocks > 0 and doc.blocks[1].content then
+    return doc.blocks[1].content
+  end
+  return pandoc.Inlines(text)
+end
+
+local function build_chapter(info, blocks)
+  local title
+  local body = pandoc.Blocks({})
+  if info.title ~= "" then
+    title = title_inlines(info.title)
+    body = blocks
+  else
+    for _, block in ipairs(blocks) do
+      if not title and block.t == "Header" then
+        title = block.content
+      else
+        body:insert(block)
+      end
+    end
+  end
+  local classes = { "chapter" }
+  for _, class in ipairs(info.classes or {}) do table.insert(classes, class) end
+  local heading = pandoc.Header(1, title or pandoc.Inlines({}),
+    pandoc.Attr(info.id, classes, { { "source", info.source } }))
+  local shift = math.max(0, 2 - min_header_level(body))
+  body = body:walk({
+    Header = function(h)
+      h.level = math.min(h.level + shift, 6)
+      return h
+    end,
+    Image = function(img)
+      local resolved = info.images[img.src]
+      if resolved then img.src = resolved end
+      return img
+    end,
+  })
+  local out = pandoc.Blocks({ heading })
+  out:extend(body)
+  return out
+end
+
+function Pandoc(doc)
+  local out = pandoc.Blocks({})
+  local info, blocks = nil, pandoc.Blocks({})
+  local function flush()
+    if info then out:extend(build_chapter(info, blocks)) end
+  end
+  for _, block in ipairs(doc.blocks) do
+    if block.t == "RawBlock" and block.format == "paper-chapter" then
+      flush()
+      info, blocks = pandoc.json.decode(block.text, false), pandoc.Blocks({})
+    elseif info then
+      blocks:insert(block)
+    else
+      out:insert(block)
+    end
+  end
+  flush()
+  doc.blocks = out
+  return doc
+end

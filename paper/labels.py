@@ -1,0 +1,32 @@
+"""Words the outputs print themselves (not the authors'), in the paper's language."""
+
+from __future__ import annotations
+
+LABELS = {
+    "en": {
+        "contents": "Contents", "references": "References", "abstract": "Abstract",
+        "keywords": "Keywords", "session": "Drawn from the session", "by": "By",
+        "download": "Download", "previous": "Previous", "next": "Next", "home": "Contents",
+        "published_by": "Published by", "license": "Licence", "series": "Series",
+        "page": "Page", "read_online": "Read online",
+    },
+    "es": {
+        "contents": "Índice", "references": "Referencias", "abstract": "Resumen",
+        "keywords": "Palabras clave", "session": "Basado en la sesión", "by": "Por",
+        "download": "Descargar", "previous": "Anterior", "next": "Siguiente", "home": "Índice",
+        "published_by": "Publicado por", "license": "Licencia", "series": "Serie",
+        "page": "Página", "read_online": "Leer en línea",
+    },
+    "pt": {
+        "contents": "Sumário", "references": "Referências", "abstract": "Resumo",
+        "keywords": "Palavras-chave", "session": "Baseado na sessão", "by": "Por",
+        "download": "Baixar", "previous": "Anterior", "next": "Próximo", "home": "Sumário",
+        "published_by": "Publicado por", "license": "Licença", "series": "Série",
+        "page": "Página", "read_online": "Ler online",
+    },
+}
+
+
+def labels_for(language: str) -> dict[str, str]:
+    """Labels for a BCP 47 tag: 'pt-BR' uses Portuguese; unknown languages fall back to English."""
+    return LABELS.get(language.split("-")[0].lower(), LABELS["en"])

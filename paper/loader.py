@@ -1,0 +1,104 @@
+"""Read a project folder into a Paper: metadata, chapters and bibliography. Nothing is written."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .bibliography import load_bibliography
+from .config import load_config
+from .diagnostics import Diagnostic, error, warning
+from .model import Chapter, Paper
+from .yamlfile import parse_yaml
+
+CHAPTER_KEYS = ("title", "authors", "session", "abstract")
+FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
+
+
+def load_paper(root: Path) -> tuple[Paper | None, list[Diagnostic]]:
+    """Read everything the build needs; return the paper (None on fatal problems) and diagnostics."""
+    meta, problems = load_config(root)
+    chapter_dir = root / "chapters"
+    if not chapter_dir.is_dir():
+        problems.append(error(Path("chapters"), 0, "no-chapters",
+                              "there is no chapters/ folder: create it, one .md file per chapter"))
+        return None, problems
+    found = sorted(p.name for p in chapter_dir.glob("*.md"))
+    names = list(meta.chapters) if meta and meta.chapters else found
+    if meta and meta.chapters:
+        for name in sorted(set(found) - set(names)):
+            problems.append(warning(Path("chapters") / name, 0, "unlisted-chapter",
+                                    "this chapter is not in the 'chapters:' list of paper.yaml "
+                                    "and is left out of the paper"))
+    if not names:
+        problems.append(error(Path("chapters"), 0, "no-chapters",
+                              "chapters/ has no .md files: add at least one chapter"))
+    chapters = []
+    for name in names:
+        if (chapter_dir / name).is_file():
+            chapter, chapter_problems = load_chapter(root, Path("chapters") / name)
+            problems.extend(chapter_problems)
+            chapters.append(chapter)
+    references, bibliography = [], None
+    if (root / "references.bib").is_file():
+        bibliography = Path("references.bib")
+        references, bib_problems = load_bibliography(root)
+        problems.extend(bib_problems)
+    if meta is None:
+        return None, problems
+    templates = root / "templates"
+    return Paper(root, meta, tuple(chapters), tuple(references), bibliography,
+                 templates if templates.is_dir() else None), problems
+
+
+def load_chapter(root: Path, path: Path) -> tuple[Chapter, list[Diagnostic]]:
+    """Split one chapter file into front matter and body, keeping the body's first line number."""
+    try:
+        text = (root / path).read_text(encoding="utf-8-sig").replace("\r\n", "\n")
+    except UnicodeDecodeError as exc:
+        return _empty(path), [error(path, 0, "not-utf8",
+                                    f"this file is not UTF-8 text ({exc.reason}): save it as UTF-8")]
+    problems: list[Diagnostic] = []
+    fields: dict = {}
+    body, body_line = text, 1
+    match = FRONT_MATTER.match(text)
+    if match:
+        data, _lines, problems = parse_yaml(match.group(1) or "", path, first_line=2)
+        body = text[match.end():]
+        body_line = text[:match.end()].count("\n") + 1
+        if isinstance(data, dict):
+            fields = data
+            for key in data:
+                if key not in CHAPTER_KEYS:
+                    line = _lines.get((key,), 2)
+                    problems.append(error(path, line, "unknown-key",
+                                          f"unknown front matter key '{key}': allowed are "
+                                          + ", ".join(CHAPTER_KEYS)))
+        elif data is not None:
+            problems.append(error(path, 2, "bad-front-matter",
+                                  "front matter must be 'key: value' lines between two '---' lines"))
+    authors = fields.get("authors") or ()
+    if isinstance(authors, str):
+        authors = (authors,)
+    chapter = Chapter(
+        path=path,
+        id=chapter_id(path),
+        body=body,
+        body_line=body_line,
+        title=str(fields.get("title") or "").strip(),
+        authors=tuple(str(a) for a in authors),
+        session=str(fields.get("session") or "").strip(),
+        abstract=str(fields.get("abstract") or "").strip(),
+    )
+    return chapter, problems
+
+
+def chapter_id(path: Path) -> str:
+    """'chapters/03-theme-1_local.md' -> 'theme-1-local': the file name without its order prefix."""
+    stem = re.sub(r"^[\d._ -]+", "", path.stem) or path.stem
+    slug = re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-") or "chapter"
+    return "ch-" + slug if slug[0].isdigit() else slug  # XHTML ids cannot start with a digit
+
+
+def _empty(path: Path) -> Chapter:
+    return Chapter(path=path, id=chapter_id(path), body="", body_line=1)

@@ -1,0 +1,143 @@
+"""The records that flow through the pipeline. No I/O here; all frozen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Author:
+    name: str
+    affiliation: str = ""
+    orcid: str = ""
+    """ORCID iD as 0000-0000-0000-0000, checked for its check digit."""
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    number: str = ""
+
+
+@dataclass(frozen=True)
+class PaperMeta:
+    """What paper.yaml says about the paper as a whole."""
+
+    title: str
+    language: str
+    """BCP 47 tag, e.g. "en", "es", "pt-BR"."""
+    date: str
+    """ISO date: YYYY, YYYY-MM or YYYY-MM-DD."""
+    authors: tuple[Author, ...]
+    subtitle: str = ""
+    series: Series | None = None
+    abstract: str = ""
+    """Markdown."""
+    keywords: tuple[str, ...] = ()
+    license: str = ""
+    publisher: str = ""
+    doi: str = ""
+    isbn: str = ""
+    slug: str = ""
+    """Base name of the output files, e.g. "citizen-security" for citizen-security.pdf."""
+    chapters: tuple[str, ...] = ()
+    """Explicit chapter order (file names under chapters/); empty means sorted names."""
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """One Markdown file under chapters/."""
+
+    path: Path
+    """Relative to the project folder, e.g. chapters/01-setting-the-stage.md."""
+    id: str
+    """Anchor and file name stem used in every output, e.g. "setting-the-stage"."""
+    body: str
+    """The Markdown after the front matter."""
+    body_line: int
+    """Line of the file on which `body` starts (1-based), so messages point at the right line."""
+    title: str = ""
+    """From the front matter; empty means the first heading of the body is the title."""
+    authors: tuple[str, ...] = ()
+    session: str = ""
+    """The workshop session the chapter was drawn from."""
+    abstract: str = ""
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One bibliography entry, already converted to CSL JSON."""
+
+    key: str
+    csl: dict[str, Any]
+    line: int
+
+
+@dataclass(frozen=True)
+class Paper:
+    """Everything read from a project, checked for syntax but not yet for consistency."""
+
+    root: Path
+    meta: PaperMeta
+    chapters: tuple[Chapter, ...]
+    references: tuple[Reference, ...] = ()
+    bibliography: Path | None = None
+    """Relative path of references.bib, if the project has one."""
+    templates: Path | None = None
+    """The project's templates/ folder, whose files override the built-in ones."""
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """How this build was asked for."""
+
+    root: Path
+    out: Path
+    formats: tuple[str, ...]
+    source_date_epoch: int
+    """Seconds since 1970 used for every date written into an artefact."""
+
+
+@dataclass(frozen=True)
+class ChapterText:
+    """One chapter of the assembled paper, citations resolved."""
+
+    id: str
+    title: str
+    """Plain text, for tables of contents, running heads and metadata."""
+    blocks: tuple[Any, ...]
+    """Pandoc AST blocks, starting with the chapter's level-1 heading."""
+    source: Chapter | None
+    """None for the generated References chapter."""
+
+
+@dataclass(frozen=True)
+class Manuscript:
+    """The whole paper after pandoc and citeproc: ready for any renderer."""
+
+    paper: Paper
+    api_version: tuple[int, ...]
+    chapters: tuple[ChapterText, ...]
+    abstract_html: str = ""
+    """The paper's abstract from paper.yaml, as HTML."""
+
+    def document(self, chapters: tuple[ChapterText, ...] | None = None) -> dict[str, Any]:
+        """A pandoc JSON document holding the given chapters (default: all)."""
+        blocks = [b for ch in (self.chapters if chapters is None else chapters) for b in ch.blocks]
+        return {"pandoc-api-version": list(self.api_version), "meta": {}, "blocks": blocks}
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One output of a build."""
+
+    format: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    artifacts: tuple[Artifact, ...]
+    warnings: tuple[Any, ...] = field(default=())

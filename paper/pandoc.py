@@ -1,0 +1,74 @@
+"""The only module that runs pandoc: version checked once, commands logged, errors raised."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pypandoc
+
+log = logging.getLogger(__name__)
+MINIMUM_VERSION = (3, 1, 2)
+FILTERS = Path(__file__).parent / "filters"
+
+
+class PandocError(Exception):
+    """Pandoc failed; carries its message (with a line number where pandoc gives one)."""
+
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message)
+        self.line = line
+
+
+@functools.cache
+def executable() -> str:
+    """Path of the pandoc that pypandoc-binary ships, checked to be recent enough."""
+    path = pypandoc.get_pandoc_path()
+    out = subprocess.run([path, "--version"], capture_output=True, text=True, check=True).stdout
+    version = tuple(int(n) for n in re.match(r"pandoc\S* ([\d.]+)", out).group(1).split("."))
+    if version < MINIMUM_VERSION:
+        raise RuntimeError(f"pandoc {'.'.join(map(str, version))} at {path} is too old; "
+                           f"this tool needs {'.'.join(map(str, MINIMUM_VERSION))} or newer")
+    log.debug("using pandoc %s at %s", ".".join(map(str, version)), path)
+    return path
+
+
+def run(args: list[str], text: str, cwd: Path, source_date_epoch: int) -> str:
+    """Run pandoc with `text` on stdin; return its stdout or raise PandocError."""
+    command = [executable(), *args]
+    log.debug("pandoc %s", " ".join(args))
+    env = {"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8",
+           "SOURCE_DATE_EPOCH": str(source_date_epoch)}
+    result = subprocess.run(command, input=text.encode("utf-8"), capture_output=True,
+                            cwd=cwd, env=env)
+    stderr = result.stderr.decode("utf-8", "replace").strip()
+    if result.returncode != 0:
+        match = re.search(r"line (\d+)", stderr)
+        raise PandocError(stderr or f"pandoc exited with status {result.returncode}",
+                          int(match.group(1)) if match else None)
+    for line in stderr.splitlines():
+        log.warning("pandoc: %s", line)
+    return result.stdout.decode("utf-8")
+
+
+def run_binary(args: list[str], document: dict[str, Any], cwd: Path, source_date_epoch: int,
+               output: Path) -> None:
+    """Convert a pandoc JSON document into a binary format written to `output` (e.g. EPUB)."""
+    run(["--from=json", f"--output={output}", *args], json.dumps(document), cwd, source_date_epoch)
+
+
+def to_html(document: dict[str, Any], cwd: Path, source_date_epoch: int,
+            args: tuple[str, ...] = ()) -> str:
+    """A pandoc JSON document as an HTML5 fragment."""
+    return run(["--from=json", "--to=html5", "--wrap=none", *args], json.dumps(document),
+               cwd, source_date_epoch)
+
+
+def filter_path(name: str) -> str:
+    return str(FILTERS / name)

@@ -1,0 +1,87 @@
+"""load -> check -> assemble -> render, then move the finished outputs into place."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import shutil
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from .assemble import assemble
+from .check import check_paper
+from .diagnostics import Diagnostic, has_errors
+from .errors import UserError
+from .loader import load_paper
+from .model import Artifact, BuildContext, BuildResult, Paper
+from .renderers.epub import render_epub
+from .renderers.html import render_html
+from .renderers.pdf import render_pdf
+
+log = logging.getLogger(__name__)
+FORMATS = ("pdf", "html", "epub")
+RENDERERS = {"pdf": render_pdf, "html": render_html, "epub": render_epub}
+STAGING_PREFIX = ".staging-"
+
+
+def load_and_check(root: Path) -> tuple[Paper, list[Diagnostic]]:
+    """Read and check the whole project; raise UserError with every problem if any is an error."""
+    paper, problems = load_paper(root)
+    if paper is not None:
+        problems += check_paper(paper)
+    if paper is None or has_errors(problems):
+        raise UserError(problems)
+    return paper, problems
+
+
+def build(root: Path, out: Path | None = None, formats: tuple[str, ...] = FORMATS) -> BuildResult:
+    """Build the paper in `root` into `out` (default root/output) in the given formats."""
+    root = root.resolve()
+    out = (out or root / "output").resolve()
+    paper, warnings = load_and_check(root)
+    context = BuildContext(root, out, formats, source_date_epoch(paper))
+    out.mkdir(parents=True, exist_ok=True)
+    remove_stale_staging(out)
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
+    try:
+        log.info("assembling %d chapters", len(paper.chapters))
+        manuscript = assemble(paper, context, staging)
+        with ThreadPoolExecutor(max_workers=len(formats)) as pool:
+            jobs = [pool.submit(RENDERERS[f], manuscript, context, staging) for f in formats]
+            artifacts = [job.result() for job in jobs]
+        return BuildResult(tuple(publish(a, out) for a in artifacts), tuple(warnings))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def publish(artifact: Artifact, out: Path) -> Artifact:
+    """Move a finished artefact from staging into the output folder, replacing the old one."""
+    target = out / artifact.path.name
+    if artifact.path.is_dir():
+        old = out / f"{STAGING_PREFIX}old-{artifact.path.name}"
+        if target.exists():
+            os.replace(target, old)
+        os.replace(artifact.path, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(artifact.path, target)
+    log.debug("wrote %s", target)
+    return Artifact(artifact.format, target)
+
+
+def remove_stale_staging(out: Path) -> None:
+    """Staging folders left by a build that was killed before it could clean up."""
+    for stale in out.glob(STAGING_PREFIX + "*"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def source_date_epoch(paper: Paper) -> int:
+    """SOURCE_DATE_EPOCH if set, else midnight UTC of the paper's date: the same sources
+    always give the same bytes."""
+    if os.environ.get("SOURCE_DATE_EPOCH", "").isdigit():
+        return int(os.environ["SOURCE_DATE_EPOCH"])
+    year, month, day = (paper.meta.date.split("-") + ["01", "01"])[:3]
+    date = dt.datetime(int(year), int(month), int(day), tzinfo=dt.timezone.utc)
+    return int(date.timestamp())

@@ -1,0 +1,74 @@
+"""One renderer per format; each writes into a staging folder and returns its artefacts."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from ..labels import labels_for
+from ..model import Artifact, BuildContext, Manuscript, Paper
+
+Renderer = Callable[[Manuscript, BuildContext, Path], Artifact]
+
+
+def template_environment(paper: Paper) -> jinja2.Environment:
+    """Templates from the project's templates/ folder first, then the built-in ones.
+
+    StrictUndefined: a template that names a missing value fails the build instead of
+    printing nothing.
+    """
+    loaders: list[jinja2.BaseLoader] = []
+    if paper.templates:
+        loaders.append(jinja2.FileSystemLoader(paper.templates))
+    loaders.append(jinja2.PackageLoader("paper", "templates"))
+    env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), undefined=jinja2.StrictUndefined,
+                             autoescape=jinja2.select_autoescape(["html", "xhtml"]),
+                             keep_trailing_newline=True)
+    env.filters["css_string"] = css_string
+    return env
+
+
+def css_string(text: str) -> str:
+    """Text as a quoted CSS string, e.g. for `content:` or `string-set:`."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+    return jinja2.filters.Markup(f'"{escaped}"')
+
+
+def slug(paper: Paper) -> str:
+    """Base name of the output files: paper.yaml's slug, or one made from the title."""
+    if paper.meta.slug:
+        return paper.meta.slug
+    ascii_title = unicodedata.normalize("NFKD", paper.meta.title).encode("ascii", "ignore").decode()
+    words = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-").split("-")
+    return "-".join(words[:8]) or "paper"
+
+
+def template_values(manuscript: Manuscript, context: BuildContext) -> dict[str, Any]:
+    """What every template may use: meta, labels, chapters, slug, formats."""
+    paper = manuscript.paper
+    return {
+        "meta": paper.meta,
+        "labels": labels_for(paper.meta.language),
+        "chapters": manuscript.chapters,
+        "slug": slug(paper),
+        "formats": context.formats,
+    }
+
+
+def find_images(node: Any) -> list[str]:
+    """Every image path in a pandoc AST, in document order."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        if node.get("t") == "Image":
+            found.append(node["c"][2][0])
+        else:
+            found.extend(find_images(node.get("c")))
+    elif isinstance(node, (list, tuple)):
+        for item in node:
+            found.extend(find_images(item))
+    return found

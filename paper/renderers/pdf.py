@@ -1,0 +1,49 @@
+"""PDF: the paper as HTML with print CSS, laid out by WeasyPrint."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
+
+import weasyprint
+
+from .. import pandoc
+from ..model import Artifact, BuildContext, Manuscript
+from . import slug, template_environment, template_values
+
+log = logging.getLogger(__name__)
+
+
+def render_pdf(manuscript: Manuscript, context: BuildContext, staging: Path) -> Artifact:
+    paper = manuscript.paper
+    body = pandoc.to_html(manuscript.document(), paper.root, context.source_date_epoch,
+                          ("--section-divs", f"--lua-filter={pandoc.filter_path('footnotes.lua')}"))
+    created = dt.datetime.fromtimestamp(context.source_date_epoch, dt.timezone.utc)
+    html = template_environment(paper).get_template("pdf.html").render(
+        body=body, created=created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        **template_values(manuscript, context))
+    target = staging / f"{slug(paper)}.pdf"
+    log.info("laying out the PDF")
+    document = weasyprint.HTML(string=html, base_url=str(paper.root) + "/",
+                               url_fetcher=project_fetcher(paper.root))
+    document.write_pdf(target, pdf_identifier=slug(paper).encode(), uncompressed_pdf=False)
+    return Artifact("pdf", target)
+
+
+def project_fetcher(root: Path):
+    """A URL fetcher for WeasyPrint that reads files inside the project and nothing else."""
+    root = root.resolve()
+
+    def fetch(url: str, *args, **kwargs):
+        if url.startswith("data:"):
+            return weasyprint.default_url_fetcher(url, *args, **kwargs)
+        if url.startswith("file://"):
+            path = Path(url2pathname(urlparse(url).path)).resolve()
+            if path.is_relative_to(root):
+                return weasyprint.default_url_fetcher(url, *args, **kwargs)
+        raise ValueError(f"refused to load {url}: builds only read files inside the project")
+
+    return fetch

@@ -1,0 +1,59 @@
+"""YAML with line numbers: every value found is paired with the line it was written on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .diagnostics import Diagnostic, error
+
+Key = tuple[Any, ...]
+
+
+def parse_yaml(
+    text: str, path: Path, first_line: int = 1
+) -> tuple[Any, dict[Key, int], list[Diagnostic]]:
+    """Parse YAML text; return (data, line of each key path, diagnostics).
+
+    `first_line` is the line of the file on which `text` starts, so that front matter
+    in a chapter reports the chapter's own line numbers. Duplicate keys, which PyYAML
+    silently accepts, are reported as errors.
+    """
+    offset = first_line - 1
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, {}, []
+        lines: dict[Key, int] = {}
+        problems: list[Diagnostic] = []
+        _walk(node, (), lines, problems, path, offset)
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 + offset if mark else first_line
+        what = (exc.problem or exc.context or "not valid YAML").strip()
+        hint = "check the indentation and that text containing ':' or '#' is in quotes"
+        return None, {}, [error(path, line, "yaml-syntax", f"invalid YAML: {what} ({hint})")]
+    finally:
+        loader.dispose()
+    return data, lines, problems
+
+
+def _walk(node, key: Key, lines: dict, problems: list, path: Path, offset: int) -> None:
+    lines[key] = node.start_mark.line + 1 + offset
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for k, v in node.value:
+            name = k.value if isinstance(k, yaml.ScalarNode) else str(k.value)
+            if name in seen:
+                problems.append(error(path, k.start_mark.line + 1 + offset, "duplicate-key",
+                                      f"'{name}' is given twice; keep only one"))
+            seen.add(name)
+            _walk(v, key + (name,), lines, problems, path, offset)
+            lines[key + (name,)] = k.start_mark.line + 1 + offset
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _walk(item, key + (i,), lines, problems, path, offset)
