@@ -33,8 +33,8 @@ PLAIN_FIELDS = {
     "howpublished": "medium", "chapter": "chapter-number",
 }
 _LATEX = LatexNodes2Text()
-# The LaTeX decoder skips author lists (decoded here in _name) and says so for every entry.
-logging.getLogger("bibtexparser.middlewares.latex_encoding").setLevel(logging.ERROR)
+# bibtexparser logs each problem it meets; they are reported here as diagnostics instead.
+logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
 MONTHS = {m: i for i, m in enumerate(
     "jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)}
 
@@ -52,7 +52,7 @@ def load_bibliography(root: Path, name: str = "references.bib") -> tuple[list[Re
             problems.append(error(path, line, "duplicate-citation-key",
                                   f"the key '{block.key}' is used by two entries: rename one of them"))
         elif isinstance(block, ParsingFailedBlock):
-            reason = str(block.error).splitlines()[-1].strip() if block.error else "syntax error"
+            reason = (str(block.error or "").strip().splitlines() or ["syntax error"])[-1].strip()
             problems.append(error(path, line, "bibtex-syntax",
                                   f"this entry cannot be read ({reason}); check its braces, "
                                   "quotes and the commas between fields"))

@@ -85,7 +85,6 @@ def report(diagnostics: list[Diagnostic], root: Path) -> None:
 
 
 def shown(path: Path) -> str:
-    try:
-        return os.path.relpath(path)
-    except ValueError:
-        return str(path)
+    """A path relative to the current folder when it is below it, else absolute."""
+    relative = os.path.relpath(path)
+    return str(Path(path).resolve()) if relative.startswith("..") else relative

@@ -30,3 +30,22 @@ LABELS = {
 def labels_for(language: str) -> dict[str, str]:
     """Labels for a BCP 47 tag: 'pt-BR' uses Portuguese; unknown languages fall back to English."""
     return LABELS.get(language.split("-")[0].lower(), LABELS["en"])
+
+MONTHS = {
+    "en": "January February March April May June July August September October November December",
+    "es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre",
+    "pt": "janeiro fevereiro março abril maio junho julho agosto setembro outubro novembro dezembro",
+}
+
+
+def long_date(iso: str, language: str) -> str:
+    """'2012-12-10' as '10 December 2012' (en), '10 de diciembre de 2012' (es, pt)."""
+    code = language.split("-")[0].lower()
+    months = MONTHS.get(code, MONTHS["en"]).split()
+    parts = [int(p) for p in iso.split("-")]
+    if len(parts) == 1:
+        return str(parts[0])
+    month = months[parts[1] - 1]
+    joiner = " de " if code in ("es", "pt") else " "
+    text = f"{month}{joiner}{parts[0]}"
+    return f"{parts[2]}{joiner}{text}" if len(parts) == 3 else text[0].upper() + text[1:]

@@ -33,6 +33,8 @@ def parse_yaml(
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark and mark.index >= len(text.rstrip()):
+            mark = exc.context_mark  # "unexpected end": the opening bracket or quote is the place
         line = mark.line + 1 + offset if mark else first_line
         what = (exc.problem or exc.context or "not valid YAML").strip()
         hint = "check the indentation and that text containing ':' or '#' is in quotes"

@@ -10,7 +10,7 @@ from typing import Any
 
 import jinja2
 
-from ..labels import labels_for
+from ..labels import labels_for, long_date
 from ..model import Artifact, BuildContext, Manuscript, Paper
 
 Renderer = Callable[[Manuscript, BuildContext, Path], Artifact]
@@ -54,7 +54,9 @@ def template_values(manuscript: Manuscript, context: BuildContext) -> dict[str, 
     return {
         "meta": paper.meta,
         "labels": labels_for(paper.meta.language),
+        "long_date": long_date(paper.meta.date, paper.meta.language),
         "chapters": manuscript.chapters,
+        "abstract_html": manuscript.abstract_html,
         "slug": slug(paper),
         "formats": context.formats,
     }

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import uuid
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,7 @@ STYLESHEET = Path(__file__).parent.parent / "templates" / "epub.css"
 def render_epub(manuscript: Manuscript, context: BuildContext, staging: Path) -> Artifact:
     paper = manuscript.paper
     document = manuscript.document()
-    document["meta"] = epub_metadata(paper.meta)
+    document["meta"] = epub_metadata(paper.meta, plain_text(manuscript.abstract_html))
     stylesheet = paper.templates / "epub.css" if paper.templates else None
     if stylesheet is None or not stylesheet.is_file():
         stylesheet = STYLESHEET
@@ -27,7 +29,11 @@ def render_epub(manuscript: Manuscript, context: BuildContext, staging: Path) ->
     return Artifact("epub", target)
 
 
-def epub_metadata(meta: PaperMeta) -> dict[str, Any]:
+def plain_text(html: str) -> str:
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def epub_metadata(meta: PaperMeta, description: str) -> dict[str, Any]:
     """The paper's metadata as a pandoc AST `meta` map (plain strings, never re-read as Markdown)."""
     def text(value: str) -> dict[str, Any]:
         return {"t": "MetaString", "c": value}
@@ -50,7 +56,7 @@ def epub_metadata(meta: PaperMeta) -> dict[str, Any]:
                             for a in meta.authors]),
     }
     optional = {"subtitle": meta.subtitle, "publisher": meta.publisher, "rights": meta.license,
-                "description": meta.abstract}
+                "description": description}
     values.update({key: text(value) for key, value in optional.items() if value})
     if meta.keywords:
         values["subject"] = listing([text(k) for k in meta.keywords])

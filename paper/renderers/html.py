@@ -33,7 +33,7 @@ def render_html(manuscript: Manuscript, context: BuildContext, staging: Path) ->
     values = template_values(manuscript, context)
     downloads = [(fmt, f"../{slug(paper)}.{fmt}") for fmt in ("pdf", "epub")
                  if fmt in context.formats]
-    values.update(downloads=downloads, abstract_html=manuscript.abstract_html)
+    values.update(downloads=downloads)
     write(site / "index.html", env.get_template("site-index.html").render(page_title="", **values))
     for i, (chapter, body) in enumerate(zip(chapters, bodies, strict=True)):
         previous = chapters[i - 1] if i > 0 else None

@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 from urllib.request import url2pathname
 
 import weasyprint
+import weasyprint.urls
 
 from .. import pandoc
 from ..model import Artifact, BuildContext, Manuscript
@@ -28,22 +29,21 @@ def render_pdf(manuscript: Manuscript, context: BuildContext, staging: Path) -> 
     target = staging / f"{slug(paper)}.pdf"
     log.info("laying out the PDF")
     document = weasyprint.HTML(string=html, base_url=str(paper.root) + "/",
-                               url_fetcher=project_fetcher(paper.root))
+                               url_fetcher=ProjectFetcher(paper.root))
     document.write_pdf(target, pdf_identifier=slug(paper).encode(), uncompressed_pdf=False)
     return Artifact("pdf", target)
 
 
-def project_fetcher(root: Path):
-    """A URL fetcher for WeasyPrint that reads files inside the project and nothing else."""
-    root = root.resolve()
+class ProjectFetcher(weasyprint.urls.URLFetcher):
+    """Lets WeasyPrint read files inside the project (and data: URLs), nothing else."""
 
-    def fetch(url: str, *args, **kwargs):
-        if url.startswith("data:"):
-            return weasyprint.default_url_fetcher(url, *args, **kwargs)
-        if url.startswith("file://"):
+    def __init__(self, root: Path):
+        super().__init__(allowed_protocols={"file", "data"}, fail_on_errors=True)
+        self.root = root.resolve()
+
+    def fetch(self, url: str, headers=None):
+        if url.startswith("file:"):
             path = Path(url2pathname(urlparse(url).path)).resolve()
-            if path.is_relative_to(root):
-                return weasyprint.default_url_fetcher(url, *args, **kwargs)
-        raise ValueError(f"refused to load {url}: builds only read files inside the project")
-
-    return fetch
+            if not path.is_relative_to(self.root):
+                raise ValueError(f"refused to read {path}: builds only read files inside the project")
+        return super().fetch(url, headers)

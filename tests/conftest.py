@@ -1,0 +1,78 @@
+"""Shared fixtures: sample projects copied to a temporary folder, and builds made once."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from paper.pipeline import build
+
+REPO = Path(__file__).resolve().parent.parent
+PROJECTS = Path(__file__).resolve().parent / "projects"
+EPUBCHECK = Path("/usr/share/java/epubcheck.jar")
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def copy_project(name: str, dest: Path) -> Path:
+    target = dest / name
+    shutil.copytree(PROJECTS / name, target)
+    return target
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A fresh copy of the minimal sample project that a test may change."""
+    return copy_project("minimal", tmp_path)
+
+
+@pytest.fixture(scope="session")
+def minimal_output(tmp_path_factory) -> Path:
+    """The minimal sample project, built once in all three formats."""
+    root = copy_project("minimal", tmp_path_factory.mktemp("minimal"))
+    build(root)
+    return root / "output"
+
+
+@pytest.fixture(scope="session")
+def paper_output(tmp_path_factory) -> Path:
+    """This repository's own discussion paper, built once into a temporary folder."""
+    out = tmp_path_factory.mktemp("paper-output")
+    build(REPO, out)
+    return out
+
+
+def epubcheck(epub: Path, report: Path) -> list[dict]:
+    """Run Debian's epubcheck; return its messages of severity ERROR or FATAL."""
+    assert EPUBCHECK.is_file(), "epubcheck is not installed: apt-get install epubcheck"
+    subprocess.run(["java", "-jar", str(EPUBCHECK), str(epub), "--json", str(report)],
+                   capture_output=True, timeout=300)
+    messages = json.loads(report.read_text())["messages"]
+    return [m for m in messages if m["severity"] in ("ERROR", "FATAL")]
+
+
+def epub_file(epub: Path, suffix: str) -> str:
+    """The text of the one file in the EPUB whose name ends with `suffix`."""
+    with zipfile.ZipFile(epub) as archive:
+        names = [n for n in archive.namelist() if n.endswith(suffix)]
+        assert len(names) == 1, names
+        return archive.read(names[0]).decode("utf-8")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium driven by Playwright (no browser download)."""
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM.is_file(), "chromium is not installed: apt-get install chromium"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield chromium
+        chromium.close()

@@ -1,0 +1,57 @@
+"""The build as a whole: chapter structure, templates, bibliography conversion, reproducibility."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from paper.bibliography import load_bibliography
+from paper.config import _isbn_ok, _orcid_checksum_ok
+from paper.pipeline import build
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_same_sources_give_the_same_bytes(project, tmp_path, monkeypatch):
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    build(project, tmp_path / "one")
+    build(project, tmp_path / "two")
+    one, two = files(tmp_path / "one"), files(tmp_path / "two")
+    assert one.keys() == two.keys() and len(one) >= 8
+    assert [name for name in one if one[name] != two[name]] == []
+
+
+def test_chapter_headings_are_levelled(minimal_output):
+    intro = (minimal_output / "html" / "intro.html").read_text()
+    assert '<section id="intro" class="level1 chapter" data-source="chapters/01-intro.md">' in intro
+    assert ">Introduction to <em>testing</em></h1>" in intro
+    assert ">Background</h2>" in intro and ">Detail</h3>" in intro
+    findings = (minimal_output / "html" / "findings.html").read_text()
+    assert ">Findings of the second chapter</h1>" in findings and ">A section</h2>" in findings
+
+
+def test_project_templates_override_the_built_in_ones(project):
+    (project / "templates").mkdir()
+    (project / "templates" / "site.css").write_text("/* house style */ body { color: black; }\n")
+    build(project, formats=("html",))
+    assert "house style" in (project / "output" / "html" / "assets" / "site.css").read_text()
+
+
+def test_bibtex_becomes_csl_json(project):
+    references, problems = load_bibliography(project)
+    assert problems == []
+    csl = {r.key: r.csl for r in references}
+    assert csl["fruhling2003"]["author"][0] == {"family": "Frühling", "given": "Hugo"}
+    assert csl["fruhling2003"]["publisher"] == "Woodrow Wilson Center Press"
+    assert csl["fruhling2003"]["issued"] == {"date-parts": [[2003]]}
+    assert csl["undp1994"]["author"] == [{"literal": "United Nations Development Programme"}]
+    assert csl["undp1994"]["type"] == "book"
+
+
+def test_identifier_checks():
+    assert _orcid_checksum_ok("0000-0002-1825-0097")
+    assert _orcid_checksum_ok("0000-0001-5109-3700")
+    assert not _orcid_checksum_ok("0000-0002-1825-0098")
+    assert _isbn_ok("9780306406157") and not _isbn_ok("9780306406158")
+    assert _isbn_ok("0306406152")

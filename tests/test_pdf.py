@@ -1,0 +1,71 @@
+"""The PDF as a reader gets it: pages, text, outline, metadata, table of contents."""
+
+from __future__ import annotations
+
+import re
+
+import pypdf
+import pytest
+
+
+def outline_titles(reader: pypdf.PdfReader) -> list[str]:
+    return [item.title for item in reader.outline if not isinstance(item, list)]
+
+
+@pytest.fixture(scope="module")
+def reader(minimal_output):
+    return pypdf.PdfReader(minimal_output / "minimal.pdf")
+
+
+def test_metadata(reader):
+    meta = reader.metadata
+    assert meta.title == "A Minimal Test Paper: Used by the test suite"
+    assert meta.author == "Ana Souza, Jorge Pérez"
+    assert "testing" in meta["/Keywords"]
+    assert meta["/CreationDate"].startswith("D:20200504")
+    assert reader.trailer["/Root"]["/Lang"] == "en"
+
+
+def test_outline_has_each_chapter_and_its_sections(reader):
+    titles = outline_titles(reader)
+    assert titles[-3:] == ["Introduction to testing", "Findings of the second chapter", "References"]
+    nested = [item for item in reader.outline if isinstance(item, list)]
+    assert any("Background" in [i.title for i in group if not isinstance(i, list)] for group in nested)
+
+
+def test_each_chapter_starts_a_page_and_the_contents_give_that_page(reader):
+    texts = [page.extract_text() for page in reader.pages]
+    contents = next(t for t in texts if t.lstrip().startswith("Contents"))
+    for title in ("Introduction to testing", "Findings of the second chapter", "References"):
+        listed = re.search(re.escape(title) + r"[ .]*?(\d+)\s*$", contents, re.M)
+        assert listed, f"{title} not in the contents page"
+        page = int(listed.group(1))
+        assert texts[page - 1].lstrip().startswith(title), f"{title} is not at the top of page {page}"
+
+
+def test_text_holds_citations_footnotes_table_and_figure(reader):
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "Frühling et al. (2003)" in text
+    assert "United Nations Development Programme. 1994. Human Development Report 1994" in text
+    assert "A footnote in the first chapter." in text
+    assert "Countries in the test table" in text
+    assert "A square used as a test figure" in text
+    assert "@notacitation in code" in text
+    assert "someone@example.org" in text
+
+
+def test_footnotes_sit_at_the_foot_of_their_page(reader):
+    for page in reader.pages:
+        text = page.extract_text()
+        if "A footnote in the second chapter." in text:
+            body, _, foot = text.partition("A section")
+            assert "A footnote in the second chapter." in foot
+            break
+    else:
+        pytest.fail("second chapter's footnote not found")
+
+
+def test_title_page_and_running_heads(reader):
+    first = reader.pages[0].extract_text()
+    assert "A Minimal Test Paper" in first and "Ana Souza" in first and "4 May 2020" in first
+    assert len(reader.pages) == 6
