@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import zipfile
@@ -44,6 +45,20 @@ def paper_output(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("paper-output")
     build(REPO, out)
     return out
+
+
+def contents_pages(reader) -> dict[str, int]:
+    """Chapter title -> page number, as printed on the PDF's contents page."""
+    texts = [page.extract_text() for page in reader.pages]
+    contents = next(t for t in texts if t.lstrip().startswith("Contents"))
+    return {m.group(1).strip(): int(m.group(2))
+            for m in re.finditer(r"^(.+?)[ .]*?(\d+)\s*$", contents, re.M)
+            if not m.group(1).startswith("Contents")}
+
+
+def starts_page(reader, page: int, title: str) -> bool:
+    """Whether the page (1-based) begins with the title, however the title is wrapped."""
+    return " ".join(reader.pages[page - 1].extract_text().split()).startswith(title)
 
 
 def epubcheck(epub: Path, report: Path) -> list[dict]:

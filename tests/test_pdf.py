@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 import pypdf
 import pytest
+from conftest import contents_pages, starts_page
 
 
 def outline_titles(reader: pypdf.PdfReader) -> list[str]:
@@ -34,13 +33,10 @@ def test_outline_has_each_chapter_and_its_sections(reader):
 
 
 def test_each_chapter_starts_a_page_and_the_contents_give_that_page(reader):
-    texts = [page.extract_text() for page in reader.pages]
-    contents = next(t for t in texts if t.lstrip().startswith("Contents"))
-    for title in ("Introduction to testing", "Findings of the second chapter", "References"):
-        listed = re.search(re.escape(title) + r"[ .]*?(\d+)\s*$", contents, re.M)
-        assert listed, f"{title} not in the contents page"
-        page = int(listed.group(1))
-        assert texts[page - 1].lstrip().startswith(title), f"{title} is not at the top of page {page}"
+    listed = contents_pages(reader)
+    assert list(listed) == ["Introduction to testing", "Findings of the second chapter", "References"]
+    for title, page in listed.items():
+        assert starts_page(reader, page, title), title
 
 
 def test_text_holds_citations_footnotes_table_and_figure(reader):

@@ -1,0 +1,93 @@
+"""This repository's own discussion paper, built from its real sources."""
+
+from __future__ import annotations
+
+import re
+
+import pypdf
+import pytest
+from conftest import REPO, contents_pages, epub_file, epubcheck, starts_page
+
+from paper.check import citation_keys
+from paper.loader import load_paper
+
+SLUG = "governance-citizen-security"
+
+
+@pytest.fixture(scope="module")
+def paper():
+    paper, problems = load_paper(REPO)
+    assert problems == []
+    return paper
+
+
+@pytest.fixture(scope="module")
+def reader(paper_output):
+    return pypdf.PdfReader(paper_output / f"{SLUG}.pdf")
+
+
+def test_the_paper_is_long_enough_and_cites_every_reference(paper):
+    words = sum(len(chapter.body.split()) for chapter in paper.chapters)
+    assert words >= 8000
+    assert 6 <= len(paper.chapters) <= 8
+    cited = {key for chapter in paper.chapters for _line, key in citation_keys(chapter)}
+    assert cited == {ref.key for ref in paper.references}
+
+
+def test_pdf_outline_contents_and_running_heads(paper, reader):
+    titles = [chapter.title for chapter in paper.chapters] + ["References"]
+    top = [item.title for item in reader.outline if not isinstance(item, list)]
+    assert top == ["Contents", *titles]
+    listed = contents_pages(reader)
+    assert list(listed) == titles
+    for title, page in listed.items():
+        assert starts_page(reader, page, title), title
+    # Running heads: the chapter's title on right-hand (odd) pages, the paper's title on
+    # left-hand pages, none on a chapter's first page. Margin boxes come last in the text,
+    # just before the page number.
+    for title, page in listed.items():
+        if title == "References":
+            continue
+        lines = reader.pages[page].extract_text().splitlines()  # the page after the first
+        expected = title if (page + 1) % 2 else "Governance for Citizen Security in Latin America"
+        assert lines[-2].strip() == expected
+        assert lines[-1].strip() == str(page + 1)
+        assert title not in reader.pages[page - 1].extract_text().splitlines()[-2]
+    assert len(reader.pages) >= 25
+
+
+def test_pdf_metadata_and_content(reader):
+    assert reader.metadata.title.startswith("Governance for Citizen Security in Latin America")
+    assert reader.metadata.author == "Citizen Security Discussion Paper Team"
+    assert reader.trailer["/Root"]["/Lang"] == "en"
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "Table 1. Countries represented at the Brasília meeting" in text
+    assert "Figure 1. The three themes of the meeting" in text
+    assert "Inter-American Commission on Human Rights. 2009. Report on Citizen Security" in text
+    assert "(Hume 2007; Jütersonke et al. 2009)" in text
+    assert "???" not in text
+    assert len(re.findall(r"^\d\. ", text, re.M)) >= 10  # footnotes at the foot of pages
+
+
+def test_epub_is_valid_and_complete(paper, paper_output, tmp_path):
+    epub = paper_output / f"{SLUG}.epub"
+    assert epubcheck(epub, tmp_path / "report.json") == []
+    nav = epub_file(epub, "nav.xhtml")
+    for chapter in paper.chapters:
+        assert chapter.title in nav
+    opf = epub_file(epub, "content.opf")
+    assert "Global South-South Development Academy</dc:publisher>" in opf
+
+
+def test_html_edition_holds_every_chapter(paper, paper_output, browser):
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto((paper_output / "html" / "index.html").as_uri())
+    assert page.locator("nav.toc li").all_inner_texts() == [c.title for c in paper.chapters] + ["References"]
+    for chapter in paper.chapters:
+        page.goto((paper_output / "html" / f"{chapter.id}.html").as_uri())
+        assert page.locator("h1").inner_text() == chapter.title
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.goto((paper_output / "html" / "south-south.html").as_uri())
+    assert page.locator("figure img").evaluate("img => img.complete && img.naturalWidth > 0")
+    assert page.locator("table caption").first.inner_text().startswith("Table 1.")
+    page.close()
