@@ -17,6 +17,7 @@ HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*(?:\{[^}]*\})?\s*#*\s*$")
 CITATION = re.compile(r"(?<![\w@])-?@(\{[^{}\s]+\}|\w[\w:.#$%&+?<>~/-]*)")
 IMAGE = re.compile(r"!\[((?:[^\]\\]|\\.)*)\]\(\s*<?([^)\s>]+)>?(?:\s+[\"'][^\"']*[\"'])?\s*\)")
 HTML_IMAGE = re.compile(r"<img\b[^>]*\bsrc=[\"']([^\"']+)[\"']", re.I)
+RESERVED_IDS = {"index", "references"}
 REMOTE = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)
 
 
@@ -31,6 +32,10 @@ def check_paper(paper: Paper) -> list[Diagnostic]:
                                   f"this chapter's id '{chapter.id}' is also that of "
                                   f"{seen_ids[chapter.id]}: rename one of the files"))
         seen_ids[chapter.id] = chapter.path
+        if chapter.id in RESERVED_IDS:
+            problems.append(error(chapter.path, 0, "reserved-chapter-id",
+                                  f"a chapter cannot be called '{chapter.id}': the website uses "
+                                  f"{chapter.id}.html for its own page; rename the file"))
         if not chapter.title and not first_heading(chapter):
             problems.append(error(chapter.path, chapter.body_line, "no-title",
                                   "the chapter has no title: start it with '# Title' "

@@ -55,3 +55,13 @@ def test_identifier_checks():
     assert not _orcid_checksum_ok("0000-0002-1825-0098")
     assert _isbn_ok("9780306406157") and not _isbn_ok("9780306406158")
     assert _isbn_ok("0306406152")
+
+
+def test_a_section_named_like_a_chapter_does_not_steal_its_anchor(project):
+    intro = project / "chapters" / "01-intro.md"
+    intro.write_text(intro.read_text() + "\n## Findings\n\nA section whose id would clash.\n")
+    build(project, formats=("pdf", "html"))
+    page = (project / "output" / "html" / "intro.html").read_text()
+    assert 'id="findings-section"' in page and 'id="findings"' not in page
+    index = (project / "output" / "html" / "index.html").read_text()
+    assert 'href="findings.html"' in index

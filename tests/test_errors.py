@@ -136,3 +136,12 @@ def test_build_py_exits_non_zero_on_bad_project(tmp_path):
     assert result.returncode == 1
     assert "paper.yaml: error: no paper.yaml" in result.stderr
     assert "chapters: error: chapters/ has no .md files" in result.stderr
+
+
+def test_check_reports_without_writing(project, capsys):
+    assert main(["check", "--project", str(project)]) == 0
+    assert "no errors" in capsys.readouterr().out
+    (project / "chapters" / "09-index.md").write_text("# Index\n\nText.\n")
+    assert main(["check", "--project", str(project)]) == 1
+    assert any("09-index.md: error: a chapter cannot be called 'index'" in e for e in errors(capsys))
+    assert not (project / "output").exists()

@@ -54,6 +54,25 @@ local function build_chapter(info, blocks)
   return out
 end
 
+-- A section whose automatic id equals a chapter's id (a "## Conclusions" section and a
+-- chapter file conclusions.md) would make links and page references ambiguous: the
+-- section's id gets a suffix instead.
+function rename_clashing_ids(blocks)
+  local chapter_ids = {}
+  for _, block in ipairs(blocks) do
+    if block.t == "Header" and block.classes:includes("chapter") then
+      chapter_ids[block.identifier] = true
+    end
+  end
+  local function rename(el)
+    if chapter_ids[el.identifier] and not el.classes:includes("chapter") then
+      el.identifier = el.identifier .. "-section"
+      return el
+    end
+  end
+  return blocks:walk({ Header = rename, Div = rename, Span = rename })
+end
+
 function Pandoc(doc)
   local out = pandoc.Blocks({})
   local info, blocks = nil, pandoc.Blocks({})
@@ -71,6 +90,6 @@ function Pandoc(doc)
     end
   end
   flush()
-  doc.blocks = out
+  doc.blocks = rename_clashing_ids(out)
   return doc
 end
