@@ -8,21 +8,21 @@ LABELS = {
         "keywords": "Keywords", "session": "Drawn from the session", "by": "By",
         "download": "Download", "previous": "Previous", "next": "Next", "home": "Contents",
         "published_by": "Published by", "license": "Licence", "series": "Series",
-        "page": "Page", "read_online": "Read online",
+        "page": "Page", "read_online": "Read online", "cite_as": "How to cite this paper",
     },
     "es": {
         "contents": "Índice", "references": "Referencias", "abstract": "Resumen",
         "keywords": "Palabras clave", "session": "Basado en la sesión", "by": "Por",
         "download": "Descargar", "previous": "Anterior", "next": "Siguiente", "home": "Índice",
         "published_by": "Publicado por", "license": "Licencia", "series": "Serie",
-        "page": "Página", "read_online": "Leer en línea",
+        "page": "Página", "read_online": "Leer en línea", "cite_as": "Cómo citar este documento",
     },
     "pt": {
         "contents": "Sumário", "references": "Referências", "abstract": "Resumo",
         "keywords": "Palavras-chave", "session": "Baseado na sessão", "by": "Por",
         "download": "Baixar", "previous": "Anterior", "next": "Próximo", "home": "Sumário",
         "published_by": "Publicado por", "license": "Licença", "series": "Série",
-        "page": "Página", "read_online": "Ler online",
+        "page": "Página", "read_online": "Ler online", "cite_as": "Como citar este documento",
     },
 }
 

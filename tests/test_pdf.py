@@ -65,3 +65,11 @@ def test_title_page_and_running_heads(reader):
     first = reader.pages[0].extract_text()
     assert "A Minimal Test Paper" in first and "Ana Souza" in first and "4 May 2020" in first
     assert len(reader.pages) == 6
+
+
+def test_publication_details_page(reader):
+    text = " ".join(reader.pages[1].extract_text().split())
+    assert text.startswith("Abstract A short abstract for the tests.")
+    assert ("How to cite this paper Ana Souza, Jorge Pérez. 2020. A Minimal Test Paper: Used by the "
+            "test suite. Test Series 7. Test Press.") in text
+    assert "ORCID 0000-0002-1825-0097" in text
