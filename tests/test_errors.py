@@ -145,3 +145,15 @@ def test_check_reports_without_writing(project, capsys):
     assert main(["check", "--project", str(project)]) == 1
     assert any("09-index.md: error: a chapter cannot be called 'index'" in e for e in errors(capsys))
     assert not (project / "output").exists()
+
+
+def test_pdf_never_reads_outside_the_project(project, tmp_path, capsys):
+    secret = tmp_path / "outside.svg"
+    secret.write_text((project / "images" / "square.svg").read_text())
+    (project / "templates").mkdir()
+    (project / "templates" / "pdf.css").write_text(
+        f'body {{ background: url("{secret.as_uri()}"); }}\n')
+    assert run(project, "--format", "pdf") == 1
+    (line,) = errors(capsys)
+    assert f"refused to read {secret}" in line and "[refused-url]" in line
+    assert not (project / "output" / "minimal.pdf").exists()

@@ -12,6 +12,8 @@ import weasyprint
 import weasyprint.urls
 
 from .. import pandoc
+from ..diagnostics import error
+from ..errors import UserError
 from ..model import Artifact, BuildContext, Manuscript
 from . import slug, template_environment, template_values
 
@@ -30,7 +32,13 @@ def render_pdf(manuscript: Manuscript, context: BuildContext, staging: Path) -> 
     log.info("laying out the PDF")
     document = weasyprint.HTML(string=html, base_url=str(paper.root) + "/",
                                url_fetcher=ProjectFetcher(paper.root))
-    document.write_pdf(target, pdf_identifier=slug(paper).encode(), uncompressed_pdf=False)
+    try:
+        document.write_pdf(target, pdf_identifier=slug(paper).encode(), uncompressed_pdf=False)
+    except weasyprint.urls.FatalURLFetchingError as exc:
+        reason = exc.__cause__ or exc
+        raise UserError([error(Path("templates"), 0, "refused-url",
+                               f"the PDF needs a file it may not read: {reason}; "
+                               "keep images, fonts and stylesheets inside the project")]) from exc
     return Artifact("pdf", target)
 
 
