@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from . import pandoc
-from .check import images, resolve_image
+from .check import citation_keys, images, resolve_image
 from .diagnostics import error
 from .errors import UserError
 from .labels import labels_for
@@ -61,7 +61,7 @@ def combined_markdown(paper: Paper) -> tuple[str, list[tuple[int, Chapter]]]:
         add(chapter_meta(chapter, labels))
         segments.append((line, chapter))
         add(chapter.body.rstrip("\n") + "\n\n")
-    if paper.references:
+    if paper.references and any(next(citation_keys(c), None) for c in paper.chapters):
         add(marker({"id": "references", "title": labels["references"], "source": "",
                     "images": {}, "classes": ["unnumbered", "references"]}))
         add("::: {#refs}\n:::\n")

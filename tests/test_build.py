@@ -65,3 +65,13 @@ def test_a_section_named_like_a_chapter_does_not_steal_its_anchor(project):
     assert 'id="findings-section"' in page and 'id="findings"' not in page
     index = (project / "output" / "html" / "index.html").read_text()
     assert 'href="findings.html"' in index
+
+
+def test_no_references_chapter_when_nothing_is_cited(project):
+    for chapter in (project / "chapters").glob("*.md"):
+        text = chapter.read_text()
+        for cite in ("[-@undp1994, p. 22]", "[@undp1994; @fruhling2003]", "@fruhling2003"):
+            text = text.replace(cite, "")
+        chapter.write_text(text)
+    build(project, formats=("html",))
+    assert not (project / "output" / "html" / "references.html").exists()
