@@ -18,7 +18,10 @@ log = logging.getLogger("paper")
 
 def main(argv: list[str] | None = None) -> int:
     parser = make_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on bad arguments; a user error is 1 here
+        return 1 if exc.code else 0
     if not args.command:
         parser.print_help()
         return 1
@@ -29,9 +32,10 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(args.project)
     try:
         if args.command == "check":
-            _paper, warnings = load_and_check(root)
+            paper, warnings = load_and_check(root)
             report(warnings, root)
-            print(f"{root}: no errors" + (f", {len(warnings)} warning(s)" if warnings else ""))
+            print(f"checked paper.yaml and {len(paper.chapters)} chapters: no errors"
+                  + (f", {len(warnings)} warning(s)" if warnings else ""))
             return 0
         result = build(root, Path(args.out) if args.out else None, args.format)
         report(list(result.warnings), root)
