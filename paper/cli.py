@@ -43,13 +43,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{artifact.format}: {shown(artifact.path)}")
         return 0
     except UserError as exc:
-        if exc.diagnostics:
-            report(exc.diagnostics, root)
-        else:
-            print(f"error: {exc}", file=sys.stderr)
+        report(exc.diagnostics, root)
         errors = sum(1 for d in exc.diagnostics if d.level == "error")
-        print(f"build stopped: {errors or 1} error(s); nothing in the output folder was changed",
-              file=sys.stderr)
+        if args.command == "check":
+            print(f"check found {errors} error(s)", file=sys.stderr)
+        else:
+            print(f"build stopped: {errors} error(s); nothing in the output folder was changed",
+                  file=sys.stderr)
         return 1
 
 

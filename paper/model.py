@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .diagnostics import Diagnostic
+
 
 @dataclass(frozen=True)
 class Author:
@@ -140,4 +142,4 @@ class Artifact:
 @dataclass(frozen=True)
 class BuildResult:
     artifacts: tuple[Artifact, ...]
-    warnings: tuple[Any, ...] = field(default=())
+    warnings: tuple[Diagnostic, ...] = field(default=())

@@ -16,13 +16,14 @@ from .diagnostics import Diagnostic, has_errors
 from .errors import UserError
 from .loader import load_paper
 from .model import Artifact, BuildContext, BuildResult, Paper
+from .renderers import Renderer
 from .renderers.epub import render_epub
 from .renderers.html import render_html
 from .renderers.pdf import render_pdf
 
 log = logging.getLogger(__name__)
 FORMATS = ("pdf", "html", "epub")
-RENDERERS = {"pdf": render_pdf, "html": render_html, "epub": render_epub}
+RENDERERS: dict[str, Renderer] = {"pdf": render_pdf, "html": render_html, "epub": render_epub}
 STAGING_PREFIX = ".staging-"
 
 
