@@ -8,6 +8,7 @@ from typing import Any
 
 from . import pandoc
 from .check import citation_keys, images, resolve_image
+from .config import STYLES
 from .diagnostics import error
 from .errors import UserError
 from .labels import labels_for
@@ -24,10 +25,16 @@ def assemble(paper: Paper, context: BuildContext, workdir: Path) -> Manuscript:
             f"--lua-filter={pandoc.filter_path('chapters.lua')}",
             f"--metadata=lang:{paper.meta.language}", "--metadata=link-citations:true"]
     if paper.references:
-        csl = workdir / "references.json"
-        csl.write_text(json.dumps([r.csl for r in paper.references], ensure_ascii=False),
-                       encoding="utf-8")
-        args += ["--citeproc", f"--bibliography={csl}"]
+        data = workdir / "references.json"
+        data.write_text(json.dumps([r.csl for r in paper.references], ensure_ascii=False),
+                        encoding="utf-8")
+        args += [f"--bibliography={data}", f"--csl={style_path(paper)}"]
+        if paper.meta.reference_list == "per-chapter":
+            title = labels_for(paper.meta.language)["references"]
+            args += ["--metadata=paper-reference-list:per-chapter",
+                     f"--metadata=paper-references-title:{title}"]
+        else:
+            args.append("--citeproc")
     try:
         out = pandoc.run(args, text, paper.root, context.source_date_epoch)
     except pandoc.PandocError as exc:
@@ -39,6 +46,12 @@ def assemble(paper: Paper, context: BuildContext, workdir: Path) -> Manuscript:
                               paper.meta.abstract, paper.root, context.source_date_epoch)
     return Manuscript(paper, tuple(document["pandoc-api-version"]),
                       split_chapters(document["blocks"], paper), abstract)
+
+
+def style_path(paper: Paper) -> Path:
+    """The CSL file: one shipped with the tool, or the project's own."""
+    shipped = STYLES / f"{paper.meta.citation_style}.csl"
+    return shipped if shipped.is_file() else paper.root / paper.meta.citation_style
 
 
 def combined_markdown(paper: Paper) -> tuple[str, list[tuple[int, Chapter]]]:
@@ -61,7 +74,8 @@ def combined_markdown(paper: Paper) -> tuple[str, list[tuple[int, Chapter]]]:
         add(chapter_meta(chapter, labels))
         segments.append((line, chapter))
         add(chapter.body.rstrip("\n") + "\n\n")
-    if paper.references and any(next(citation_keys(c), None) for c in paper.chapters):
+    if (paper.references and paper.meta.reference_list == "end"
+            and any(next(citation_keys(c), None) for c in paper.chapters)):
         add(marker({"id": "references", "title": labels["references"], "source": "",
                     "images": {}, "classes": ["unnumbered", "references"]}))
         add("::: {#refs}\n:::\n")

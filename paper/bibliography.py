@@ -1,28 +1,46 @@
-"""references.bib -> CSL JSON, read with bibtexparser so pandoc never parses raw BibTeX."""
+"""references.bib -> CSL JSON, read with bibtexparser so pandoc never parses raw BibTeX.
+
+bibtexparser splits the file into entries (with line numbers); this module does the rest
+itself, because real exports need it: @string macros joined with '#', crossref chains
+(cycles are an error), LaTeX accents, {protected} words, author lists that look broken.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import bibtexparser
-from bibtexparser import middlewares as mw
+from bibtexparser.middlewares.names import (
+    InvalidNameError,
+    parse_single_name_into_parts,
+    split_multiple_persons_names,
+)
 from bibtexparser.model import DuplicateBlockKeyBlock, Entry, ParsingFailedBlock
 from pylatexenc.latex2text import LatexNodes2Text
 
 from .diagnostics import Diagnostic, error, warning
 from .model import Reference
 
+# bibtexparser logs each problem it meets; they are reported here as diagnostics instead.
+logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
+
 CSL_TYPES = {
-    "article": "article-journal", "book": "book", "booklet": "pamphlet",
-    "inbook": "chapter", "incollection": "chapter", "inproceedings": "paper-conference",
-    "conference": "paper-conference", "proceedings": "book", "collection": "book",
+    "article": "article-journal", "book": "book", "mvbook": "book", "booklet": "pamphlet",
+    "inbook": "chapter", "incollection": "chapter", "bookinbook": "chapter", "suppbook": "chapter",
+    "inproceedings": "paper-conference", "conference": "paper-conference",
+    "proceedings": "book", "mvproceedings": "book", "collection": "book", "mvcollection": "book",
+    "reference": "book", "inreference": "entry-encyclopedia",
     "manual": "report", "techreport": "report", "report": "report",
     "mastersthesis": "thesis", "phdthesis": "thesis", "thesis": "thesis",
     "unpublished": "manuscript", "online": "webpage", "electronic": "webpage", "www": "webpage",
-    "misc": "document",
+    "periodical": "periodical", "patent": "patent", "dataset": "dataset", "software": "software",
+    "standard": "standard", "legislation": "legislation", "jurisdiction": "legal_case",
+    "video": "motion_picture", "movie": "motion_picture", "audio": "song", "music": "song",
+    "artwork": "graphic", "image": "graphic", "misc": "document", "generic": "document",
 }
 PLAIN_FIELDS = {
     "title": "title", "edition": "edition", "volume": "volume", "pages": "page",
@@ -30,22 +48,81 @@ PLAIN_FIELDS = {
     "url": "URL", "doi": "DOI", "isbn": "ISBN", "issn": "ISSN", "note": "note",
     "series": "collection-title", "type": "genre", "abstract": "abstract", "language": "language",
     "booktitle": "container-title", "journal": "container-title", "journaltitle": "container-title",
-    "howpublished": "medium", "chapter": "chapter-number",
+    "howpublished": "medium", "chapter": "chapter-number", "eventtitle": "event-title",
+    "urldate": "accessed",
 }
-_LATEX = LatexNodes2Text()
-# bibtexparser logs each problem it meets; they are reported here as diagnostics instead.
-logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
+TITLE_FIELDS = {"title", "booktitle", "journal", "journaltitle", "series", "eventtitle"}
+VERBATIM_FIELDS = {"url", "doi", "isbn", "issn", "file", "eprint", "urldate"}
+NAME_FIELDS = ("author", "editor", "translator")
 MONTHS = {m: i for i, m in enumerate(
     "jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)}
+# What a citation style needs of each kind of entry: alternatives within a tuple.
+REQUIRED = {
+    "article": [("author",), ("title",), ("journal", "journaltitle"), ("year", "date")],
+    "book": [("author", "editor"), ("title",), ("publisher",), ("year", "date")],
+    "incollection": [("author",), ("title",), ("booktitle",), ("publisher",), ("year", "date")],
+    "inbook": [("author", "editor"), ("title",), ("publisher",), ("year", "date")],
+    "inproceedings": [("author",), ("title",), ("booktitle",), ("year", "date")],
+    "techreport": [("title",), ("institution", "publisher"), ("year", "date")],
+    "report": [("title",), ("institution", "publisher"), ("year", "date")],
+    "phdthesis": [("author",), ("title",), ("school", "institution"), ("year", "date")],
+    "mastersthesis": [("author",), ("title",), ("school", "institution"), ("year", "date")],
+    "thesis": [("author",), ("title",), ("school", "institution"), ("year", "date")],
+    "online": [("title",), ("url",)],
+    "unpublished": [("author",), ("title",)],
+}
+NAME_SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv", "junior", "filho", "neto", "sobrinho"}
+GLUED_AND = re.compile(r"\band(?=[A-Z])|(?<=[.,])and\b")
+LATEX_MARKUP = re.compile(r"[\\{}~$%]|--|``|''")
+PROTECT_OPEN, PROTECT_CLOSE = "\ue000", "\ue001"
+_LATEX = LatexNodes2Text()
+
+
+@dataclass
+class _Raw:
+    """One entry as written: type, key, fields (lower-case names) with their lines."""
+
+    kind: str
+    key: str
+    line: int
+    fields: dict[str, str]
+    field_lines: dict[str, int]
 
 
 def load_bibliography(root: Path, name: str = "references.bib") -> tuple[list[Reference], list[Diagnostic]]:
     """Read the project's BibTeX file; return its entries as CSL JSON and every problem found."""
     path = Path(name)
-    text = (root / name).read_text(encoding="utf-8-sig")
-    library = bibtexparser.parse_string(text, append_middleware=[
-        mw.SeparateCoAuthors(), mw.SplitNameParts(), mw.LatexDecodingMiddleware()])
-    problems: list[Diagnostic] = []
+    data = (root / name).read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        return [], [error(path, line, "not-utf8", "this line is not UTF-8 text: save the file as "
+                          "UTF-8 (in JabRef: File > Save with encoding UTF-8)")]
+    library = bibtexparser.parse_string(text.replace("\r\n", "\n"), parse_stack=[])
+    problems = _failed_blocks(library, path)
+    macros = _string_macros(library, path, problems)
+    raws: dict[str, _Raw] = {}
+    seen_folded: dict[str, str] = {}
+    for entry in library.entries:
+        raw = _raw_entry(entry, macros, path, problems)
+        folded = entry.key.lower()
+        if folded in seen_folded and seen_folded[folded] != entry.key:
+            problems.append(error(path, raw.line, "duplicate-citation-key",
+                                  f"the key '{entry.key}' differs from '{seen_folded[folded]}' only "
+                                  "by upper/lower case: rename one of them"))
+        seen_folded.setdefault(folded, entry.key)
+        raws[entry.key] = raw
+    _resolve_crossrefs(raws, path, problems)
+    references = []
+    for raw in raws.values():
+        csl = to_csl(raw, path, problems)
+        references.append(Reference(raw.key, csl, raw.line))
+    return references, problems
+
+
+def _failed_blocks(library, path: Path) -> list[Diagnostic]:
+    problems = []
     for block in library.failed_blocks:
         line = block.start_line + 1
         if isinstance(block, DuplicateBlockKeyBlock):
@@ -56,79 +133,218 @@ def load_bibliography(root: Path, name: str = "references.bib") -> tuple[list[Re
             problems.append(error(path, line, "bibtex-syntax",
                                   f"this entry cannot be read ({reason}); check its braces, "
                                   "quotes and the commas between fields"))
-    references = []
-    for entry in library.entries:
-        csl, entry_problems = to_csl(entry, path)
-        problems.extend(entry_problems)
-        references.append(Reference(entry.key, csl, entry.start_line + 1))
-    return references, problems
+    return problems
 
 
-def to_csl(entry: Entry, path: Path) -> tuple[dict[str, Any], list[Diagnostic]]:
-    """One BibTeX entry as a CSL JSON item."""
-    line = entry.start_line + 1
-    problems = []
-    kind = entry.entry_type.lower()
-    csl: dict[str, Any] = {"id": entry.key, "type": CSL_TYPES.get(kind, "document")}
-    if kind not in CSL_TYPES:
-        problems.append(warning(path, line, "unknown-entry-type",
-                                f"@{entry.entry_type} is not a standard BibTeX type; treated as @misc"))
-    fields = {f.key.lower(): f.value for f in entry.fields}
+def _string_macros(library, path: Path, problems: list[Diagnostic]) -> dict[str, str]:
+    """@string definitions, each resolved against those before it."""
+    macros = {name: name.capitalize() for name in
+              ("january february march april may june july august september october "
+               "november december").split()}
+    macros.update({m: full for m, full in zip(MONTHS, list(macros.values()), strict=True)})
+    for block in library.strings:
+        macros[block.key.lower()] = _value(block.value, macros, path, block.start_line + 1, problems)
+    return macros
+
+
+def _value(raw: str, macros: dict[str, str], path: Path, line: int,
+           problems: list[Diagnostic]) -> str:
+    """A field as written ({...}, "...", 2012, macro, or parts joined with #) as one string."""
+    parts, depth, quoted, start = [], 0, False, 0
+    for i, ch in enumerate(raw):
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+        elif ch == '"' and depth == 0:
+            quoted = not quoted
+        elif ch == "#" and depth == 0 and not quoted:
+            parts.append(raw[start:i])
+            start = i + 1
+    parts.append(raw[start:])
+    out = []
+    for part in (p.strip() for p in parts):
+        if len(part) >= 2 and (part[0], part[-1]) in (("{", "}"), ('"', '"')):
+            out.append(part[1:-1])
+        elif part.isdigit() or not part:
+            out.append(part)
+        elif part.lower() in macros:
+            out.append(macros[part.lower()])
+        else:
+            problems.append(warning(path, line, "undefined-string",
+                                    f"'{part}' is neither in braces nor a defined @string: "
+                                    f"write {{{part}}} if it is meant as text"))
+            out.append(part)
+    return "".join(out)
+
+
+def _raw_entry(entry: Entry, macros: dict[str, str], path: Path,
+               problems: list[Diagnostic]) -> _Raw:
+    fields, lines = {}, {}
+    for field in entry.fields:
+        name = field.key.lower()
+        line = field.start_line + 1
+        fields[name] = _value(str(field.value), macros, path, line, problems)
+        lines[name] = line
+    return _Raw(entry.entry_type.lower(), entry.key, entry.start_line + 1, fields, lines)
+
+
+def _resolve_crossrefs(raws: dict[str, _Raw], path: Path, problems: list[Diagnostic]) -> None:
+    """Fill each entry's missing fields from the entry it cross-references (BibTeX rules).
+
+    Chains are followed to the end; a cycle is reported once and never followed again.
+    """
+    by_folded_key = {key.lower(): raw for key, raw in raws.items()}
+    done: set[str] = set()
+
+    def resolve(raw: _Raw, chain: list[str]) -> None:
+        if raw.key in done:
+            return
+        target = raw.fields.get("crossref", "").strip()
+        if target:
+            parent = by_folded_key.get(target.lower())
+            if parent is None:
+                problems.append(warning(path, raw.field_lines["crossref"], "unknown-crossref",
+                                        f"crossref '{target}' is not in the file: the entry is "
+                                        "used without the fields it would inherit"))
+            elif parent.key in chain:
+                cycle = " → ".join([*chain[chain.index(parent.key):], parent.key])
+                problems.append(error(path, raw.field_lines["crossref"], "crossref-cycle",
+                                      f"crossref entries refer to each other in a circle ({cycle}): "
+                                      "remove one of the crossref fields"))
+            else:
+                resolve(parent, [*chain, raw.key])
+                _inherit(raw, parent)
+        done.add(raw.key)
+
+    for raw in raws.values():
+        resolve(raw, [raw.key])
+
+
+def _inherit(child: _Raw, parent: _Raw) -> None:
+    if child.kind in ("incollection", "inproceedings", "inbook") and "booktitle" not in child.fields:
+        if "title" in parent.fields:
+            child.fields["booktitle"] = parent.fields["title"]
+            child.field_lines["booktitle"] = parent.field_lines["title"]
+    for name, value in parent.fields.items():
+        if name not in child.fields and name not in ("crossref", "ids", "title"):
+            child.fields[name] = value
+            child.field_lines[name] = parent.field_lines[name]
+
+
+def to_csl(raw: _Raw, path: Path, problems: list[Diagnostic]) -> dict[str, Any]:
+    """One entry as a CSL JSON item."""
+    csl: dict[str, Any] = {"id": raw.key, "type": CSL_TYPES.get(raw.kind, "document")}
+    if raw.kind not in CSL_TYPES:
+        problems.append(warning(path, raw.line, "unknown-entry-type",
+                                f"@{raw.kind} is not a BibTeX or biblatex type; treated as @misc"))
+    fields = raw.fields
     for bib, target in PLAIN_FIELDS.items():
-        value = fields.get(bib)
-        if value and isinstance(value, str) and target not in csl:
-            csl[target] = _clean(value)
+        if fields.get(bib) and target not in csl:
+            csl[target] = decode(fields[bib], bib)
     if "page" in csl:
-        csl["page"] = re.sub(r"\s*-+\s*", "–", csl["page"])
-    if kind in ("techreport", "report", "thesis", "phdthesis", "mastersthesis", "manual"):
+        csl["page"] = re.sub(r"\s*[-–]+\s*", "–", csl["page"])
+    if raw.kind in ("techreport", "report", "thesis", "phdthesis", "mastersthesis", "manual"):
         owner = fields.get("institution") or fields.get("school") or fields.get("organization")
         if owner and "publisher" not in csl:
-            csl["publisher"] = _clean(owner)
+            csl["publisher"] = decode(owner, "institution")
         if fields.get("number"):
-            csl["number"] = _clean(fields["number"])
+            csl["number"] = decode(fields["number"], "number")
     elif fields.get("number"):
-        csl["issue"] = _clean(fields["number"])
-    for role in ("author", "editor", "translator"):
-        if isinstance(fields.get(role), list):
-            csl[role] = [_name(n) for n in fields[role]]
+        csl["issue"] = decode(fields["number"], "number")
+    for role in NAME_FIELDS:
+        if fields.get(role):
+            csl[role] = names(fields[role], path, raw.field_lines[role], problems)
     issued = _date(fields)
     if issued:
         csl["issued"] = issued
-    if not csl.get("title"):
-        problems.append(error(path, line, "missing-title",
-                              f"entry '{entry.key}' has no title: add title = {{...}}"))
-    if "issued" not in csl:
-        problems.append(warning(path, line, "missing-year",
-                                f"entry '{entry.key}' has no year: the reference will show 'n.d.'"))
-    return csl, problems
+    _check_required(raw, path, problems)
+    return csl
 
 
-def _clean(text: str) -> str:
-    return re.sub(r"\s+", " ", text.replace("{", "").replace("}", "")).strip()
+def decode(text: str, field: str = "") -> str:
+    """LaTeX to Unicode text; in titles, {Protected Words} become CSL 'nocase' spans."""
+    if field in VERBATIM_FIELDS:
+        return text.strip()
+    if field in TITLE_FIELDS:
+        text = _mark_protected(text)
+    if LATEX_MARKUP.search(text):
+        text = _LATEX.latex_to_text(re.sub(r"(?<!\\)%", r"\\%", text))
+    text = re.sub(r"\s+", " ", text).strip()
+    return (text.replace(PROTECT_OPEN, '<span class="nocase">').replace(PROTECT_CLOSE, "</span>")
+            if field in TITLE_FIELDS else text)
 
 
-def _name(parts) -> dict[str, str]:
+def _mark_protected(text: str) -> str:
+    """Mark brace groups that protect capitals ({Latin America}), but not accent groups ({\\'e})."""
+    out, protected, i = [], [], 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\":
+            out.append(text[i:i + 2])
+            i += 2
+            continue
+        if ch == "{":
+            protected.append(not protected and text[i + 1:i + 2] != "\\")
+            out.append(PROTECT_OPEN + "{" if protected[-1] else "{")
+        elif ch == "}" and protected:
+            out.append("}" + PROTECT_CLOSE if protected.pop() else "}")
+        else:
+            out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def names(text: str, path: Path, line: int, problems: list[Diagnostic]) -> list[dict[str, str]]:
+    """An author list ('A and B and {Org}') as CSL names, with warnings for lists that look broken."""
+    out = []
+    if ";" in text and " and " not in text:
+        problems.append(warning(path, line, "broken-names",
+                                "these names are separated by ';': in BibTeX, separate people "
+                                "with 'and'"))
+    for name in split_multiple_persons_names(text):
+        if GLUED_AND.search(name) or name.lower().startswith("and ") or not name.strip():
+            problems.append(warning(path, line, "broken-names",
+                                    f"'{name}' looks like two names run together: put ' and ' "
+                                    "(with spaces) between people"))
+        try:
+            parts = parse_single_name_into_parts(name)
+        except InvalidNameError:
+            problems.append(error(path, line, "broken-names",
+                                  f"'{name}' cannot be read as a name (too many commas): write "
+                                  "'Family, Given' and put ' and ' between people"))
+            continue
+        if parts.jr and " ".join(parts.jr).lower() not in NAME_SUFFIXES:
+            problems.append(warning(path, line, "broken-names",
+                                    f"'{name}' has three parts separated by commas: if it is "
+                                    "two people, put ' and ' between them"))
+        if not parts.first and not parts.von and "," in name and " and " in name:
+            problems.append(warning(path, line, "broken-names",
+                                    f"'{name}' is one name in braces but looks like a list of "
+                                    "people: remove the outer braces"))
+        out.append(_csl_name(parts))
+    return out
+
+
+def _csl_name(parts) -> dict[str, str]:
     """A split BibTeX name as CSL; a name in braces ({World Bank}) stays whole."""
-    def text(words: list[str]) -> str:
-        return _clean(_LATEX.latex_to_text(" ".join(words)))
-
     if not parts.first and not parts.von:
-        return {"literal": text(parts.last)}
-    name = {"family": text(parts.last), "given": text(parts.first)}
+        return {"literal": decode(" ".join(parts.last))}
+    name = {"family": decode(" ".join(parts.last)), "given": decode(" ".join(parts.first))}
     if parts.von:
-        name["non-dropping-particle"] = text(parts.von)
+        name["non-dropping-particle"] = decode(" ".join(parts.von))
     if parts.jr:
-        name["suffix"] = text(parts.jr)
+        name["suffix"] = decode(" ".join(parts.jr))
     return name
 
 
-def _date(fields: dict[str, Any]) -> dict[str, Any] | None:
+def _date(fields: dict[str, str]) -> dict[str, Any] | None:
     raw = fields.get("date") or fields.get("year")
     if not raw:
         return None
     match = re.match(r"^\s*(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?", str(raw))
     if not match:
-        return {"literal": _clean(str(raw))}
+        return {"literal": decode(str(raw))}
     parts = [int(p) for p in match.groups() if p]
     month = str(fields.get("month", "")).strip().lower()[:3]
     if len(parts) == 1 and month:
@@ -136,3 +352,16 @@ def _date(fields: dict[str, Any]) -> dict[str, Any] | None:
         if number:
             parts.append(number)
     return {"date-parts": [parts]}
+
+
+def _check_required(raw: _Raw, path: Path, problems: list[Diagnostic]) -> None:
+    if not raw.fields.get("title"):
+        problems.append(error(path, raw.line, "missing-title",
+                              f"entry '{raw.key}' has no title: add title = {{...}}"))
+    for alternatives in REQUIRED.get(raw.kind, [("year", "date")]):
+        if alternatives == ("title",) or any(raw.fields.get(f) for f in alternatives):
+            continue
+        wanted = " or ".join(alternatives)
+        problems.append(warning(path, raw.line, "missing-field",
+                                f"@{raw.kind} '{raw.key}' has no {wanted}: the reference will be "
+                                "incomplete in the bibliography"))

@@ -42,6 +42,8 @@ def check_paper(paper: Paper) -> list[Diagnostic]:
                                   "or give 'title:' in its front matter"))
         problems.extend(check_citations(paper, chapter, keys))
         problems.extend(check_images(paper.root, chapter))
+    if paper.bibliography is not None:
+        problems.extend(check_unused(paper))
     return problems
 
 
@@ -59,7 +61,12 @@ def source_lines(chapter: Chapter) -> Iterator[tuple[int, str]]:
                 fence = ""
                 continue
         if not fence:
-            yield chapter.body_line + offset, AUTOLINK.sub("", INLINE_CODE.sub("", text))
+            yield chapter.body_line + offset, blank(AUTOLINK, blank(INLINE_CODE, text))
+
+
+def blank(pattern: re.Pattern, text: str) -> str:
+    """Replace matches with spaces, so that columns still point at the right character."""
+    return pattern.sub(lambda m: " " * len(m.group(0)), text)
 
 
 def first_heading(chapter: Chapter) -> str:
@@ -70,28 +77,37 @@ def first_heading(chapter: Chapter) -> str:
     return ""
 
 
-def citation_keys(chapter: Chapter) -> Iterator[tuple[int, str]]:
+def citation_keys(chapter: Chapter) -> Iterator[tuple[int, int, str]]:
+    """(line, column, key) of each citation in the chapter, the column being that of '@'."""
     for line, text in source_lines(chapter):
         for match in CITATION.finditer(text):
             key = match.group(1)
             key = key[1:-1] if key.startswith("{") else key.rstrip(":.#$%&+?<>~/-")
-            yield line, key
+            yield line, match.start(0) + 1 + match.group(0).startswith("-"), key
 
 
 def check_citations(paper: Paper, chapter: Chapter, keys: set[str]) -> list[Diagnostic]:
     problems = []
-    for line, key in citation_keys(chapter):
+    for line, column, key in citation_keys(chapter):
         if key in keys:
             continue
         if paper.bibliography is None:
             hint = "there is no references.bib in the project: add one with this entry"
         else:
-            close = difflib.get_close_matches(key, sorted(keys), n=1)
-            hint = (f"did you mean @{close[0]}?" if close
+            close = difflib.get_close_matches(key, sorted(keys), n=3, cutoff=0.5)
+            hint = ("did you mean " + " or ".join(f"@{c}" for c in close) + "?" if close
                     else f"add an entry with this key to {paper.bibliography}")
         problems.append(error(chapter.path, line, "unknown-citation",
-                              f"citation @{key} is not in the bibliography: {hint}"))
+                              f"citation @{key} is not in the bibliography: {hint}", column))
     return problems
+
+
+def check_unused(paper: Paper) -> list[Diagnostic]:
+    """Entries that no chapter cites: they will not appear in the list of references."""
+    cited = {key for chapter in paper.chapters for _l, _c, key in citation_keys(chapter)}
+    return [warning(paper.bibliography, ref.line, "unused-reference",
+                    f"'{ref.key}' is never cited, so it will not appear in the references")
+            for ref in paper.references if ref.key not in cited]
 
 
 def images(chapter: Chapter) -> Iterator[tuple[int, str, str | None]]:

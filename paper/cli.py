@@ -32,12 +32,12 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(args.project)
     try:
         if args.command == "check":
-            paper, warnings = load_and_check(root)
+            paper, warnings = load_and_check(root, args.strict)
             report(warnings, root)
             print(f"checked paper.yaml and {len(paper.chapters)} chapters: no errors"
                   + (f", {len(warnings)} warning(s)" if warnings else ""))
             return 0
-        result = build(root, Path(args.out) if args.out else None, args.format)
+        result = build(root, Path(args.out) if args.out else None, args.format, args.strict)
         report(list(result.warnings), root)
         for artifact in result.artifacts:
             print(f"{artifact.format}: {shown(artifact.path)}")
@@ -63,6 +63,8 @@ def make_parser() -> argparse.ArgumentParser:
         command = commands.add_parser(name, help=text, description=text)
         command.add_argument("--project", default=".", metavar="DIR",
                              help="the project folder (default: the current folder)")
+        command.add_argument("--strict", action="store_true",
+                             help="treat warnings (e.g. uncited references) as errors")
         command.add_argument("-v", "--verbose", action="store_true", help="say more")
         if name == "build":
             command.add_argument("--out", metavar="DIR", help="output folder (default: DIR/output)")
@@ -82,10 +84,10 @@ def formats(text: str) -> tuple[str, ...]:
 
 def report(diagnostics: list[Diagnostic], root: Path) -> None:
     """Print each problem as path:line: level: message, paths as seen from the current folder."""
-    for d in sorted(diagnostics, key=lambda d: (str(d.location.path), d.location.line)):
+    for d in sorted(diagnostics, key=lambda d: (str(d.location.path), d.location.line,
+                                                d.location.column)):
         path = shown(root / d.location.path)
-        line = f":{d.location.line}" if d.location.line else ""
-        print(f"{path}{line}: {d.level}: {d.message} [{d.code}]", file=sys.stderr)
+        print(f"{path}{d.location.suffix}: {d.level}: {d.message} [{d.code}]", file=sys.stderr)
 
 
 def shown(path: Path) -> str:

@@ -7,6 +7,7 @@ import difflib
 import re
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 from .diagnostics import Diagnostic, error
 from .model import Author, PaperMeta, Series
@@ -27,8 +28,12 @@ KEYS = {
     "isbn": "ISBN-10 or ISBN-13",
     "slug": "base name of the output files",
     "chapters": "the chapter files in reading order",
+    "citation-style": "chicago-author-date, apa, ieee, or the path of a .csl file",
+    "reference-list": "end (default) or per-chapter",
 }
-AUTHOR_KEYS = ("name", "affiliation", "orcid")
+AUTHOR_KEYS = ("name", "affiliation", "orcid", "family-name", "organization")
+STYLES = Path(__file__).parent / "styles"
+REFERENCE_LISTS = ("end", "per-chapter")
 SERIES_KEYS = ("name", "number")
 
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|\d{3}))?$")
@@ -116,8 +121,33 @@ class _Checker:
             isbn=self.isbn(self.text(data, "isbn")),
             slug=self.slug(self.text(data, "slug")),
             chapters=self.chapter_files(self.text_list(data, "chapters")),
+            citation_style=self.citation_style(self.text(data, "citation-style")),
+            reference_list=self.choice(data, "reference-list", REFERENCE_LISTS),
         )
         return meta
+
+    def citation_style(self, text: str) -> str:
+        if not text or (STYLES / f"{text}.csl").is_file():
+            return text or "chicago-author-date"
+        shipped = ", ".join(sorted(p.stem for p in STYLES.glob("*.csl")))
+        path = (self.root / text).resolve()
+        if not text.endswith(".csl") or not path.is_relative_to(self.root.resolve()):
+            self.fail(("citation-style",), "unknown-style",
+                      f"'{text}' is not a citation style here: use one of {shipped}, "
+                      "or the path of a .csl file inside the project")
+        elif not path.is_file():
+            self.fail(("citation-style",), "unknown-style", f"the style file {text} does not exist")
+        elif not _is_csl(path):
+            self.fail(("citation-style",), "bad-style",
+                      f"{text} is not a CSL style (an XML file whose root is <style>)")
+        return text
+
+    def choice(self, data: dict, name: str, allowed: tuple[str, ...]) -> str:
+        value = self.text(data, name) or allowed[0]
+        if value not in allowed:
+            self.fail((name,), "bad-value", f"'{value}' is not allowed for {name}: use "
+                      + " or ".join(allowed))
+        return value
 
     def chapter_files(self, names: tuple[str, ...]) -> tuple[str, ...]:
         for i, name in enumerate(names):
@@ -158,8 +188,16 @@ class _Checker:
             if orcid and not (ORCID.match(orcid) and _orcid_checksum_ok(orcid)):
                 self.fail(key + ("orcid",), "bad-orcid",
                           f"'{orcid}' is not a valid ORCID iD (form 0000-0002-1825-0097)")
-            authors.append(Author(self.text(item, "name", key, required=True),
-                                  self.text(item, "affiliation", key), orcid))
+            name = self.text(item, "name", key, required=True)
+            family = self.text(item, "family-name", key)
+            if family and not name.endswith(family):
+                self.fail(key + ("family-name",), "bad-family-name",
+                          f"the family name '{family}' must be the end of the name '{name}'")
+            organization = item.get("organization", False)
+            if not isinstance(organization, bool):
+                self.fail(key + ("organization",), "bad-type", "'organization' is true or false")
+            authors.append(Author(name, self.text(item, "affiliation", key), orcid, family,
+                                  organization is True))
         return tuple(authors)
 
     def date(self, value: Any) -> str:
@@ -203,6 +241,13 @@ class _Checker:
             self.fail(("slug",), "bad-slug",
                       f"'{text}' cannot be a file name: use lower-case letters, digits and '-'")
         return text
+
+
+def _is_csl(path: Path) -> bool:
+    try:
+        return ElementTree.parse(path).getroot().tag.endswith("style")
+    except ElementTree.ParseError:
+        return False
 
 
 def _orcid_checksum_ok(orcid: str) -> bool:

@@ -14,9 +14,18 @@ class SourceLocation:
     """The file, as given (usually relative to the project folder)."""
     line: int = 0
     """1-based line number; 0 when the problem concerns the whole file."""
+    column: int = 0
+    """1-based column (in characters); 0 when not known."""
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}" if self.line else f"{self.path}"
+        return f"{self.path}{self.suffix}"
+
+    @property
+    def suffix(self) -> str:
+        """':line:column', ':line' or '', as far as the place is known."""
+        if not self.line:
+            return ""
+        return f":{self.line}:{self.column}" if self.column else f":{self.line}"
 
 
 @dataclass(frozen=True)
@@ -34,12 +43,12 @@ class Diagnostic:
         return f"{self.location}: {self.level}: {self.message} [{self.code}]"
 
 
-def error(path: Path, line: int, code: str, message: str) -> Diagnostic:
-    return Diagnostic(SourceLocation(path, line), "error", code, message)
+def error(path: Path, line: int, code: str, message: str, column: int = 0) -> Diagnostic:
+    return Diagnostic(SourceLocation(path, line, column), "error", code, message)
 
 
-def warning(path: Path, line: int, code: str, message: str) -> Diagnostic:
-    return Diagnostic(SourceLocation(path, line), "warning", code, message)
+def warning(path: Path, line: int, code: str, message: str, column: int = 0) -> Diagnostic:
+    return Diagnostic(SourceLocation(path, line, column), "warning", code, message)
 
 
 def has_errors(diagnostics: list[Diagnostic]) -> bool:

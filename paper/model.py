@@ -12,9 +12,26 @@ from .diagnostics import Diagnostic
 @dataclass(frozen=True)
 class Author:
     name: str
+    """As printed, e.g. "Ana Souza Lima"."""
     affiliation: str = ""
     orcid: str = ""
     """ORCID iD as 0000-0000-0000-0000, checked for its check digit."""
+    family_name: str = ""
+    """The family name(s) within `name`; empty means its last word."""
+    organization: bool = False
+    """A team or institution: its name is never split into given and family names."""
+
+    @property
+    def family(self) -> str:
+        if self.organization:
+            return ""
+        return self.family_name or self.name.split()[-1]
+
+    @property
+    def given(self) -> str:
+        if self.organization:
+            return ""
+        return self.name.removesuffix(self.family).strip()
 
 
 @dataclass(frozen=True)
@@ -46,6 +63,10 @@ class PaperMeta:
     """Base name of the output files, e.g. "citizen-security" for citizen-security.pdf."""
     chapters: tuple[str, ...] = ()
     """Explicit chapter order (file names under chapters/); empty means sorted names."""
+    citation_style: str = "chicago-author-date"
+    """A style shipped with the tool (see paper/styles) or a project-relative .csl path."""
+    reference_list: str = "end"
+    """"end": one list of references after the last chapter; "per-chapter": one per chapter."""
 
 
 @dataclass(frozen=True)

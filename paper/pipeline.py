@@ -8,6 +8,7 @@ import os
 import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 from .assemble import assemble
@@ -27,21 +28,27 @@ RENDERERS: dict[str, Renderer] = {"pdf": render_pdf, "html": render_html, "epub"
 STAGING_PREFIX = ".staging-"
 
 
-def load_and_check(root: Path) -> tuple[Paper, list[Diagnostic]]:
-    """Read and check the whole project; raise UserError with every problem if any is an error."""
+def load_and_check(root: Path, strict: bool = False) -> tuple[Paper, list[Diagnostic]]:
+    """Read and check the whole project; raise UserError with every problem if any is an error.
+
+    With `strict`, warnings count as errors.
+    """
     paper, problems = load_paper(root)
     if paper is not None:
         problems += check_paper(paper)
+    if strict:
+        problems = [replace(d, level="error") for d in problems]
     if paper is None or has_errors(problems):
         raise UserError(problems)
     return paper, problems
 
 
-def build(root: Path, out: Path | None = None, formats: tuple[str, ...] = FORMATS) -> BuildResult:
+def build(root: Path, out: Path | None = None, formats: tuple[str, ...] = FORMATS,
+          strict: bool = False) -> BuildResult:
     """Build the paper in `root` into `out` (default root/output) in the given formats."""
     root = root.resolve()
     out = (out or root / "output").resolve()
-    paper, warnings = load_and_check(root)
+    paper, warnings = load_and_check(root, strict)
     context = BuildContext(root, out, formats, source_date_epoch(paper))
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(out)

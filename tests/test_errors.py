@@ -46,13 +46,17 @@ def test_broken_chapter_names_file_and_line_and_keeps_previous_output(project, c
     chapter.write_bytes(source)
 
 
-def test_unknown_citation_is_an_error_with_its_line(project, capsys):
+@pytest.mark.parametrize("formats", ["pdf", "html", "epub", "pdf,html,epub"])
+def test_unknown_citation_fails_every_format_and_replaces_nothing(project, capsys, formats):
+    assert run(project) == 0
+    before = snapshot(project / "output")
     replace_in(project / "chapters" / "02-findings.md", "[@undp1994;", "[@undp1995;")
-    assert run(project) == 1
-    (line,) = errors(capsys)
-    assert line.endswith("02-findings.md:7: error: citation @undp1995 is not in the bibliography: "
-                         "did you mean @undp1994? [unknown-citation]")
-    assert not (project / "output").exists()
+    assert run(project, "--format", formats) == 1
+    found = errors(capsys)
+    assert found == [line for line in found if "unknown-citation" in line] and len(found) == 1
+    assert found[0].endswith("02-findings.md:7:14: error: citation @undp1995 is not in the "
+                             "bibliography: did you mean @undp1994? [unknown-citation]")
+    assert snapshot(project / "output") == before
 
 
 def test_every_problem_in_paper_yaml_is_reported_at_once(project, capsys):

@@ -28,7 +28,7 @@ def test_the_paper_is_long_enough_and_cites_every_reference(paper):
     words = sum(len(chapter.body.split()) for chapter in paper.chapters)
     assert words >= 8000
     assert 6 <= len(paper.chapters) <= 8
-    cited = {key for chapter in paper.chapters for _line, key in citation_keys(chapter)}
+    cited = {key for chapter in paper.chapters for _line, _col, key in citation_keys(chapter)}
     assert cited == {ref.key for ref in paper.references}
 
 

@@ -73,11 +73,43 @@ function rename_clashing_ids(blocks)
   return blocks:walk({ Header = rename, Div = rename, Span = rename })
 end
 
+-- With `reference-list: per-chapter`, citeproc runs on each chapter on its own and its
+-- references follow it; ids are prefixed with the chapter's id so that they stay unique.
+local function cite_chapter(blocks, meta)
+  local id = blocks[1].identifier
+  local chapter = pandoc.Pandoc(blocks, meta)
+  chapter.blocks:insert(pandoc.Header(2, pandoc.utils.stringify(meta["paper-references-title"]),
+    pandoc.Attr("references-" .. id, { "unnumbered", "references-title" })))
+  chapter.blocks:insert(pandoc.Div({}, pandoc.Attr("refs")))
+  chapter = pandoc.utils.citeproc(chapter)
+  local last = chapter.blocks[#chapter.blocks]
+  if #last.content == 0 then
+    chapter.blocks:remove(#chapter.blocks)
+    chapter.blocks:remove(#chapter.blocks)
+  end
+  local function prefixed(ident)
+    if ident == "refs" then return "refs-" .. id end
+    if ident:sub(1, 4) == "ref-" then return "ref-" .. id .. "-" .. ident:sub(5) end
+    return ident
+  end
+  return chapter.blocks:walk({
+    Div = function(div) div.identifier = prefixed(div.identifier); return div end,
+    Link = function(link)
+      if link.target:sub(1, 1) == "#" then link.target = "#" .. prefixed(link.target:sub(2)) end
+      return link
+    end,
+  })
+end
+
 function Pandoc(doc)
+  local per_chapter = pandoc.utils.stringify(doc.meta["paper-reference-list"] or "") == "per-chapter"
   local out = pandoc.Blocks({})
   local info, blocks = nil, pandoc.Blocks({})
   local function flush()
-    if info then out:extend(build_chapter(info, blocks)) end
+    if not info then return end
+    local chapter = build_chapter(info, blocks)
+    if per_chapter then chapter = cite_chapter(chapter, doc.meta) end
+    out:extend(chapter)
   end
   for _, block in ipairs(doc.blocks) do
     if block.t == "RawBlock" and block.format == "paper-chapter" then
