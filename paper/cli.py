@@ -69,7 +69,7 @@ def make_parser() -> argparse.ArgumentParser:
         if name == "build":
             command.add_argument("--out", metavar="DIR", help="output folder (default: DIR/output)")
             command.add_argument("--format", type=formats, default=FORMATS, metavar="LIST",
-                                 help="comma-separated: pdf,html,epub (default: all three)")
+                                 help="comma-separated: pdf,html,epub,cite (default: all)")
     return parser
 
 

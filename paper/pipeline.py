@@ -18,13 +18,15 @@ from .errors import UserError
 from .loader import load_paper
 from .model import Artifact, BuildContext, BuildResult, Paper
 from .renderers import Renderer
+from .renderers.cite import check_deposit, render_cite
 from .renderers.epub import render_epub
 from .renderers.html import render_html
 from .renderers.pdf import render_pdf
 
 log = logging.getLogger(__name__)
-FORMATS = ("pdf", "html", "epub")
-RENDERERS: dict[str, Renderer] = {"pdf": render_pdf, "html": render_html, "epub": render_epub}
+FORMATS = ("pdf", "html", "epub", "cite")
+RENDERERS: dict[str, Renderer] = {"pdf": render_pdf, "html": render_html, "epub": render_epub,
+                                  "cite": render_cite}
 STAGING_PREFIX = ".staging-"
 
 
@@ -35,7 +37,7 @@ def load_and_check(root: Path, strict: bool = False) -> tuple[Paper, list[Diagno
     """
     paper, problems = load_paper(root)
     if paper is not None:
-        problems += check_paper(paper)
+        problems += check_paper(paper) + check_deposit(paper.meta)
     if strict:
         problems = [replace(d, level="error") for d in problems]
     if paper is None or has_errors(problems):

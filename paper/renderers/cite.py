@@ -1,0 +1,285 @@
+"""'Cite this paper': the paper's own reference as BibTeX, RIS, CSL JSON and CITATION.cff,
+and the deposit records a DOI registration needs (DataCite JSON, a Zenodo deposition)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..diagnostics import Diagnostic, warning
+from ..model import Artifact, Author, BuildContext, Manuscript, PaperMeta
+from . import slug
+from .epub import plain_text
+
+# ISO 639-3 codes for Zenodo, which wants three letters.
+LANGUAGE_639_3 = {"en": "eng", "es": "spa", "pt": "por", "fr": "fra", "de": "deu", "it": "ita",
+                  "nl": "nld", "id": "ind", "ar": "ara", "zh": "zho", "ru": "rus", "ja": "jpn"}
+CC_LICENSE = re.compile(r"^CC[ -]?(0|BY(?:[ -](?:SA|ND|NC|NC[ -]SA|NC[ -]ND))?)[ -]?(\d\.\d)$", re.I)
+RESOURCE_TYPE = "Discussion paper"
+# The fields each registration service refuses a record without.
+DATACITE_REQUIRED = ("doi", "creators", "titles", "publisher", "publicationYear", "types")
+ZENODO_REQUIRED = ("upload_type", "publication_type", "publication_date", "title", "creators",
+                   "description", "access_right", "license")
+
+
+def render_cite(manuscript: Manuscript, context: BuildContext, staging: Path) -> Artifact:
+    meta = manuscript.paper.meta
+    folder = staging / "cite"
+    folder.mkdir()
+    name = slug(manuscript.paper)
+    abstract = plain_text(manuscript.abstract_html)
+    files = {
+        f"{name}.bib": bibtex(meta, name, abstract),
+        f"{name}.ris": ris(meta, abstract),
+        f"{name}.json": json.dumps([csl_item(meta, name, abstract)], indent=2, ensure_ascii=False),
+        "CITATION.cff": yaml.dump(cff(meta, abstract), Dumper=_PlainDumper, sort_keys=False,
+                                  allow_unicode=True, width=100),
+        "datacite.json": json.dumps(datacite(meta, abstract), indent=2, ensure_ascii=False),
+        "zenodo.json": json.dumps(zenodo(meta, manuscript.abstract_html), indent=2,
+                                  ensure_ascii=False),
+    }
+    for filename, text in files.items():
+        (folder / filename).write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+    return Artifact("cite", folder)
+
+
+class _PlainDumper(yaml.SafeDumper):
+    """Writes repeated values out in full: CFF readers need not understand YAML anchors."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def check_deposit(meta: PaperMeta) -> list[Diagnostic]:
+    """What DataCite or Zenodo would refuse, reported before building as one warning each."""
+    problems = []
+    records = (("DataCite", datacite(meta, meta.abstract)["data"]["attributes"], DATACITE_REQUIRED),
+               ("Zenodo", zenodo(meta, meta.abstract)["metadata"], ZENODO_REQUIRED))
+    for service, record, required in records:
+        missing = [field for field in required if not record.get(field)]
+        if missing:
+            hints = "; ".join(dict.fromkeys(_hint(field) for field in missing))
+            problems.append(warning(Path("paper.yaml"), 0, "deposit-metadata",
+                                    f"the {service} record lacks {', '.join(missing)}, which "
+                                    f"{service} requires: {hints}"))
+    return problems
+
+
+def _hint(field: str) -> str:
+    return {
+        "doi": "add 'doi:' once the DOI is reserved",
+        "publisher": "add 'publisher:'",
+        "description": "add 'abstract:'",
+        "license": "give 'license:' as a Creative Commons licence such as CC BY 4.0",
+        "publication_date": "give 'date:' as a full date, YYYY-MM-DD",
+    }.get(field, f"add '{field}:'")
+
+
+def spdx_license(text: str) -> str:
+    """'CC BY 4.0' -> 'CC-BY-4.0'; '' for a licence that is not a Creative Commons one."""
+    match = CC_LICENSE.match(text.strip())
+    if not match:
+        return ""
+    kind = re.sub(r"[ -]+", "-", match.group(1).upper())
+    return f"CC0-{match.group(2)}" if kind == "0" else f"CC-{kind}-{match.group(2)}"
+
+
+def year(meta: PaperMeta) -> str:
+    return meta.date[:4]
+
+
+def full_title(meta: PaperMeta) -> str:
+    return f"{meta.title}: {meta.subtitle}" if meta.subtitle else meta.title
+
+
+def bibtex_name(author: Author) -> str:
+    return f"{{{author.name}}}" if author.organization else f"{author.family}, {author.given}"
+
+
+def bibtex(meta: PaperMeta, key: str, abstract: str) -> str:
+    fields = {
+        "author": " and ".join(bibtex_name(a) for a in meta.authors),
+        "title": f"{{{full_title(meta)}}}",
+        "institution": meta.publisher,
+        "type": meta.series.name if meta.series else RESOURCE_TYPE,
+        "number": meta.series.number if meta.series else "",
+        "year": year(meta),
+        "month": meta.date[5:7].lstrip("0") if len(meta.date) >= 7 else "",
+        "doi": meta.doi,
+        "isbn": meta.isbn,
+        "language": meta.language,
+        "keywords": ", ".join(meta.keywords),
+        "abstract": abstract,
+        "copyright": meta.license,
+    }
+    body = ",\n".join(f"  {name} = {{{_bibtex_escape(value)}}}"
+                      for name, value in fields.items() if value)
+    return f"@techreport{{{key},\n{body}\n}}\n"
+
+
+def _bibtex_escape(text: str) -> str:
+    return re.sub(r"([%&#_$])", r"\\\1", text)
+
+
+def ris(meta: PaperMeta, abstract: str) -> str:
+    lines = [("TY", "RPRT")]
+    for author in meta.authors:
+        lines.append(("AU", author.name if author.organization else f"{author.family}, {author.given}"))
+    lines += [("TI", full_title(meta)), ("PY", year(meta)), ("DA", meta.date.replace("-", "/")),
+              ("PB", meta.publisher), ("LA", meta.language), ("AB", abstract),
+              ("DO", meta.doi), ("SN", meta.isbn)]
+    if meta.series:
+        lines += [("T3", meta.series.name), ("VL", meta.series.number)]
+    lines += [("KW", keyword) for keyword in meta.keywords]
+    body = "\n".join(f"{tag}  - {value}" for tag, value in lines if value)
+    return body + "\nER  - \n"
+
+
+def csl_name(author: Author) -> dict[str, str]:
+    return {"literal": author.name} if author.organization else {"family": author.family,
+                                                                 "given": author.given}
+
+
+def csl_item(meta: PaperMeta, key: str, abstract: str) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "id": key, "type": "report", "title": full_title(meta),
+        "author": [csl_name(a) for a in meta.authors],
+        "issued": {"date-parts": [[int(p) for p in meta.date.split("-")]]},
+        "publisher": meta.publisher, "genre": RESOURCE_TYPE, "language": meta.language,
+        "abstract": abstract, "DOI": meta.doi, "ISBN": meta.isbn,
+        "keyword": ", ".join(meta.keywords),
+    }
+    if meta.series:
+        item.update({"collection-title": meta.series.name, "number": meta.series.number})
+    return {k: v for k, v in item.items() if v}
+
+
+def cff_author(author: Author) -> dict[str, str]:
+    if author.organization:
+        return {"name": author.name}  # a CFF entity has no affiliation
+    person = {"family-names": author.family, "given-names": author.given}
+    if author.affiliation:
+        person["affiliation"] = author.affiliation
+    if author.orcid:
+        person["orcid"] = f"https://orcid.org/{author.orcid}"
+    return person
+
+
+def cff(meta: PaperMeta, abstract: str) -> dict[str, Any]:
+    authors = [cff_author(a) for a in meta.authors]
+    reference: dict[str, Any] = {"type": "report", "title": full_title(meta), "authors": authors,
+                                 "year": int(year(meta))}
+    if len(meta.date) >= 7:
+        reference["month"] = int(meta.date[5:7])
+    if meta.publisher:
+        reference["publisher"] = {"name": meta.publisher}
+    if meta.series:
+        reference["collection-title"] = meta.series.name
+        if meta.series.number:
+            reference["number"] = meta.series.number
+    record: dict[str, Any] = {
+        "cff-version": "1.2.0",
+        "message": "If you use this paper, please cite it as below.",
+        "title": full_title(meta),
+        "authors": authors,
+    }
+    if abstract:
+        record["abstract"] = abstract
+    if len(meta.date) == 10:
+        record["date-released"] = meta.date
+    for target in (record, reference):
+        if meta.doi:
+            target["doi"] = meta.doi
+        if spdx_license(meta.license):
+            target["license"] = spdx_license(meta.license)
+    if meta.keywords:
+        record["keywords"] = list(meta.keywords)
+    if meta.isbn:
+        reference["isbn"] = meta.isbn
+    reference["languages"] = [meta.language.split("-")[0]]
+    record["preferred-citation"] = reference
+    return record
+
+
+def datacite_creator(author: Author) -> dict[str, Any]:
+    if author.organization:
+        creator: dict[str, Any] = {"name": author.name, "nameType": "Organizational"}
+    else:
+        creator = {"name": f"{author.family}, {author.given}", "nameType": "Personal",
+                   "givenName": author.given, "familyName": author.family}
+    if author.affiliation:
+        creator["affiliation"] = [{"name": author.affiliation}]
+    if author.orcid:
+        creator["nameIdentifiers"] = [{"nameIdentifier": f"https://orcid.org/{author.orcid}",
+                                       "nameIdentifierScheme": "ORCID",
+                                       "schemeUri": "https://orcid.org"}]
+    return creator
+
+
+def datacite(meta: PaperMeta, abstract: str) -> dict[str, Any]:
+    """A DataCite REST API record (schema 4), ready to POST as a draft or findable DOI."""
+    titles = [{"title": meta.title, "lang": meta.language}]
+    if meta.subtitle:
+        titles.append({"title": meta.subtitle, "titleType": "Subtitle", "lang": meta.language})
+    attributes: dict[str, Any] = {
+        "doi": meta.doi,
+        "creators": [datacite_creator(a) for a in meta.authors],
+        "titles": titles,
+        "publisher": meta.publisher,
+        "publicationYear": int(year(meta)) if meta.date else None,
+        "types": {"resourceTypeGeneral": "Text", "resourceType": RESOURCE_TYPE},
+        "language": meta.language,
+        "subjects": [{"subject": k} for k in meta.keywords],
+        "dates": [{"date": meta.date, "dateType": "Issued"}],
+        "descriptions": ([{"description": abstract, "descriptionType": "Abstract"}]
+                         if abstract else []),
+    }
+    if spdx_license(meta.license):
+        identifier = spdx_license(meta.license)
+        attributes["rightsList"] = [{"rights": meta.license, "rightsIdentifier": identifier.lower(),
+                                     "rightsIdentifierScheme": "SPDX",
+                                     "schemeUri": "https://spdx.org/licenses/"}]
+    if meta.isbn:
+        attributes["relatedIdentifiers"] = [{"relatedIdentifier": meta.isbn,
+                                             "relatedIdentifierType": "ISBN",
+                                             "relationType": "IsVariantFormOf"}]
+    if meta.series:
+        attributes["descriptions"].append({"description": f"{meta.series.name} {meta.series.number}"
+                                           .strip(), "descriptionType": "SeriesInformation"})
+    return {"data": {"type": "dois", "attributes": {k: v for k, v in attributes.items()
+                                                    if v not in ("", [], None)}}}
+
+
+def zenodo_creator(author: Author) -> dict[str, str]:
+    creator = {"name": author.name if author.organization else f"{author.family}, {author.given}"}
+    if author.affiliation:
+        creator["affiliation"] = author.affiliation
+    if author.orcid:
+        creator["orcid"] = author.orcid
+    return creator
+
+
+def zenodo(meta: PaperMeta, description_html: str) -> dict[str, Any]:
+    """A Zenodo deposition's metadata (legacy REST API), as a working paper."""
+    license_id = spdx_license(meta.license).lower()
+    metadata: dict[str, Any] = {
+        "upload_type": "publication",
+        "publication_type": "workingpaper",
+        "publication_date": meta.date if len(meta.date) == 10 else "",
+        "title": full_title(meta),
+        "creators": [zenodo_creator(a) for a in meta.authors],
+        "description": description_html.strip(),
+        "access_right": "open",
+        "license": license_id,
+        "keywords": list(meta.keywords),
+        "language": LANGUAGE_639_3.get(meta.language.split("-")[0], ""),
+        "doi": meta.doi,
+        "imprint_publisher": meta.publisher,
+        "imprint_isbn": meta.isbn,
+        "notes": f"{meta.series.name} {meta.series.number}".strip() if meta.series else "",
+    }
+    return {"metadata": {k: v for k, v in metadata.items() if v not in ("", [], None)}}
