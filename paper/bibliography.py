@@ -200,6 +200,7 @@ def _resolve_crossrefs(raws: dict[str, _Raw], path: Path, problems: list[Diagnos
     def resolve(raw: _Raw, chain: list[str]) -> None:
         if raw.key in done:
             return
+        chain = [*chain, raw.key]
         target = raw.fields.get("crossref", "").strip()
         if target:
             parent = by_folded_key.get(target.lower())
@@ -213,19 +214,20 @@ def _resolve_crossrefs(raws: dict[str, _Raw], path: Path, problems: list[Diagnos
                                       f"crossref entries refer to each other in a circle ({cycle}): "
                                       "remove one of the crossref fields"))
             else:
-                resolve(parent, [*chain, raw.key])
+                resolve(parent, chain)
                 _inherit(raw, parent)
         done.add(raw.key)
 
     for raw in raws.values():
-        resolve(raw, [raw.key])
+        resolve(raw, [])
 
 
 def _inherit(child: _Raw, parent: _Raw) -> None:
-    if child.kind in ("incollection", "inproceedings", "inbook") and "booktitle" not in child.fields:
-        if "title" in parent.fields:
-            child.fields["booktitle"] = parent.fields["title"]
-            child.field_lines["booktitle"] = parent.field_lines["title"]
+    container = "booktitle" if "booktitle" in parent.fields else "title"
+    if (child.kind in ("incollection", "inproceedings", "inbook")
+            and "booktitle" not in child.fields and container in parent.fields):
+        child.fields["booktitle"] = parent.fields[container]
+        child.field_lines["booktitle"] = parent.field_lines[container]
     for name, value in parent.fields.items():
         if name not in child.fields and name not in ("crossref", "ids", "title"):
             child.fields[name] = value
@@ -298,15 +300,12 @@ def _mark_protected(text: str) -> str:
 def names(text: str, path: Path, line: int, problems: list[Diagnostic]) -> list[dict[str, str]]:
     """An author list ('A and B and {Org}') as CSL names, with warnings for lists that look broken."""
     out = []
-    if ";" in text and " and " not in text:
+    semicolons = ";" in text and " and " not in text
+    if semicolons:
         problems.append(warning(path, line, "broken-names",
                                 "these names are separated by ';': in BibTeX, separate people "
                                 "with 'and'"))
     for name in split_multiple_persons_names(text):
-        if GLUED_AND.search(name) or name.lower().startswith("and ") or not name.strip():
-            problems.append(warning(path, line, "broken-names",
-                                    f"'{name}' looks like two names run together: put ' and ' "
-                                    "(with spaces) between people"))
         try:
             parts = parse_single_name_into_parts(name)
         except InvalidNameError:
@@ -314,14 +313,15 @@ def names(text: str, path: Path, line: int, problems: list[Diagnostic]) -> list[
                                   f"'{name}' cannot be read as a name (too many commas): write "
                                   "'Family, Given' and put ' and ' between people"))
             continue
-        if parts.jr and " ".join(parts.jr).lower() not in NAME_SUFFIXES:
-            problems.append(warning(path, line, "broken-names",
-                                    f"'{name}' has three parts separated by commas: if it is "
-                                    "two people, put ' and ' between them"))
-        if not parts.first and not parts.von and "," in name and " and " in name:
-            problems.append(warning(path, line, "broken-names",
-                                    f"'{name}' is one name in braces but looks like a list of "
-                                    "people: remove the outer braces"))
+        problem = ""
+        if GLUED_AND.search(name) or name.lower().startswith("and ") or not name.strip():
+            problem = "looks like two names run together: put ' and ' (with spaces) between people"
+        elif parts.jr and " ".join(parts.jr).lower() not in NAME_SUFFIXES:
+            problem = "has three parts separated by commas: if it is two people, put ' and ' between them"
+        elif not parts.first and not parts.von and "," in name and " and " in name:
+            problem = "is one name in braces but looks like a list of people: remove the outer braces"
+        if problem and not semicolons:
+            problems.append(warning(path, line, "broken-names", f"'{name}' {problem}"))
         out.append(_csl_name(parts))
     return out
 

@@ -1,0 +1,162 @@
+"""Citation styles, locales, reference lists, and the paper's own citation files."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pypdf
+import pytest
+from conftest import epub_file
+
+from paper.bibliography import load_bibliography
+from paper.cli import main
+from paper.pipeline import build
+
+TWO_AUTHORS = ("@book{two,\n  author = {Souza, Ana and Lima, Beatriz},\n"
+               "  title = {Safer {Latin American} Cities},\n  publisher = {Fictional Press},\n"
+               "  address = {Springfield},\n  year = 2010\n}\n")
+
+
+def set_keys(project: Path, **values: str) -> None:
+    """Set top-level keys of paper.yaml (replacing them if present)."""
+    path = project / "paper.yaml"
+    lines = path.read_text().splitlines()
+    for key, value in values.items():
+        key = key.replace("_", "-")
+        lines = [line for line in lines if not line.startswith(f"{key}:")] + [f"{key}: {value}"]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def cite_two(project: Path) -> None:
+    bib = project / "references.bib"
+    bib.write_text(bib.read_text() + "\n" + TWO_AUTHORS)
+    intro = project / "chapters" / "01-intro.md"
+    intro.write_text(intro.read_text().replace(
+        "Citizen security is discussed by", "As @two show [@two, p. 22], it is discussed by"))
+
+
+def citations_in_html(page: str) -> list[str]:
+    spans = re.findall(r'<span class="citation"[^>]*>(.*?)</span>', page, re.S)
+    return [" ".join(re.sub(r"<[^>]+>", "", s).split()).replace("&amp;", "&") for s in spans]
+
+
+@pytest.mark.parametrize("language, style, narrative, parenthetical", [
+    ("en", "chicago-author-date", "Souza and Lima (2010)", "(Souza and Lima 2010, 22)"),
+    ("es", "chicago-author-date", "Souza y Lima (2010)", "(Souza y Lima 2010, 22)"),
+    ("pt-BR", "chicago-author-date", "Souza e Lima (2010)", "(Souza e Lima 2010, 22)"),
+    ("en", "apa", "Souza & Lima (2010)", "(Souza & Lima, 2010, p. 22)"),
+    ("en", "ieee", "[1]", "[1, p. 22]"),
+])
+def test_style_and_language_shape_the_citations(project, language, style, narrative, parenthetical):
+    cite_two(project)
+    set_keys(project, language=language, citation_style=style)
+    build(project, formats=("html",))
+    found = citations_in_html((project / "output" / "html" / "intro.html").read_text())
+    assert found[:2] == [narrative, parenthetical]
+
+
+def test_citations_are_the_same_text_in_every_format(project):
+    set_keys(project, citation_style="ieee")
+    cite_two(project)
+    build(project, formats=("pdf", "html", "epub"))
+    out = project / "output"
+    html = [c for name in ("intro", "findings")
+            for c in citations_in_html((out / "html" / f"{name}.html").read_text())]
+    with zipfile.ZipFile(out / "minimal.epub") as epub:
+        chapters = sorted(n for n in epub.namelist() if re.search(r"ch\d+\.xhtml$", n))
+        in_epub = [c for n in chapters for c in citations_in_html(epub.read(n).decode())]
+    assert html == in_epub == ["[1]", "[1, p. 22]", "[2]", "[3, p. 22]", "[2], [3]"]
+    text = " ".join(" ".join(p.extract_text() for p in pypdf.PdfReader(out / "minimal.pdf").pages)
+                    .split())
+    position = 0
+    for citation in html:
+        position = text.index(citation, position) + len(citation)
+
+
+def test_a_reference_list_per_chapter(project):
+    set_keys(project, reference_list="per-chapter")
+    build(project, formats=("html", "pdf"))
+    site = project / "output" / "html"
+    assert not (site / "references.html").exists()
+    intro, findings = (site / "intro.html").read_text(), (site / "findings.html").read_text()
+    assert 'id="ref-intro-undp1994"' in intro and 'id="ref-findings-undp1994"' in findings
+    assert 'href="#ref-findings-fruhling2003"' in findings
+    outline = [i.title for i in pypdf.PdfReader(project / "output" / "minimal.pdf").outline
+               if not isinstance(i, list)]
+    assert "References" not in outline
+
+
+def test_style_from_a_csl_file_in_the_project(project):
+    (project / "styles").mkdir()
+    shipped = Path(sys.modules["paper"].__file__).parent / "styles" / "apa.csl"
+    (project / "styles" / "house.csl").write_text(shipped.read_text())
+    cite_two(project)
+    set_keys(project, citation_style="styles/house.csl")
+    build(project, formats=("html",))
+    assert "(Souza & Lima, 2010, p. 22)" in citations_in_html(
+        (project / "output" / "html" / "intro.html").read_text())
+
+
+def test_unknown_style_is_reported_with_its_line(project, capsys):
+    set_keys(project, citation_style="harvard")
+    assert main(["check", "--project", str(project)]) == 1
+    err = capsys.readouterr().err
+    assert "paper.yaml:18: error: 'harvard' is not a citation style here: use one of apa, " \
+           "chicago-author-date, ieee" in err
+
+
+def test_unused_entries_warn_and_strict_makes_them_errors(project, capsys):
+    bib = project / "references.bib"
+    bib.write_text(bib.read_text() + "\n" + TWO_AUTHORS)
+    assert main(["check", "--project", str(project)]) == 0
+    assert "references.bib:20: warning: 'two' is never cited" in capsys.readouterr().err
+    assert main(["build", "--project", str(project), "--strict"]) == 1
+    assert "references.bib:20: error: 'two' is never cited" in capsys.readouterr().err
+    assert not (project / "output").exists()
+
+
+def test_cite_this_paper_files(minimal_output, tmp_path):
+    cite = minimal_output / "cite"
+    assert sorted(p.name for p in cite.iterdir()) == [
+        "CITATION.cff", "datacite.json", "minimal.bib", "minimal.json", "minimal.ris", "zenodo.json"]
+    validate = Path(sys.executable).parent / "cffconvert"
+    result = subprocess.run([str(validate), "--validate", "-i", str(cite / "CITATION.cff")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    references, problems = load_bibliography(cite, "minimal.bib")  # our own reader reads it back
+    assert problems == []
+    (item,) = [r.csl for r in references]
+    assert item["title"] == '<span class="nocase">A Minimal Test Paper: Used by the test suite</span>'
+    assert item["author"] == [{"family": "Souza", "given": "Ana"}, {"family": "Pérez", "given": "Jorge"}]
+    assert item["type"] == "report" and item["number"] == "7" and item["publisher"] == "Test Press"
+    ris = (cite / "minimal.ris").read_text().splitlines()
+    assert ris[0] == "TY  - RPRT" and ris[-1] == "ER  - " and "AU  - Souza, Ana" in ris
+    csl = json.loads((cite / "minimal.json").read_text())
+    assert csl[0]["issued"] == {"date-parts": [[2020, 5, 4]]}
+    zenodo = json.loads((cite / "zenodo.json").read_text())["metadata"]
+    assert zenodo["creators"][0] == {"name": "Souza, Ana", "affiliation": "Test Institute",
+                                     "orcid": "0000-0002-1825-0097"}
+    assert (zenodo["upload_type"], zenodo["publication_type"], zenodo["license"],
+            zenodo["language"]) == ("publication", "workingpaper", "cc-by-4.0", "eng")
+
+
+def test_deposit_records_and_what_they_lack(project, capsys):
+    assert main(["check", "--project", str(project)]) == 0
+    assert ("paper.yaml: warning: the DataCite record lacks doi, which DataCite requires: add "
+            "'doi:' once the DOI is reserved [deposit-metadata]") in capsys.readouterr().err
+    set_keys(project, doi="10.5281/zenodo.1234567")
+    assert main(["build", "--project", str(project), "--format", "cite,epub", "--strict"]) == 0
+    opf = epub_file(project / "output" / "minimal.epub", "content.opf")
+    assert ">doi:10.5281/zenodo.1234567</dc:identifier>" in opf
+    record = json.loads((project / "output" / "cite" / "datacite.json").read_text())["data"]
+    attributes = record["attributes"]
+    assert record["type"] == "dois" and attributes["doi"] == "10.5281/zenodo.1234567"
+    assert attributes["creators"][0]["nameIdentifiers"][0]["nameIdentifier"] == \
+        "https://orcid.org/0000-0002-1825-0097"
+    assert attributes["types"] == {"resourceTypeGeneral": "Text", "resourceType": "Discussion paper"}
+    assert attributes["publicationYear"] == 2020 and attributes["publisher"] == "Test Press"
