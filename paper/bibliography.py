@@ -7,8 +7,10 @@ itself, because real exports need it: @string macros joined with '#', crossref c
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,7 +75,12 @@ REQUIRED = {
 }
 NAME_SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv", "junior", "filho", "neto", "sobrinho"}
 GLUED_AND = re.compile(r"\band(?=[A-Z])|(?<=[.,])and\b")
-LATEX_MARKUP = re.compile(r"[\\{}~$%]|--|``|''")
+ACCENTS = {"'": "\u0301", "`": "\u0300", "^": "\u0302", '"': "\u0308", "~": "\u0303",
+           "=": "\u0304", ".": "\u0307", "u": "\u0306", "v": "\u030c", "H": "\u030b",
+           "c": "\u0327", "k": "\u0328", "r": "\u030a"}
+ACCENT = re.compile(r"\\(?P<command>['`^\"~=.]|[uvHckr](?=[\s{]))\s*"
+                    r"(?:\{(?P<braced>\\?[A-Za-z])\}|(?P<bare>\\?[A-Za-z]))")
+COMPLEX_LATEX = re.compile(r"[\\$%]")
 PROTECT_OPEN, PROTECT_CLOSE = "\ue000", "\ue001"
 _LATEX = LatexNodes2Text()
 
@@ -264,17 +271,32 @@ def to_csl(raw: _Raw, path: Path, problems: list[Diagnostic]) -> dict[str, Any]:
     return csl
 
 
+@functools.lru_cache(maxsize=65536)
 def decode(text: str, field: str = "") -> str:
-    """LaTeX to Unicode text; in titles, {Protected Words} become CSL 'nocase' spans."""
+    """LaTeX to Unicode text; in titles, {Protected Words} become CSL 'nocase' spans.
+
+    Accents ({\\'e}, \\c{c}) and dashes are converted here; anything else that is LaTeX
+    goes to pylatexenc, which is thorough but slow.
+    """
     if field in VERBATIM_FIELDS:
         return text.strip()
     if field in TITLE_FIELDS:
         text = _mark_protected(text)
-    if LATEX_MARKUP.search(text):
+    text = ACCENT.sub(_accent, text)
+    if COMPLEX_LATEX.search(text):
         text = _LATEX.latex_to_text(re.sub(r"(?<!\\)%", r"\\%", text))
-    text = re.sub(r"\s+", " ", text).strip()
+    else:
+        text = text.replace("{", "").replace("}", "").replace("~", "\u00a0")
+        for latex, char in (("---", "—"), ("--", "–"), ("``", "“"), ("''", "”")):
+            text = text.replace(latex, char)
+    text = unicodedata.normalize("NFC", re.sub(r"\s+", " ", text).strip())
     return (text.replace(PROTECT_OPEN, '<span class="nocase">').replace(PROTECT_CLOSE, "</span>")
             if field in TITLE_FIELDS else text)
+
+
+def _accent(match: re.Match) -> str:
+    letter = (match.group("braced") or match.group("bare")).lstrip("\\")  # \\i is a dotless i
+    return letter + ACCENTS[match.group("command")]
 
 
 def _mark_protected(text: str) -> str:
