@@ -11,7 +11,7 @@ from pathlib import Path
 from . import __version__
 from .diagnostics import Diagnostic
 from .errors import UserError
-from .pipeline import FORMATS, build, load_and_check
+from .pipeline import FORMATS, PDF_STANDARDS, build, load_and_check
 
 log = logging.getLogger("paper")
 
@@ -37,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"checked paper.yaml and {len(paper.chapters)} chapters: no errors"
                   + (f", {len(warnings)} warning(s)" if warnings else ""))
             return 0
-        result = build(root, Path(args.out) if args.out else None, args.format, args.strict)
+        result = build(root, Path(args.out) if args.out else None, args.format, args.strict,
+                       args.draft, args.pdf_standard)
         report(list(result.warnings), root)
         for artifact in result.artifacts:
             print(f"{artifact.format}: {shown(artifact.path)}")
@@ -70,6 +71,10 @@ def make_parser() -> argparse.ArgumentParser:
             command.add_argument("--out", metavar="DIR", help="output folder (default: DIR/output)")
             command.add_argument("--format", type=formats, default=FORMATS, metavar="LIST",
                                  help="comma-separated: pdf,html,epub,cite (default: all)")
+            command.add_argument("--draft", action="store_true",
+                                 help="stamp DRAFT, the version and the date on every PDF page")
+            command.add_argument("--pdf-standard", choices=PDF_STANDARDS, default=PDF_STANDARDS[0],
+                                 help="pdf/ua-1 (accessible, default) or pdf/a-3b (archival)")
     return parser
 
 

@@ -30,7 +30,15 @@ KEYS = {
     "chapters": "the chapter files in reading order",
     "citation-style": "chicago-author-date, apa, ieee, or the path of a .csl file",
     "reference-list": "end (default) or per-chapter",
+    "page-size": "A4 (default) or Letter",
+    "chapter-start": "new-page (default) or right-hand-page",
+    "cover-image": "an image for the front cover, inside the project",
+    "logos": "a list of logo images for the front cover",
+    "disclaimer": "a disclaimer printed on the imprint page",
+    "version": "the version of this draft or edition, e.g. 0.3",
 }
+PAGE_SIZES = ("A4", "Letter")
+CHAPTER_STARTS = ("new-page", "right-hand-page")
 AUTHOR_KEYS = ("name", "affiliation", "orcid", "family-name", "organization")
 STYLES = Path(__file__).parent / "styles"
 REFERENCE_LISTS = ("end", "per-chapter")
@@ -123,8 +131,24 @@ class _Checker:
             chapters=self.chapter_files(self.text_list(data, "chapters")),
             citation_style=self.citation_style(self.text(data, "citation-style")),
             reference_list=self.choice(data, "reference-list", REFERENCE_LISTS),
+            page_size=self.choice(data, "page-size", PAGE_SIZES),
+            chapter_start=self.choice(data, "chapter-start", CHAPTER_STARTS),
+            cover_image=self.project_file(self.text(data, "cover-image"), ("cover-image",)),
+            logos=tuple(self.project_file(name, ("logos", i))
+                        for i, name in enumerate(self.text_list(data, "logos"))),
+            disclaimer=self.text(data, "disclaimer"),
+            version=self.text(data, "version"),
         )
         return meta
+
+    def project_file(self, text: str, key: Key) -> str:
+        """A path inside the project that must exist (an image named in paper.yaml)."""
+        if text:
+            path = (self.root / text).resolve()
+            if not path.is_relative_to(self.root.resolve()) or not path.is_file():
+                self.fail(key, "missing-file", f"{text} is not a file inside the project: "
+                          "give its path from the project folder, e.g. images/cover.jpg")
+        return text
 
     def citation_style(self, text: str) -> str:
         if not text or (STYLES / f"{text}.csl").is_file():

@@ -67,6 +67,14 @@ class PaperMeta:
     """A style shipped with the tool (see paper/styles) or a project-relative .csl path."""
     reference_list: str = "end"
     """"end": one list of references after the last chapter; "per-chapter": one per chapter."""
+    page_size: str = "A4"
+    chapter_start: str = "new-page"
+    """"new-page" or "right-hand-page" (leaving a blank left page where needed)."""
+    cover_image: str = ""
+    """Project-relative path of an image for the front cover."""
+    logos: tuple[str, ...] = ()
+    disclaimer: str = ""
+    version: str = ""
 
 
 @dataclass(frozen=True)
@@ -121,6 +129,10 @@ class BuildContext:
     formats: tuple[str, ...]
     source_date_epoch: int
     """Seconds since 1970 used for every date written into an artefact."""
+    draft: bool = False
+    """Stamp DRAFT, the version and the build date on every PDF page."""
+    pdf_standard: str = "pdf/ua-1"
+    """"pdf/ua-1" (accessible, the default) or "pdf/a-3b" (archival, also tagged)."""
 
 
 @dataclass(frozen=True)

@@ -21,10 +21,11 @@ from .renderers import Renderer
 from .renderers.cite import check_deposit, render_cite
 from .renderers.epub import render_epub
 from .renderers.html import render_html
-from .renderers.pdf import render_pdf
+from .renderers.pdf import render_cover_image, render_pdf
 
 log = logging.getLogger(__name__)
 FORMATS = ("pdf", "html", "epub", "cite")
+PDF_STANDARDS = ("pdf/ua-1", "pdf/a-3b")
 RENDERERS: dict[str, Renderer] = {"pdf": render_pdf, "html": render_html, "epub": render_epub,
                                   "cite": render_cite}
 STAGING_PREFIX = ".staging-"
@@ -46,18 +47,20 @@ def load_and_check(root: Path, strict: bool = False) -> tuple[Paper, list[Diagno
 
 
 def build(root: Path, out: Path | None = None, formats: tuple[str, ...] = FORMATS,
-          strict: bool = False) -> BuildResult:
+          strict: bool = False, draft: bool = False, pdf_standard: str = "pdf/ua-1") -> BuildResult:
     """Build the paper in `root` into `out` (default root/output) in the given formats."""
     root = root.resolve()
     out = (out or root / "output").resolve()
     paper, warnings = load_and_check(root, strict)
-    context = BuildContext(root, out, formats, source_date_epoch(paper))
+    context = BuildContext(root, out, formats, source_date_epoch(paper), draft, pdf_standard)
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(out)
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
     try:
         log.info("assembling %d chapters", len(paper.chapters))
         manuscript = assemble(paper, context, staging)
+        if "html" in formats or "epub" in formats:
+            render_cover_image(manuscript, context, staging)
         with ThreadPoolExecutor(max_workers=len(formats)) as pool:
             jobs = [pool.submit(RENDERERS[f], manuscript, context, staging) for f in formats]
             artifacts = [job.result() for job in jobs]

@@ -56,9 +56,14 @@ def contents_pages(reader) -> dict[str, int]:
             if not m.group(1).startswith("Contents")}
 
 
-def starts_page(reader, page: int, title: str) -> bool:
-    """Whether the page (1-based) begins with the title, however the title is wrapped."""
-    return " ".join(reader.pages[page - 1].extract_text().split()).startswith(title)
+def page_index(reader, folio: int | str) -> int:
+    """The index of the page whose printed number (its page label) is `folio`."""
+    return reader.page_labels.index(str(folio))
+
+
+def starts_page(reader, folio: int, title: str) -> bool:
+    """Whether the page numbered `folio` begins with the title, however the title is wrapped."""
+    return " ".join(reader.pages[page_index(reader, folio)].extract_text().split()).startswith(title)
 
 
 def epubcheck(epub: Path, report: Path) -> list[dict]:

@@ -62,14 +62,17 @@ def test_footnotes_sit_at_the_foot_of_their_page(reader):
 
 
 def test_title_page_and_running_heads(reader):
-    first = reader.pages[0].extract_text()
-    assert "A Minimal Test Paper" in first and "Ana Souza" in first and "4 May 2020" in first
-    assert len(reader.pages) == 6
+    cover = reader.pages[0].extract_text()
+    assert "A Minimal Test Paper" in cover and "Ana Souza" in cover and "4 May 2020" in cover
+    # cover, title page, imprint, abstract, contents, then three one-page chapters
+    assert len(reader.pages) == 8
+    assert reader.page_labels == ["i", "ii", "iii", "iv", "v", "1", "2", "3"]
 
 
 def test_publication_details_page(reader):
-    text = " ".join(reader.pages[1].extract_text().split())
-    assert text.startswith("Abstract A short abstract for the tests.")
+    text = " ".join(reader.pages[2].extract_text().split())
+    assert "This work is licensed under a Creative Commons Attribution 4.0 International licence (CC BY 4.0)." in text
+    assert " ".join(reader.pages[3].extract_text().split()).startswith("Abstract A short abstract for the tests.")
     assert ("How to cite this paper Ana Souza, Jorge Pérez. 2020. A Minimal Test Paper: Used by the "
             "test suite. Test Series 7. Test Press.") in text
     assert "ORCID 0000-0002-1825-0097" in text

@@ -62,6 +62,12 @@ def template_values(manuscript: Manuscript, context: BuildContext) -> dict[str, 
     }
 
 
+def cover_image(staging: Path) -> Path | None:
+    """The raster front cover, made once per build before the renderers run (if needed)."""
+    path = staging / "cover.png"
+    return path if path.is_file() else None
+
+
 def find_images(node: Any) -> list[str]:
     """Every image path in a pandoc AST, in document order."""
     found: list[str] = []

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from ..diagnostics import Diagnostic, warning
+from ..licenses import spdx_license
 from ..model import Artifact, Author, BuildContext, Manuscript, PaperMeta
 from . import slug
 from .epub import plain_text
@@ -18,7 +19,6 @@ from .epub import plain_text
 # ISO 639-3 codes for Zenodo, which wants three letters.
 LANGUAGE_639_3 = {"en": "eng", "es": "spa", "pt": "por", "fr": "fra", "de": "deu", "it": "ita",
                   "nl": "nld", "id": "ind", "ar": "ara", "zh": "zho", "ru": "rus", "ja": "jpn"}
-CC_LICENSE = re.compile(r"^CC[ -]?(0|BY(?:[ -](?:SA|ND|NC|NC[ -]SA|NC[ -]ND))?)[ -]?(\d\.\d)$", re.I)
 RESOURCE_TYPE = "Discussion paper"
 # The fields each registration service refuses a record without.
 DATACITE_REQUIRED = ("doi", "creators", "titles", "publisher", "publicationYear", "types")
@@ -77,15 +77,6 @@ def _hint(field: str) -> str:
         "license": "give 'license:' as a Creative Commons licence such as CC BY 4.0",
         "publication_date": "give 'date:' as a full date, YYYY-MM-DD",
     }.get(field, f"add '{field}:'")
-
-
-def spdx_license(text: str) -> str:
-    """'CC BY 4.0' -> 'CC-BY-4.0'; '' for a licence that is not a Creative Commons one."""
-    match = CC_LICENSE.match(text.strip())
-    if not match:
-        return ""
-    kind = re.sub(r"[ -]+", "-", match.group(1).upper())
-    return f"CC0-{match.group(2)}" if kind == "0" else f"CC-{kind}-{match.group(2)}"
 
 
 def year(meta: PaperMeta) -> str:

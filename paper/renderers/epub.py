@@ -10,7 +10,7 @@ from typing import Any
 
 from .. import pandoc
 from ..model import Artifact, BuildContext, Manuscript, PaperMeta
-from . import slug
+from . import cover_image, slug
 
 STYLESHEET = Path(__file__).parent.parent / "templates" / "epub.css"
 
@@ -23,8 +23,10 @@ def render_epub(manuscript: Manuscript, context: BuildContext, staging: Path) ->
     if stylesheet is None or not stylesheet.is_file():
         stylesheet = STYLESHEET
     target = staging / f"{slug(paper)}.epub"
+    cover = cover_image(staging)
     pandoc.run_binary(["--to=epub3", "--toc", "--toc-depth=2", "--split-level=1",
-                       f"--css={stylesheet}", f"--resource-path={paper.root}"],
+                       f"--css={stylesheet}", f"--resource-path={paper.root}",
+                       *([f"--epub-cover-image={cover}"] if cover else [])],
                       document, paper.root, context.source_date_epoch, target)
     return Artifact("epub", target)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .. import pandoc
 from ..model import Artifact, BuildContext, ChapterText, Manuscript
-from . import find_images, slug, template_environment, template_values
+from . import cover_image, find_images, slug, template_environment, template_values
 
 ID = re.compile(r'\sid="([^"]+)"')
 LOCAL_LINK = re.compile(r'href="#([^"]+)"')
@@ -33,7 +33,7 @@ def render_html(manuscript: Manuscript, context: BuildContext, staging: Path) ->
     values = template_values(manuscript, context)
     downloads = [(fmt, f"../{slug(paper)}.{fmt}") for fmt in ("pdf", "epub")
                  if fmt in context.formats]
-    values.update(downloads=downloads)
+    values.update(downloads=downloads, cover=cover_image(staging) is not None)
     write(site / "index.html", env.get_template("site-index.html").render(page_title="", **values))
     for i, (chapter, body) in enumerate(zip(chapters, bodies, strict=True)):
         previous = chapters[i - 1] if i > 0 else None
@@ -45,6 +45,8 @@ def render_html(manuscript: Manuscript, context: BuildContext, staging: Path) ->
     assets = site / "assets"
     assets.mkdir()
     write(assets / "site.css", env.get_template("site.css").render(**values))
+    if cover_image(staging):
+        shutil.copyfile(cover_image(staging), assets / "cover.png")
     for src in sorted(set(find_images(manuscript.document()["blocks"]))):
         target = site / src
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -1,57 +1,129 @@
-"""PDF: the paper as HTML with print CSS, laid out by WeasyPrint."""
+"""PDF: the paper as HTML with print CSS, laid out by WeasyPrint; tagged (PDF/UA-1) by default."""
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import logging
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
+import pikepdf
+import pypdfium2
 import weasyprint
 import weasyprint.urls
 
 from .. import pandoc
 from ..diagnostics import error
 from ..errors import UserError
+from ..labels import long_date
+from ..licenses import license_statement
 from ..model import Artifact, BuildContext, Manuscript
 from . import slug, template_environment, template_values
 
 log = logging.getLogger(__name__)
+FONTS = Path(__file__).resolve().parent.parent / "fonts"
+COVER_WIDTH = 1400
+"""Pixels across the raster cover (EPUB cover image, website thumbnail)."""
+FRONT_PAGES_GUESS = 6
+"""Cover, title page, imprint, abstract and one page of contents: the usual front matter."""
 
 
 def render_pdf(manuscript: Manuscript, context: BuildContext, staging: Path) -> Artifact:
-    paper = manuscript.paper
-    body = pandoc.to_html(manuscript.document(), paper.root, context.source_date_epoch,
+    body = pandoc.to_html(manuscript.document(), manuscript.paper.root, context.source_date_epoch,
                           ("--section-divs", f"--lua-filter={pandoc.filter_path('footnotes.lua')}"))
+    values = pdf_values(manuscript, context)
+    template = template_environment(manuscript.paper).get_template("pdf.html")
+    first = manuscript.chapters[0].id if manuscript.chapters else ""
+    # The first chapter's page restarts the folios at 1, which CSS can only do for a page
+    # number known in advance (@page :nth(n)); lay out again if the front matter was longer.
+    body_start = FRONT_PAGES_GUESS
+    for _attempt in range(3):
+        log.info("laying out the PDF")
+        html = template.render(body=body, body_start_page=body_start, **values)
+        document = layout(html, manuscript, context)
+        actual = next((i + 1 for i, page in enumerate(document.pages) if first in page.anchors),
+                      body_start)
+        if actual == body_start:
+            break
+        body_start = actual
+    target = staging / f"{slug(manuscript.paper)}.pdf"
+    pdf = write(document, manuscript, context)
+    target.write_bytes(with_page_labels(pdf, body_start))
+    return Artifact("pdf", target)
+
+
+def render_cover_image(manuscript: Manuscript, context: BuildContext, staging: Path) -> Path:
+    """The front cover as a PNG, for the EPUB's cover and the website's thumbnail."""
+    html = template_environment(manuscript.paper).get_template("pdf-cover-image.html").render(
+        body_start_page=1, **pdf_values(manuscript, context))
+    pdf = write(layout(html, manuscript, context), manuscript, context)
+    page = pypdfium2.PdfDocument(pdf)[0]
+    image = page.render(scale=COVER_WIDTH / page.get_width()).to_pil()
+    target = staging / "cover.png"
+    image.save(target, format="PNG", optimize=True)
+    return target
+
+
+def pdf_values(manuscript: Manuscript, context: BuildContext) -> dict[str, Any]:
+    meta = manuscript.paper.meta
     created = dt.datetime.fromtimestamp(context.source_date_epoch, dt.timezone.utc)
-    html = template_environment(paper).get_template("pdf.html").render(
-        body=body, created=created.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        **template_values(manuscript, context))
-    target = staging / f"{slug(paper)}.pdf"
-    log.info("laying out the PDF")
-    document = weasyprint.HTML(string=html, base_url=str(paper.root) + "/",
-                               url_fetcher=ProjectFetcher(paper.root))
+    license_text, license_url = license_statement(meta.license, meta.language)
+    return {**template_values(manuscript, context),
+            "created": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "build_date": long_date(created.strftime("%Y-%m-%d"), meta.language),
+            "fonts_url": FONTS.as_uri(), "draft": context.draft,
+            "license_text": license_text, "license_url": license_url}
+
+
+def options(manuscript: Manuscript, context: BuildContext) -> dict[str, Any]:
+    return {"pdf_variant": context.pdf_standard, "pdf_tags": True,
+            "pdf_identifier": slug(manuscript.paper).encode()}
+
+
+def layout(html: str, manuscript: Manuscript, context: BuildContext) -> weasyprint.Document:
+    root = manuscript.paper.root
+    page = weasyprint.HTML(string=html, base_url=str(root) + "/", url_fetcher=ProjectFetcher(root))
     try:
-        document.write_pdf(target, pdf_identifier=slug(paper).encode(), uncompressed_pdf=False)
+        return page.render(**options(manuscript, context))
     except weasyprint.urls.FatalURLFetchingError as exc:
         reason = exc.__cause__ or exc
         raise UserError([error(Path("templates"), 0, "refused-url",
                                f"the PDF needs a file it may not read: {reason}; "
                                "keep images, fonts and stylesheets inside the project")]) from exc
-    return Artifact("pdf", target)
+
+
+def write(document: weasyprint.Document, manuscript: Manuscript, context: BuildContext) -> bytes:
+    return document.write_pdf(**options(manuscript, context))
+
+
+def with_page_labels(pdf: bytes, body_start: int) -> bytes:
+    """Page labels as printed: i, ii, … for the front matter, then 1, 2, … from the first chapter.
+
+    WeasyPrint does not write them; pikepdf adds them without touching anything else.
+    """
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        numbers = [0, pikepdf.Dictionary(S=pikepdf.Name.r)]
+        if body_start > 1:
+            numbers += [body_start - 1, pikepdf.Dictionary(S=pikepdf.Name.D)]
+        document.Root.PageLabels = pikepdf.Dictionary(Nums=pikepdf.Array(numbers))
+        out = io.BytesIO()
+        document.save(out, deterministic_id=True)
+    return out.getvalue()
 
 
 class ProjectFetcher(weasyprint.urls.URLFetcher):
-    """Lets WeasyPrint read files inside the project (and data: URLs), nothing else."""
+    """Lets WeasyPrint read files inside the project, the shipped fonts and data: URLs."""
 
     def __init__(self, root: Path):
         super().__init__(allowed_protocols={"file", "data"}, fail_on_errors=True)
-        self.root = root.resolve()
+        self.allowed = (root.resolve(), FONTS)
 
     def fetch(self, url: str, headers=None):
         if url.startswith("file:"):
             path = Path(url2pathname(urlparse(url).path)).resolve()
-            if not path.is_relative_to(self.root):
+            if not any(path.is_relative_to(folder) for folder in self.allowed):
                 raise ValueError(f"refused to read {path}: builds only read files inside the project")
         return super().fetch(url, headers)
