@@ -4,7 +4,8 @@ from __future__ import annotations
 
 LABELS = {
     "en": {
-        "cover": "Cover", "draft": "DRAFT", "version": "Version",
+        "cover": "Cover", "draft": "DRAFT", "version": "Version", "cover_image": "Cover illustration",
+        "logo": "Logo",
         "contents": "Contents", "references": "References", "abstract": "Abstract",
         "keywords": "Keywords", "session": "Drawn from the session", "by": "By",
         "download": "Download", "previous": "Previous", "next": "Next", "home": "Contents",
@@ -12,7 +13,8 @@ LABELS = {
         "page": "Page", "read_online": "Read online", "cite_as": "How to cite this paper",
     },
     "es": {
-        "cover": "Portada", "draft": "BORRADOR", "version": "Versión",
+        "cover": "Portada", "draft": "BORRADOR", "version": "Versión", "cover_image": "Ilustración de portada",
+        "logo": "Logotipo",
         "contents": "Índice", "references": "Referencias", "abstract": "Resumen",
         "keywords": "Palabras clave", "session": "Basado en la sesión", "by": "Por",
         "download": "Descargar", "previous": "Anterior", "next": "Siguiente", "home": "Índice",
@@ -20,7 +22,8 @@ LABELS = {
         "page": "Página", "read_online": "Leer en línea", "cite_as": "Cómo citar este documento",
     },
     "pt": {
-        "cover": "Capa", "draft": "RASCUNHO", "version": "Versão",
+        "cover": "Capa", "draft": "RASCUNHO", "version": "Versão", "cover_image": "Ilustração da capa",
+        "logo": "Logotipo",
         "contents": "Sumário", "references": "Referências", "abstract": "Resumo",
         "keywords": "Palavras-chave", "session": "Baseado na sessão", "by": "Por",
         "download": "Baixar", "previous": "Anterior", "next": "Próximo", "home": "Sumário",

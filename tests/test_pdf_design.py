@@ -1,0 +1,141 @@
+"""The PDF as a publisher and an accessibility checker see it: fonts, tags, standards, layout."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+
+import pikepdf
+import pypdf
+import pytest
+from conftest import epub_file
+from test_citations import set_keys
+
+from paper.cli import main
+from paper.pipeline import build
+
+
+def embedded_fonts(pdf: pikepdf.Pdf) -> set[str]:
+    """BaseFont names of every font used, in pages and in the images (SVG) they draw."""
+    names: set[str] = set()
+
+    def walk(resources) -> None:
+        for font in (resources.get("/Font") or {}).values():
+            names.add(str(font.BaseFont))
+        for xobject in (resources.get("/XObject") or {}).values():
+            if "/Resources" in xobject:
+                walk(xobject.Resources)
+
+    for page in pdf.pages:
+        walk(page.Resources)
+    return names
+
+
+def structure_elements(pdf: pikepdf.Pdf, kind: str) -> list[pikepdf.Dictionary]:
+    found = []
+
+    def walk(node) -> None:
+        if isinstance(node, pikepdf.Array):
+            for item in node:
+                walk(item)
+        elif isinstance(node, pikepdf.Dictionary):
+            if node.get("/S") == pikepdf.Name("/" + kind):
+                found.append(node)
+            if "/K" in node:
+                walk(node.K)
+
+    walk(pdf.Root.StructTreeRoot)
+    return found
+
+
+@pytest.fixture(scope="module")
+def pdf(minimal_output):
+    with pikepdf.open(minimal_output / "minimal.pdf") as document:
+        yield document
+
+
+def test_only_the_shipped_fonts_are_embedded(pdf, paper_output):
+    assert embedded_fonts(pdf)
+    assert all(name.split("+")[-1].startswith("Paper-") for name in embedded_fonts(pdf))
+    with pikepdf.open(paper_output / "governance-citizen-security.pdf") as paper:
+        fonts = {name.split("+")[-1] for name in embedded_fonts(paper)}
+    assert fonts == {"Paper-Serif", "Paper-Serif-Bold", "Paper-Serif-Italic", "Paper-Sans",
+                     "Paper-Sans-Bold", "Paper-Sans-Italic"}
+
+
+def test_tagged_pdf_ua(pdf):
+    root = pdf.Root
+    assert root.MarkInfo.Marked is True
+    assert "/StructTreeRoot" in root
+    assert str(root.Lang) == "en"
+    assert root.ViewerPreferences.DisplayDocTitle is True
+    assert str(pdf.docinfo.Title) == "A Minimal Test Paper: Used by the test suite"
+    with pdf.open_metadata() as xmp:
+        assert xmp.get("pdfuaid:part") == "1"
+    figures = structure_elements(pdf, "Figure")
+    assert figures and all(str(f.get("/Alt", "")).strip() for f in figures)
+
+
+def test_outline_goes_three_levels_deep(minimal_output):
+    reader = pypdf.PdfReader(minimal_output / "minimal.pdf")
+
+    def depth(items) -> int:
+        return max((depth(i) + 1 if isinstance(i, list) else 1 for i in items), default=0)
+
+    assert depth(reader.outline) == 3  # chapter > Background > Detail
+
+
+def test_archival_pdf_a(project):
+    assert main(["build", "--project", str(project), "--format", "pdf", "--pdf-standard", "pdf/a-3b"]) == 0
+    with pikepdf.open(project / "output" / "minimal.pdf") as pdf:
+        with pdf.open_metadata() as xmp:
+            assert (xmp.get("pdfaid:part"), xmp.get("pdfaid:conformance")) == ("3", "B")
+        assert "/OutputIntents" in pdf.Root and "/StructTreeRoot" in pdf.Root
+
+
+def test_draft_stamp_on_every_page(project):
+    set_keys(project, version="0.3")
+    build(project, formats=("pdf",), draft=True)
+    reader = pypdf.PdfReader(project / "output" / "minimal.pdf")
+    for page in reader.pages[1:]:
+        text = page.extract_text()
+        assert "DRAFT 0.3 · 4 May 2020" in text and text.count("DRAFT") >= 2
+    build(project, formats=("pdf",))
+    assert "DRAFT" not in pypdf.PdfReader(project / "output" / "minimal.pdf").pages[5].extract_text()
+
+
+def test_letter_paper_and_chapters_on_right_hand_pages(project):
+    set_keys(project, page_size="Letter", chapter_start="right-hand-page")
+    build(project, formats=("pdf",))
+    reader = pypdf.PdfReader(project / "output" / "minimal.pdf")
+    assert [float(v) for v in reader.pages[0].mediabox[2:]] == [612, 792]
+    starts = [i for i, page in enumerate(reader.pages)
+              if page.extract_text().lstrip().startswith(("Introduction to testing", "Findings of", "References"))]
+    assert len(starts) == 3 and all(i % 2 == 0 for i in starts)  # index 0, 2, 4… are right-hand pages
+    assert reader.page_labels[starts[0]] == "1"
+
+
+def test_cover_image_and_logos(project):
+    from PIL import Image
+
+    Image.new("RGB", (300, 200), "#0b4f6c").save(project / "images" / "cover.png")
+    Image.new("RGB", (120, 60), "#b3261e").save(project / "images" / "academy-logo.png")
+    set_keys(project, cover_image="images/cover.png", logos="[images/academy-logo.png]")
+    build(project, formats=("pdf", "epub", "html"))
+    with pikepdf.open(project / "output" / "minimal.pdf") as pdf:
+        assert len(pdf.pages[0].Resources.XObject) == 2  # the cover image and the logo
+    opf = epub_file(project / "output" / "minimal.epub", "content.opf")
+    (cover,) = re.findall(r'<item properties="cover-image" [^>]*href="([^"]+)"', opf)
+    with zipfile.ZipFile(project / "output" / "minimal.epub") as epub:
+        image = next(name for name in epub.namelist() if name.endswith(cover))
+        assert epub.read(image)[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (project / "output" / "html" / "assets" / "cover.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_figure_without_description_warns_and_strict_fails(project, capsys):
+    chapter = project / "chapters" / "01-intro.md"
+    chapter.write_text(chapter.read_text().replace("![A square used as a test figure]", "![]"))
+    assert main(["check", "--project", str(project)]) == 0
+    assert "01-intro.md:16: warning: image ../images/square.svg has no description" in capsys.readouterr().err
+    assert main(["build", "--project", str(project), "--strict"]) == 1
+    assert "01-intro.md:16: error: image ../images/square.svg has no description" in capsys.readouterr().err
