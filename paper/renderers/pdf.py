@@ -79,7 +79,7 @@ def pdf_values(manuscript: Manuscript, context: BuildContext) -> dict[str, Any]:
 
 
 def options(manuscript: Manuscript, context: BuildContext) -> dict[str, Any]:
-    return {"pdf_variant": context.pdf_standard, "pdf_tags": True,
+    return {"pdf_variant": context.pdf_standard, "pdf_tags": True, "presentational_hints": True,
             "pdf_identifier": slug(manuscript.paper).encode()}
 
 
