@@ -61,10 +61,15 @@ def build(root: Path, out: Path | None = None, formats: tuple[str, ...] = FORMAT
         manuscript = assemble(paper, context, staging)
         if "html" in formats or "epub" in formats:
             render_cover_image(manuscript, context, staging)
-        with ThreadPoolExecutor(max_workers=len(formats)) as pool:
-            jobs = [pool.submit(RENDERERS[f], manuscript, context, staging) for f in formats]
-            artifacts = [job.result() for job in jobs]
-        return BuildResult(tuple(publish(a, out) for a in artifacts), tuple(warnings))
+        # The PDF is laid out first when the EPUB needs its page numbers; then the rest in parallel.
+        made = {}
+        if "pdf" in formats or "epub" in formats:
+            made["pdf"] = RENDERERS["pdf"](manuscript, context, staging)
+        rest = [f for f in formats if f not in made]
+        with ThreadPoolExecutor(max_workers=max(1, len(rest))) as pool:
+            jobs = {f: pool.submit(RENDERERS[f], manuscript, context, staging) for f in rest}
+            made.update({f: job.result() for f, job in jobs.items()})
+        return BuildResult(tuple(publish(made[f], out) for f in formats), tuple(warnings))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

@@ -67,12 +67,12 @@ def starts_page(reader, folio: int, title: str) -> bool:
 
 
 def epubcheck(epub: Path, report: Path) -> list[dict]:
-    """Run Debian's epubcheck; return its messages of severity ERROR or FATAL."""
+    """Run Debian's epubcheck; return its messages of severity WARNING, ERROR or FATAL."""
     assert EPUBCHECK.is_file(), "epubcheck is not installed: apt-get install epubcheck"
     subprocess.run(["java", "-jar", str(EPUBCHECK), str(epub), "--json", str(report)],
                    capture_output=True, timeout=300)
     messages = json.loads(report.read_text())["messages"]
-    return [m for m in messages if m["severity"] in ("ERROR", "FATAL")]
+    return [m for m in messages if m["severity"] in ("WARNING", "ERROR", "FATAL")]
 
 
 def epub_file(epub: Path, suffix: str) -> str:

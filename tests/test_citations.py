@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pypdf
 import pytest
-from conftest import epub_file
+from conftest import epub_file, epubcheck
 
 from paper.bibliography import load_bibliography
 from paper.cli import main
@@ -78,9 +78,10 @@ def test_citations_are_the_same_text_in_every_format(project):
         position = text.index(citation, position) + len(citation)
 
 
-def test_a_reference_list_per_chapter(project):
+def test_a_reference_list_per_chapter(project, tmp_path):
     set_keys(project, reference_list="per-chapter")
-    build(project, formats=("html", "pdf"))
+    build(project, formats=("html", "pdf", "epub"))
+    assert epubcheck(project / "output" / "minimal.epub", tmp_path / "report.json") == []
     site = project / "output" / "html"
     assert not (site / "references.html").exists()
     intro, findings = (site / "intro.html").read_text(), (site / "findings.html").read_text()

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import posixpath
+import re
+import uuid
 import zipfile
+from pathlib import Path
 
+import pypdf
 from conftest import epub_file, epubcheck
 
 
@@ -35,3 +40,89 @@ def test_epub_embeds_the_figure_and_holds_the_notes(minimal_output):
     assert any(n.endswith(".svg") for n in names)
     assert "A footnote in the first chapter." in text
     assert "Countries in the test table" in text
+
+
+def xhtml_files(epub: Path) -> dict[str, str]:
+    with zipfile.ZipFile(epub) as archive:
+        return {n: archive.read(n).decode() for n in archive.namelist() if n.endswith(".xhtml")}
+
+
+def all_files(epub: Path) -> set[str]:
+    with zipfile.ZipFile(epub) as archive:
+        return set(archive.namelist())
+
+
+def test_every_link_inside_the_epub_resolves(minimal_output):
+    files = xhtml_files(minimal_output / "minimal.epub")
+    everything = all_files(minimal_output / "minimal.epub")
+    ids = {name: set(re.findall(r'\sid="([^"]+)"', text)) for name, text in files.items()}
+    checked = 0
+    for name, text in files.items():
+        folder = posixpath.dirname(name)
+        for href in re.findall(r'href="([^"]+)"', text):
+            if "://" in href or href.endswith(".css"):
+                continue
+            path, _, fragment = href.partition("#")
+            target = posixpath.normpath(posixpath.join(folder, path)) if path else name
+            assert target in everything, (name, href)
+            assert not fragment or fragment in ids[target], (name, href)
+            checked += 1
+    assert checked > 20
+
+
+def test_footnotes_are_epub_footnotes_with_back_links(minimal_output):
+    files = xhtml_files(minimal_output / "minimal.epub")
+    chapter = next(text for text in files.values() if "A footnote in the first chapter." in text)
+    assert re.search(r'<a href="#fn1"[^>]*epub:type="noteref"', chapter)
+    assert re.search(r'<aside epub:type="footnote"[^>]*id="fn1"', chapter)
+    assert re.search(r'<a href="#fnref1" role="doc-backlink"', chapter)
+
+
+def test_page_list_matches_the_pdf(minimal_output):
+    epub = minimal_output / "minimal.epub"
+    labels = pypdf.PdfReader(minimal_output / "minimal.pdf").page_labels
+    body = labels[labels.index("1"):]
+    nav = epub_file(epub, "nav.xhtml")
+    (page_list,) = re.findall(r'<nav epub:type="page-list".*?</nav>', nav, re.S)
+    assert re.findall(r">(\d+)</a>", page_list) == body
+    files = xhtml_files(epub)
+    for label in body:
+        assert sum(f'id="page-{label}"' in text and 'epub:type="pagebreak"' in text
+                   for text in files.values()) == 1
+    assert '<a href="text/ch001.xhtml" epub:type="bodymatter">' in nav
+
+
+def test_package_metadata(minimal_output):
+    opf = epub_file(minimal_output / "minimal.epub", "content.opf")
+    expected = uuid.uuid5(uuid.NAMESPACE_URL, "A Minimal Test Paper" + "2020-05-04")
+    assert f">urn:uuid:{expected}</dc:identifier>" in opf  # stable, not random per build
+    assert re.search(r">Used by the test suite</dc:title>\s*<meta [^>]*property=\"title-type\">subtitle", opf)
+    assert re.search(r'<meta refines="#epub-creator-1" property="role" scheme="marc:relators">aut</meta>', opf)
+    assert "<dc:date" in opf and ">2020-05-04<" in opf
+    assert '<meta property="belongs-to-collection" id="collection">Test Series</meta>' in opf
+    assert '<meta refines="#collection" property="group-position">7</meta>' in opf
+    for prop, value in [("schema:accessMode", "textual"), ("schema:accessMode", "visual"),
+                        ("schema:accessModeSufficient", "textual"),
+                        ("schema:accessibilityFeature", "pageBreakMarkers"),
+                        ("schema:accessibilityFeature", "alternativeText"),
+                        ("schema:accessibilityHazard", "none"),
+                        ("dcterms:conformsTo", "EPUB Accessibility 1.1 - WCAG 2.1 Level AA")]:
+        assert f'<meta property="{prop}">{value}</meta>' in opf, (prop, value)
+    assert '<meta property="schema:accessibilitySummary">' in opf
+
+
+def test_images_have_descriptions(minimal_output):
+    for text in xhtml_files(minimal_output / "minimal.epub").values():
+        for image in re.findall(r"<img [^>]*>", text):
+            assert re.search(r'alt="[^"]+"', image), image
+
+
+def test_math_becomes_mathml(project, tmp_path):
+    from paper.pipeline import build
+
+    chapter = project / "chapters" / "02-findings.md"
+    chapter.write_text(chapter.read_text() + "\nThe rate is $r = \\frac{h}{p} \\times 100\\,000$.\n")
+    build(project, formats=("epub",))
+    text = "".join(xhtml_files(project / "output" / "minimal.epub").values())
+    assert "<math" in text and "<mfrac>" in text
+    assert epubcheck(project / "output" / "minimal.epub", tmp_path / "report.json") == []

@@ -8,7 +8,7 @@ import zipfile
 import pikepdf
 import pypdf
 import pytest
-from conftest import epub_file
+from conftest import epub_file, epubcheck
 from test_citations import set_keys
 
 from paper.cli import main
@@ -115,7 +115,7 @@ def test_letter_paper_and_chapters_on_right_hand_pages(project):
     assert reader.page_labels[starts[0]] == "1"
 
 
-def test_cover_image_and_logos(project):
+def test_cover_image_and_logos(project, tmp_path):
     from PIL import Image
 
     Image.new("RGB", (300, 200), "#0b4f6c").save(project / "images" / "cover.png")
@@ -130,6 +130,7 @@ def test_cover_image_and_logos(project):
         image = next(name for name in epub.namelist() if name.endswith(cover))
         assert epub.read(image)[:8] == b"\x89PNG\r\n\x1a\n"
     assert (project / "output" / "html" / "assets" / "cover.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert epubcheck(project / "output" / "minimal.epub", tmp_path / "report.json") == []
 
 
 def test_a_figure_without_description_warns_and_strict_fails(project, capsys):

@@ -1,23 +1,33 @@
-"""EPUB 3: pandoc's EPUB writer, fed the assembled paper and its metadata."""
+"""EPUB 3: pandoc's EPUB writer fed the assembled paper, then finished here: the PDF's page
+numbers as a page list, landmarks, and the series and accessibility metadata."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
-from html import unescape
+import zipfile
+from html import escape, unescape
 from pathlib import Path
 from typing import Any
 
 from .. import pandoc
 from ..model import Artifact, BuildContext, Manuscript, PaperMeta
-from . import cover_image, slug
+from . import cover_image, find_images, slug
+from .pdf import PAGE_MAP
 
 STYLESHEET = Path(__file__).parent.parent / "templates" / "epub.css"
+A11Y_SUMMARY = ("This publication meets the requirements of EPUB Accessibility 1.1 and WCAG 2.1 "
+                "level AA as far as they can be checked automatically: it has a logical reading "
+                "order, navigation by headings and a table of contents, descriptions for every "
+                "image, and page numbers that match the PDF edition.")
 
 
 def render_epub(manuscript: Manuscript, context: BuildContext, staging: Path) -> Artifact:
     paper = manuscript.paper
+    pages = json.loads((staging / PAGE_MAP).read_text()) if (staging / PAGE_MAP).is_file() else []
     document = manuscript.document()
+    document["blocks"] = with_page_breaks(document["blocks"], pages)
     document["meta"] = epub_metadata(paper.meta, plain_text(manuscript.abstract_html))
     stylesheet = paper.templates / "epub.css" if paper.templates else None
     if stylesheet is None or not stylesheet.is_file():
@@ -28,7 +38,111 @@ def render_epub(manuscript: Manuscript, context: BuildContext, staging: Path) ->
                        f"--css={stylesheet}", f"--resource-path={paper.root}",
                        *([f"--epub-cover-image={cover}"] if cover else [])],
                       document, paper.root, context.source_date_epoch, target)
+    finish(target, paper.meta, [p["label"] for p in pages], bool(find_images(document["blocks"])))
     return Artifact("epub", target)
+
+
+def with_page_breaks(blocks: list[Any], pages: list[dict[str, str]]) -> list[Any]:
+    """Put a page-break marker (EPUB's pagebreak, ARIA's doc-pagebreak) where each PDF page begins."""
+    labels: dict[str, list[str]] = {}
+    for page in pages:
+        labels.setdefault(page["anchor"], []).append(page["label"])
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, list):
+            out = []
+            for item in node:
+                if (isinstance(item, dict) and item.get("t") == "Span"
+                        and item["c"][0][0] in labels):
+                    out += [{"t": "RawInline", "c": ["html", marker(label)]}
+                            for label in labels[item["c"][0][0]]]
+                out.append(walk(item))
+            return out
+        if isinstance(node, dict) and "c" in node and node.get("t") != "Note":
+            return {**node, "c": walk(node["c"])}
+        return node
+
+    return walk(blocks)
+
+
+def marker(label: str) -> str:
+    return (f'<span epub:type="pagebreak" role="doc-pagebreak" id="page-{label}" '
+            f'aria-label="{label}"></span>')
+
+
+def finish(epub: Path, meta: PaperMeta, pages: list[str], has_images: bool) -> None:
+    """Add what pandoc does not write to the package, keeping the file byte-for-byte repeatable."""
+    with zipfile.ZipFile(epub) as source:
+        entries = [(info, source.read(info)) for info in source.infolist()]
+    texts = {info.filename: data.decode("utf-8") for info, data in entries
+             if info.filename.endswith(".xhtml")}
+    replaced = {}
+    for name, data in entries:
+        if re.search(r"/ch\d+\.xhtml$", name.filename):
+            replaced[name.filename] = with_back_links(texts[name.filename]).encode("utf-8")
+        elif name.filename.endswith("nav.xhtml"):
+            replaced[name.filename] = navigation(data.decode("utf-8"), texts, pages).encode("utf-8")
+        elif name.filename.endswith("content.opf"):
+            replaced[name.filename] = package(data.decode("utf-8"), meta, bool(pages),
+                                              has_images).encode("utf-8")
+    with zipfile.ZipFile(epub, "w") as target:
+        for info, data in entries:
+            target.writestr(info, replaced.get(info.filename, data))
+
+
+FOOTNOTE = re.compile(r'(<aside epub:type="footnote"[^>]*id="fn(\d+)">.*?)(</p>\s*</aside>)', re.S)
+
+
+def with_back_links(chapter: str) -> str:
+    """A link from each footnote back to where it is called (pandoc's EPUB 3 notes have none)."""
+    return FOOTNOTE.sub(lambda m: f'{m.group(1)} <a href="#fnref{m.group(2)}" role="doc-backlink" '
+                        f'aria-label="Back to the text">↩︎</a>{m.group(3)}', chapter)
+
+
+def navigation(nav: str, texts: dict[str, str], pages: list[str]) -> str:
+    """The page list, and a landmark for the start of the body and for the bibliography."""
+    chapters = sorted(n for n in texts if re.search(r"/ch\d+\.xhtml$", n))
+    found = {label: next((n for n in chapters if f'id="page-{label}"' in texts[n]), None)
+             for label in pages}
+    links = "".join(f'<li><a href="{relative(found[label])}#page-{label}">{label}</a></li>'
+                    for label in pages if found[label])
+    page_list = (f'<nav epub:type="page-list" role="doc-pagelist" id="page-list" hidden="hidden">'
+                 f'<h1>Pages</h1><ol>{links}</ol></nav>\n') if links else ""
+    landmarks = ""
+    if chapters:
+        landmarks += (f'    <li>\n      <a href="{relative(chapters[0])}" epub:type="bodymatter">'
+                      f'Start of content</a>\n    </li>\n')
+        bibliography = next((n for n in chapters if 'id="refs"' in texts[n]), None)
+        if bibliography:
+            landmarks += (f'    <li>\n      <a href="{relative(bibliography)}#refs" '
+                          f'epub:type="bibliography">References</a>\n    </li>\n')
+    nav = re.sub(r'(<nav epub:type="landmarks".*?)(\s*</ol>)', lambda m: m.group(1) + "\n" + landmarks.rstrip("\n")
+                 + m.group(2), nav, count=1, flags=re.S)
+    return nav.replace("</body>", page_list + "</body>")
+
+
+def relative(name: str | None) -> str:
+    """A path inside the EPUB (EPUB/text/ch001.xhtml) as seen from nav.xhtml (text/ch001.xhtml)."""
+    return name.split("/", 1)[1] if name and "/" in name else name or ""
+
+
+def package(opf: str, meta: PaperMeta, has_pages: bool, has_images: bool) -> str:
+    """Series and accessibility metadata that pandoc leaves out."""
+    extra = []
+    if meta.series:
+        extra += [f'<meta property="belongs-to-collection" id="collection">{escape(meta.series.name)}</meta>',
+                  '<meta refines="#collection" property="collection-type">series</meta>']
+        if meta.series.number:
+            extra.append(f'<meta refines="#collection" property="group-position">'
+                         f'{escape(meta.series.number)}</meta>')
+    if has_images:
+        extra.append('<meta property="schema:accessMode">visual</meta>')
+    if has_pages:
+        extra += ['<meta property="schema:accessibilityFeature">pageBreakMarkers</meta>',
+                  '<meta property="schema:accessibilityFeature">pageNavigation</meta>']
+    extra += [f'<meta property="schema:accessibilitySummary">{A11Y_SUMMARY}</meta>',
+              '<meta property="dcterms:conformsTo">EPUB Accessibility 1.1 - WCAG 2.1 Level AA</meta>']
+    return opf.replace("  </metadata>", "".join(f"    {line}\n" for line in extra) + "  </metadata>", 1)
 
 
 def plain_text(html: str) -> str:
@@ -49,16 +163,18 @@ def epub_metadata(meta: PaperMeta, description: str) -> dict[str, Any]:
     identifier = (mapping({"scheme": text("DOI"), "text": text(f"doi:{meta.doi}")}) if meta.doi
                   else mapping({"scheme": text("ISBN-13"), "text": text(meta.isbn)}) if meta.isbn
                   else text(f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, meta.title + meta.date)}"))
+    titles = [mapping({"type": text("main"), "text": text(meta.title)})]
+    if meta.subtitle:
+        titles.append(mapping({"type": text("subtitle"), "text": text(meta.subtitle)}))
     values: dict[str, Any] = {
-        "title": text(meta.title),
+        "title": listing(titles),
         "lang": text(meta.language),
         "date": text(meta.date),
         "identifier": listing([identifier]),
         "creator": listing([mapping({"role": text("author"), "text": text(a.name)})
                             for a in meta.authors]),
     }
-    optional = {"subtitle": meta.subtitle, "publisher": meta.publisher, "rights": meta.license,
-                "description": description}
+    optional = {"publisher": meta.publisher, "rights": meta.license, "description": description}
     values.update({key: text(value) for key, value in optional.items() if value})
     if meta.keywords:
         values["subject"] = listing([text(k) for k in meta.keywords])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 FONTS = Path(__file__).resolve().parent.parent / "fonts"
 COVER_WIDTH = 1400
 """Pixels across the raster cover (EPUB cover image, website thumbnail)."""
+PAGE_MAP = "pages.json"
 FRONT_PAGES_GUESS = 6
 """Cover, title page, imprint, abstract and one page of contents: the usual front matter."""
 
@@ -52,7 +54,24 @@ def render_pdf(manuscript: Manuscript, context: BuildContext, staging: Path) -> 
     target = staging / f"{slug(manuscript.paper)}.pdf"
     pdf = write(document, manuscript, context)
     target.write_bytes(with_page_labels(pdf, body_start))
+    write_page_map(document, body_start, staging)
     return Artifact("pdf", target)
+
+
+def write_page_map(document: weasyprint.Document, body_start: int, staging: Path) -> None:
+    """Where each printed page of the body begins, as the anchor of the first block on it.
+
+    A page on which no block begins (a long table or paragraph goes on) starts inside the
+    last block begun before it. The EPUB uses this to mark the PDF's page numbers.
+    """
+    pages, last = [], None
+    for number, page in enumerate(document.pages[body_start - 1:], start=1):
+        begun = sorted(int(a[3:]) for a in page.anchors if a.startswith("pb-"))
+        first = f"pb-{begun[0]}" if begun else last
+        last = f"pb-{begun[-1]}" if begun else last
+        if first:
+            pages.append({"label": str(number), "anchor": first})
+    (staging / PAGE_MAP).write_text(json.dumps(pages), encoding="utf-8")
 
 
 def render_cover_image(manuscript: Manuscript, context: BuildContext, staging: Path) -> Path:
