@@ -34,7 +34,7 @@ def render_epub(manuscript: Manuscript, context: BuildContext, staging: Path) ->
         stylesheet = STYLESHEET
     target = staging / f"{slug(paper)}.epub"
     cover = cover_image(staging)
-    pandoc.run_binary(["--to=epub3", "--toc", "--toc-depth=2", "--split-level=1",
+    pandoc.run_binary(["--to=epub3", "--mathml", "--toc", "--toc-depth=2", "--split-level=1",
                        f"--css={stylesheet}", f"--resource-path={paper.root}",
                        *([f"--epub-cover-image={cover}"] if cover else [])],
                       document, paper.root, context.source_date_epoch, target)

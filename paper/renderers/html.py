@@ -23,7 +23,7 @@ def render_html(manuscript: Manuscript, context: BuildContext, staging: Path) ->
 
     def convert(chapter: ChapterText) -> str:
         return pandoc.to_html(manuscript.document((chapter,)), paper.root,
-                              context.source_date_epoch, ("--section-divs",))
+                              context.source_date_epoch, ("--section-divs", "--mathml"))
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         bodies = list(pool.map(convert, chapters))
