@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pypdf
 import pytest
 from conftest import REPO, contents_pages, epub_file, epubcheck, page_index, starts_page
@@ -78,6 +80,9 @@ def test_epub_is_valid_and_complete(paper, paper_output, tmp_path):
         assert chapter.title in nav
     opf = epub_file(epub, "content.opf")
     assert "Global South-South Development Academy</dc:publisher>" in opf
+    labels = pypdf.PdfReader(paper_output / f"{SLUG}.pdf").page_labels
+    (page_list,) = re.findall(r'<nav epub:type="page-list".*?</nav>', nav, re.S)
+    assert re.findall(r">(\d+)</a>", page_list) == labels[labels.index("1"):]
 
 
 def test_html_edition_holds_every_chapter(paper, paper_output, browser):
