@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from . import pandoc
-from .check import citation_keys, images, resolve_image
+from .check import citation_keys, images, resolve_file
 from .config import STYLES
 from .diagnostics import error
 from .errors import UserError
@@ -67,7 +67,7 @@ def combined_markdown(paper: Paper) -> tuple[str, list[tuple[int, Chapter]]]:
         line += text.count("\n")
 
     for chapter in paper.chapters:
-        found = {src: resolve_image(paper.root, chapter, src) for _l, src, _a in images(chapter)}
+        found = {src: resolve_file(paper.root, chapter, src) for _l, _c, src, _a in images(chapter)}
         info = {"id": chapter.id, "title": chapter.title, "source": chapter.path.as_posix(),
                 "images": {src: p.as_posix() for src, p in found.items() if p}}
         add(marker(info))
@@ -93,6 +93,9 @@ def chapter_meta(chapter: Chapter, labels: dict[str, str]) -> str:
         lines.append(f"[{', '.join(chapter.authors)}]{{.chapter-authors}}\n\n")
     if chapter.session:
         lines.append(f"[{labels['session']}: {chapter.session}]{{.chapter-session}}\n\n")
+    if chapter.contributors:
+        lines.append(f"[{labels['contributions']}: {'; '.join(chapter.contributors)}]"
+                     "{.chapter-contributors}\n\n")
     if chapter.abstract:
         lines.append(f"::: chapter-abstract\n{chapter.abstract}\n:::\n\n")
     if not lines:

@@ -18,6 +18,8 @@ CITATION = re.compile(r"(?<![\w@])-?@(\{[^{}\s]+\}|\w[\w:.#$%&+?<>~/-]*)")
 IMAGE = re.compile(r"!\[((?:[^\]\\]|\\.)*)\]\(\s*<?([^)\s>]+)>?(?:\s+[\"'][^\"']*[\"'])?\s*\)")
 HTML_IMAGE = re.compile(r"<img\b[^>]*\bsrc=[\"']([^\"']+)[\"']", re.I)
 RESERVED_IDS = {"index", "references"}
+LINK = re.compile(r"(?<!!)\[(?:[^\]\\]|\\.)*\]\(\s*<?([^)\s>]+)>?(?:\s+[\"'][^\"']*[\"'])?\s*\)")
+EXPLICIT_ID = re.compile(r"\{[^}]*#([\w:.-]+)[^}]*\}")
 REMOTE = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)
 
 
@@ -42,6 +44,7 @@ def check_paper(paper: Paper) -> list[Diagnostic]:
                                   "or give 'title:' in its front matter"))
         problems.extend(check_citations(paper, chapter, keys))
         problems.extend(check_images(paper.root, chapter))
+    problems.extend(check_links(paper))
     if paper.bibliography is not None:
         problems.extend(check_unused(paper))
     return problems
@@ -110,16 +113,16 @@ def check_unused(paper: Paper) -> list[Diagnostic]:
             for ref in paper.references if ref.key not in cited]
 
 
-def images(chapter: Chapter) -> Iterator[tuple[int, str, str | None]]:
-    """(line, src, alt text or None for HTML images) for each image in the chapter."""
+def images(chapter: Chapter) -> Iterator[tuple[int, int, str, str | None]]:
+    """(line, column, src, alt text or None for HTML images) for each image in the chapter."""
     for line, text in source_lines(chapter):
         for match in IMAGE.finditer(text):
-            yield line, match.group(2), match.group(1)
+            yield line, match.start() + 1, match.group(2), match.group(1)
         for match in HTML_IMAGE.finditer(text):
-            yield line, match.group(1), None
+            yield line, match.start() + 1, match.group(1), None
 
 
-def resolve_image(root: Path, chapter: Chapter, src: str) -> Path | None:
+def resolve_file(root: Path, chapter: Chapter, src: str) -> Path | None:
     """The project-relative path of an image, looked up next to the chapter, then in the project."""
     for base in (chapter.path.parent, Path(".")):
         candidate = (root / base / src).resolve()
@@ -130,17 +133,59 @@ def resolve_image(root: Path, chapter: Chapter, src: str) -> Path | None:
 
 def check_images(root: Path, chapter: Chapter) -> list[Diagnostic]:
     problems = []
-    for line, src, alt in images(chapter):
+    for line, column, src, alt in images(chapter):
         if REMOTE.match(src):
             problems.append(error(chapter.path, line, "remote-image",
                                   f"image {src} is on the internet; builds never go online: "
-                                  "save it in images/ and link to that file"))
-        elif resolve_image(root, chapter, src) is None:
+                                  "save it in images/ and link to that file", column))
+        elif resolve_file(root, chapter, src) is None:
             problems.append(error(chapter.path, line, "missing-image",
                                   f"image {src} not found next to the chapter or in the project "
-                                  "folder: check the file name"))
+                                  "folder: check the file name", column))
         elif alt is not None and not alt.strip():
             problems.append(warning(chapter.path, line, "no-alt-text",
                                     f"image {src} has no description: write one between the "
-                                    "square brackets, for readers who cannot see it"))
+                                    "square brackets, for readers who cannot see it", column))
+    return problems
+
+
+def heading_id(text: str) -> str:
+    """The identifier pandoc gives a heading: 'The “broken windows” debate' -> 'the-broken-windows-debate'."""
+    text = re.sub(r"[^\w\s.-]", "", re.sub(r"[*_`]", "", text).lower())
+    text = re.sub(r"\s+", "-", text.strip())
+    return re.sub(r"^[^a-z]+", "", text)
+
+
+def anchors(paper: Paper) -> set[str]:
+    """Every id a link can point at: chapters, headings, and ids written as {#id}."""
+    found = {chapter.id for chapter in paper.chapters} | {"refs", "references"}
+    for chapter in paper.chapters:
+        for _line, text in source_lines(chapter):
+            found.update(EXPLICIT_ID.findall(text))
+            match = HEADING.match(text)
+            if match:
+                found.add(heading_id(match.group(2)))
+    return found
+
+
+def check_links(paper: Paper) -> list[Diagnostic]:
+    """Links to a place in the paper (#id) or to a file in the project must lead somewhere."""
+    problems = []
+    known = anchors(paper)
+    for chapter in paper.chapters:
+        for line, text in source_lines(chapter):
+            for match in LINK.finditer(text):
+                target = match.group(1)
+                column = match.start() + 1
+                if target.startswith("#"):
+                    if target[1:] not in known:
+                        problems.append(warning(chapter.path, line, "broken-link",
+                                                f"the link to {target} leads nowhere: no heading or "
+                                                "{#id} has that name", column))
+                elif not REMOTE.match(target) and not target.startswith(("/", "mailto:")):
+                    path = target.split("#")[0]
+                    if path and resolve_file(paper.root, chapter, path) is None:
+                        problems.append(warning(chapter.path, line, "broken-link",
+                                                f"the link to {path} leads nowhere: no such file next "
+                                                "to the chapter or in the project", column))
     return problems

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 from . import __version__
 from .diagnostics import Diagnostic
 from .errors import UserError
-from .pipeline import FORMATS, PDF_STANDARDS, build, load_and_check
+from .pipeline import FORMATS, PDF_STANDARDS, build, diagnose
 
 log = logging.getLogger("paper")
 
@@ -25,33 +26,66 @@ def main(argv: list[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return 1
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(message)s", stream=sys.stderr)
-    for noisy in ("weasyprint", "fontTools"):
-        logging.getLogger(noisy).setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+    setup_logging(args.verbose)
     root = Path(args.project)
     try:
-        if args.command == "check":
-            paper, warnings = load_and_check(root, args.strict)
-            report(warnings, root)
-            print(f"checked paper.yaml and {len(paper.chapters)} chapters: no errors"
-                  + (f", {len(warnings)} warning(s)" if warnings else ""))
-            return 0
-        result = build(root, Path(args.out) if args.out else None, args.format, args.strict,
-                       args.draft, args.pdf_standard)
-        report(list(result.warnings), root)
-        for artifact in result.artifacts:
-            print(f"{artifact.format}: {shown(artifact.path)}")
-        return 0
+        return COMMANDS[args.command](args, root)
     except UserError as exc:
         report(exc.diagnostics, root)
         errors = sum(1 for d in exc.diagnostics if d.level == "error")
-        if args.command == "check":
-            print(f"check found {errors} error(s)", file=sys.stderr)
-        else:
-            print(f"build stopped: {errors} error(s); nothing in the output folder was changed",
-                  file=sys.stderr)
+        print(f"{args.command} stopped: {errors} error(s); nothing in the output folder was changed",
+              file=sys.stderr)
         return 1
+
+
+def cmd_build(args: argparse.Namespace, root: Path) -> int:
+    result = build(root, Path(args.out) if args.out else None, args.format, args.strict,
+                   args.draft, args.pdf_standard)
+    report(list(result.warnings), root)
+    for artifact in result.artifacts:
+        print(f"{artifact.format}: {shown(artifact.path)}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace, root: Path) -> int:
+    paper, problems = diagnose(root, args.strict)
+    errors = sum(1 for d in problems if d.level == "error")
+    warnings = len(problems) - errors
+    if args.output_format == "json":
+        print(json.dumps({"errors": errors, "warnings": warnings,
+                          "diagnostics": [as_json(d, root) for d in problems]}, indent=2,
+                         ensure_ascii=False))
+    else:
+        report(problems, root, stream=sys.stdout)
+        chapters = f" and {len(paper.chapters)} chapters" if paper else ""
+        print(f"checked paper.yaml{chapters}: {errors} error(s), {warnings} warning(s)")
+    return 1 if errors else 0
+
+
+def cmd_serve(args: argparse.Namespace, root: Path) -> int:
+    from .serve import serve
+
+    return serve(root, args.port, args.pdf)
+
+
+def cmd_new(args: argparse.Namespace, root: Path) -> int:
+    from .scaffold import new_paper
+
+    folder = new_paper(Path(args.folder))
+    print(f"new paper in {shown(folder)}: build it with 'paper build --project {shown(folder)}'")
+    return 0
+
+
+def cmd_chapter(args: argparse.Namespace, root: Path) -> int:
+    from .scaffold import chapter_from_notes
+
+    path = chapter_from_notes(root, Path(args.from_notes))
+    print(f"new chapter: {shown(path)}")
+    return 0
+
+
+COMMANDS = {"build": cmd_build, "check": cmd_check, "serve": cmd_serve, "new": cmd_new,
+            "chapter": cmd_chapter}
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -59,23 +93,46 @@ def make_parser() -> argparse.ArgumentParser:
                                      "from Markdown chapters to PDF, HTML and EPUB.")
     parser.add_argument("--version", action="version", version=f"paper {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, text in (("build", "build the paper into the output folder"),
-                       ("check", "check the project and report problems, building nothing")):
-        command = commands.add_parser(name, help=text, description=text)
-        command.add_argument("--project", default=".", metavar="DIR",
-                             help="the project folder (default: the current folder)")
-        command.add_argument("--strict", action="store_true",
-                             help="treat warnings (e.g. uncited references) as errors")
-        command.add_argument("-v", "--verbose", action="store_true", help="say more")
-        if name == "build":
-            command.add_argument("--out", metavar="DIR", help="output folder (default: DIR/output)")
-            command.add_argument("--format", type=formats, default=FORMATS, metavar="LIST",
-                                 help="comma-separated: pdf,html,epub,cite (default: all)")
-            command.add_argument("--draft", action="store_true",
-                                 help="stamp DRAFT, the version and the date on every PDF page")
-            command.add_argument("--pdf-standard", choices=PDF_STANDARDS, default=PDF_STANDARDS[0],
-                                 help="pdf/ua-1 (accessible, default) or pdf/a-3b (archival)")
+
+    def command(name: str, text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=text, description=text)
+        sub.add_argument("--project", default=".", metavar="DIR",
+                         help="the paper's folder (default: the current folder)")
+        sub.add_argument("-v", "--verbose", action="store_true", help="say more")
+        return sub
+
+    build_command = command("build", "build the paper into the output folder")
+    build_command.add_argument("--out", metavar="DIR", help="output folder (default: DIR/output)")
+    build_command.add_argument("--format", type=formats, default=FORMATS, metavar="LIST",
+                               help="comma-separated: pdf,html,epub,cite (default: all)")
+    build_command.add_argument("--draft", action="store_true",
+                               help="stamp DRAFT, the version and the date on every PDF page")
+    build_command.add_argument("--pdf-standard", choices=PDF_STANDARDS, default=PDF_STANDARDS[0],
+                               help="pdf/ua-1 (accessible, default) or pdf/a-3b (archival)")
+    check_command = command("check", "check the paper and report every problem, building nothing")
+    check_command.add_argument("--format", dest="output_format", choices=("text", "json"),
+                               default="text", help="text (default) or json, for other tools")
+    for sub in (build_command, check_command):
+        sub.add_argument("--strict", action="store_true",
+                         help="treat warnings (e.g. uncited references) as errors")
+    serve_command = command("serve", "preview the paper in a browser, rebuilt on every save")
+    serve_command.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default 8000)")
+    serve_command.add_argument("--pdf", action="store_true", help="also rebuild the PDF in the background")
+    new_command = command("new", "start a new paper in a new folder")
+    new_command.add_argument("folder", metavar="FOLDER", help="the folder to create")
+    chapter_command = command("chapter", "add a chapter")
+    chapter_command.add_argument("action", choices=("new",), help="new: draft a new chapter")
+    chapter_command.add_argument("--from-notes", required=True, metavar="FILE",
+                                 help="a session's notes (Markdown or YAML) to draft the chapter from")
     return parser
+
+
+def setup_logging(verbose: bool) -> None:
+    """Progress on a terminal, quiet in scripts and CI, everything with -v."""
+    level = logging.DEBUG if verbose else logging.INFO if sys.stderr.isatty() else logging.WARNING
+    logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr, force=True)
+    for noisy in ("weasyprint", "fontTools", "watchfiles"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 def formats(text: str) -> tuple[str, ...]:
@@ -87,12 +144,17 @@ def formats(text: str) -> tuple[str, ...]:
     return chosen
 
 
-def report(diagnostics: list[Diagnostic], root: Path) -> None:
-    """Print each problem as path:line: level: message, paths as seen from the current folder."""
+def report(diagnostics: list[Diagnostic], root: Path, stream=None) -> None:
+    """Print each problem as path:line:col: level: message [code], paths as seen from here."""
     for d in sorted(diagnostics, key=lambda d: (str(d.location.path), d.location.line,
                                                 d.location.column)):
-        path = shown(root / d.location.path)
-        print(f"{path}{d.location.suffix}: {d.level}: {d.message} [{d.code}]", file=sys.stderr)
+        print(f"{shown(root / d.location.path)}{d.location.suffix}: {d.level}: {d.message} "
+              f"[{d.code}]", file=stream or sys.stderr)
+
+
+def as_json(d: Diagnostic, root: Path) -> dict:
+    return {"path": shown(root / d.location.path), "line": d.location.line,
+            "column": d.location.column, "level": d.level, "code": d.code, "message": d.message}
 
 
 def shown(path: Path) -> str:

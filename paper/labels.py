@@ -5,7 +5,7 @@ from __future__ import annotations
 LABELS = {
     "en": {
         "cover": "Cover", "draft": "DRAFT", "version": "Version", "cover_image": "Cover illustration",
-        "logo": "Logo",
+        "logo": "Logo", "contributions": "With contributions from",
         "contents": "Contents", "references": "References", "abstract": "Abstract",
         "keywords": "Keywords", "session": "Drawn from the session", "by": "By",
         "download": "Download", "previous": "Previous", "next": "Next", "home": "Contents",
@@ -14,7 +14,7 @@ LABELS = {
     },
     "es": {
         "cover": "Portada", "draft": "BORRADOR", "version": "Versión", "cover_image": "Ilustración de portada",
-        "logo": "Logotipo",
+        "logo": "Logotipo", "contributions": "Con contribuciones de",
         "contents": "Índice", "references": "Referencias", "abstract": "Resumen",
         "keywords": "Palabras clave", "session": "Basado en la sesión", "by": "Por",
         "download": "Descargar", "previous": "Anterior", "next": "Siguiente", "home": "Índice",
@@ -23,7 +23,7 @@ LABELS = {
     },
     "pt": {
         "cover": "Capa", "draft": "RASCUNHO", "version": "Versão", "cover_image": "Ilustração da capa",
-        "logo": "Logotipo",
+        "logo": "Logotipo", "contributions": "Com contribuições de",
         "contents": "Sumário", "references": "Referências", "abstract": "Resumo",
         "keywords": "Palavras-chave", "session": "Baseado na sessão", "by": "Por",
         "download": "Baixar", "previous": "Anterior", "next": "Próximo", "home": "Sumário",

@@ -8,10 +8,10 @@ from pathlib import Path
 from .bibliography import load_bibliography
 from .config import load_config
 from .diagnostics import Diagnostic, error, warning
-from .model import Chapter, Paper
+from .model import Chapter, Paper, PaperMeta
 from .yamlfile import parse_yaml
 
-CHAPTER_KEYS = ("title", "authors", "session", "abstract")
+CHAPTER_KEYS = ("title", "authors", "session", "abstract", "contributors", "notes")
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 
 
@@ -44,8 +44,8 @@ def load_paper(root: Path) -> tuple[Paper | None, list[Diagnostic]]:
         bibliography = Path("references.bib")
         references, bib_problems = load_bibliography(root)
         problems.extend(bib_problems)
-    if meta is None:
-        return None, problems
+    if meta is None:  # reported above; the chapters are still checked, against a blank record
+        meta = PaperMeta(title="", language="en", date="", authors=(), valid=False)
     templates = root / "templates"
     return Paper(root, meta, tuple(chapters), tuple(references), bibliography,
                  templates if templates.is_dir() else None), problems
@@ -77,9 +77,8 @@ def load_chapter(root: Path, path: Path) -> tuple[Chapter, list[Diagnostic]]:
         elif data is not None:
             problems.append(error(path, 2, "bad-front-matter",
                                   "front matter must be 'key: value' lines between two '---' lines"))
-    authors = fields.get("authors") or ()
-    if isinstance(authors, str):
-        authors = (authors,)
+    authors, contributors = (fields.get(k) or () for k in ("authors", "contributors"))
+    authors, contributors = ((v,) if isinstance(v, str) else v for v in (authors, contributors))
     chapter = Chapter(
         path=path,
         id=chapter_id(path),
@@ -89,6 +88,8 @@ def load_chapter(root: Path, path: Path) -> tuple[Chapter, list[Diagnostic]]:
         authors=tuple(str(a) for a in authors),
         session=str(fields.get("session") or "").strip(),
         abstract=str(fields.get("abstract") or "").strip(),
+        contributors=tuple(str(c) for c in contributors),
+        notes=str(fields.get("notes") or "").strip(),
     )
     return chapter, problems
 

@@ -75,6 +75,8 @@ class PaperMeta:
     logos: tuple[str, ...] = ()
     disclaimer: str = ""
     version: str = ""
+    valid: bool = True
+    """False when paper.yaml had errors: the paper may be checked but never built."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,10 @@ class Chapter:
     session: str = ""
     """The workshop session the chapter was drawn from."""
     abstract: str = ""
+    contributors: tuple[str, ...] = ()
+    """Speakers whose contributions the chapter draws on, e.g. "Ana Souza (Institute)"."""
+    notes: str = ""
+    """The session notes the chapter was drafted from, relative to the project."""
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -31,17 +32,26 @@ RENDERERS: dict[str, Renderer] = {"pdf": render_pdf, "html": render_html, "epub"
 STAGING_PREFIX = ".staging-"
 
 
-def load_and_check(root: Path, strict: bool = False) -> tuple[Paper, list[Diagnostic]]:
-    """Read and check the whole project; raise UserError with every problem if any is an error.
+def diagnose(root: Path, strict: bool = False) -> tuple[Paper | None, list[Diagnostic]]:
+    """Read and check the whole project; every problem found, sorted by file and line.
 
     With `strict`, warnings count as errors.
     """
     paper, problems = load_paper(root)
     if paper is not None:
-        problems += check_paper(paper) + check_deposit(paper.meta)
+        problems += check_paper(paper)
+        if paper.meta.valid:
+            problems += check_deposit(paper.meta)
     if strict:
         problems = [replace(d, level="error") for d in problems]
-    if paper is None or has_errors(problems):
+    problems.sort(key=lambda d: (str(d.location.path), d.location.line, d.location.column))
+    return paper, problems
+
+
+def load_and_check(root: Path, strict: bool = False) -> tuple[Paper, list[Diagnostic]]:
+    """The paper and its warnings; UserError with every problem if any is an error."""
+    paper, problems = diagnose(root, strict)
+    if paper is None or not paper.meta.valid or has_errors(problems):
         raise UserError(problems)
     return paper, problems
 
@@ -57,21 +67,31 @@ def build(root: Path, out: Path | None = None, formats: tuple[str, ...] = FORMAT
     remove_stale_staging(out)
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
     try:
-        log.info("assembling %d chapters", len(paper.chapters))
+        start = time.perf_counter()
         manuscript = assemble(paper, context, staging)
+        log.info("read and assembled %d chapters in %.1f s", len(paper.chapters), time.perf_counter() - start)
         if "html" in formats or "epub" in formats:
             render_cover_image(manuscript, context, staging)
         # The PDF is laid out first when the EPUB needs its page numbers; then the rest in parallel.
         made = {}
         if "pdf" in formats or "epub" in formats:
-            made["pdf"] = RENDERERS["pdf"](manuscript, context, staging)
+            made["pdf"] = timed("pdf", RENDERERS["pdf"], manuscript, context, staging)
         rest = [f for f in formats if f not in made]
         with ThreadPoolExecutor(max_workers=max(1, len(rest))) as pool:
-            jobs = {f: pool.submit(RENDERERS[f], manuscript, context, staging) for f in rest}
+            jobs = {f: pool.submit(timed, f, RENDERERS[f], manuscript, context, staging) for f in rest}
             made.update({f: job.result() for f, job in jobs.items()})
         return BuildResult(tuple(publish(made[f], out) for f in formats), tuple(warnings))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def timed(name: str, renderer: Renderer, *args) -> Artifact:
+    """Run one renderer and say how long it took."""
+    start = time.perf_counter()
+    log.info("%s: making", name)
+    artifact = renderer(*args)
+    log.info("%s: done in %.1f s", name, time.perf_counter() - start)
+    return artifact
 
 
 def publish(artifact: Artifact, out: Path) -> Artifact:

@@ -106,7 +106,7 @@ def test_style_from_a_csl_file_in_the_project(project):
 def test_unknown_style_is_reported_with_its_line(project, capsys):
     set_keys(project, citation_style="harvard")
     assert main(["check", "--project", str(project)]) == 1
-    err = capsys.readouterr().err
+    err = capsys.readouterr().out
     assert "paper.yaml:18: error: 'harvard' is not a citation style here: use one of apa, " \
            "chicago-author-date, ieee" in err
 
@@ -115,7 +115,7 @@ def test_unused_entries_warn_and_strict_makes_them_errors(project, capsys):
     bib = project / "references.bib"
     bib.write_text(bib.read_text() + "\n" + TWO_AUTHORS)
     assert main(["check", "--project", str(project)]) == 0
-    assert "references.bib:20: warning: 'two' is never cited" in capsys.readouterr().err
+    assert "references.bib:20: warning: 'two' is never cited" in capsys.readouterr().out
     assert main(["build", "--project", str(project), "--strict"]) == 1
     assert "references.bib:20: error: 'two' is never cited" in capsys.readouterr().err
     assert not (project / "output").exists()
@@ -149,7 +149,7 @@ def test_cite_this_paper_files(minimal_output, tmp_path):
 def test_deposit_records_and_what_they_lack(project, capsys):
     assert main(["check", "--project", str(project)]) == 0
     assert ("paper.yaml: warning: the DataCite record lacks doi, which DataCite requires: add "
-            "'doi:' once the DOI is reserved [deposit-metadata]") in capsys.readouterr().err
+            "'doi:' once the DOI is reserved [deposit-metadata]") in capsys.readouterr().out
     set_keys(project, doi="10.5281/zenodo.1234567")
     assert main(["build", "--project", str(project), "--format", "cite,epub", "--strict"]) == 0
     opf = epub_file(project / "output" / "minimal.epub", "content.opf")

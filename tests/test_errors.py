@@ -77,7 +77,7 @@ def test_missing_image_and_missing_title(project, capsys):
     (project / "chapters" / "03-empty.md").write_text("Text with no heading.\n")
     assert run(project) == 1
     found = errors(capsys)
-    assert any("01-intro.md:16: error: image ../images/circle.svg not found" in e for e in found)
+    assert any("01-intro.md:16:1: error: image ../images/circle.svg not found" in e for e in found)
     assert any("03-empty.md:1: error: the chapter has no title" in e for e in found)
 
 
@@ -143,10 +143,10 @@ def test_build_py_exits_non_zero_on_bad_project(tmp_path):
 
 def test_check_reports_without_writing(project, capsys):
     assert main(["check", "--project", str(project)]) == 0
-    assert "no errors" in capsys.readouterr().out
+    assert "checked paper.yaml and 2 chapters: 0 error(s), 1 warning(s)" in capsys.readouterr().out
     (project / "chapters" / "09-index.md").write_text("# Index\n\nText.\n")
     assert main(["check", "--project", str(project)]) == 1
-    assert any("09-index.md: error: a chapter cannot be called 'index'" in e for e in errors(capsys))
+    assert "09-index.md: error: a chapter cannot be called 'index'" in capsys.readouterr().out
     assert not (project / "output").exists()
 
 

@@ -137,6 +137,6 @@ def test_a_figure_without_description_warns_and_strict_fails(project, capsys):
     chapter = project / "chapters" / "01-intro.md"
     chapter.write_text(chapter.read_text().replace("![A square used as a test figure]", "![]"))
     assert main(["check", "--project", str(project)]) == 0
-    assert "01-intro.md:16: warning: image ../images/square.svg has no description" in capsys.readouterr().err
+    assert "01-intro.md:16:1: warning: image ../images/square.svg has no description" in capsys.readouterr().out
     assert main(["build", "--project", str(project), "--strict"]) == 1
-    assert "01-intro.md:16: error: image ../images/square.svg has no description" in capsys.readouterr().err
+    assert "01-intro.md:16:1: error: image ../images/square.svg has no description" in capsys.readouterr().err

@@ -43,7 +43,7 @@ def render_pdf(manuscript: Manuscript, context: BuildContext, staging: Path) -> 
     # number known in advance (@page :nth(n)); lay out again if the front matter was longer.
     body_start = FRONT_PAGES_GUESS
     for _attempt in range(3):
-        log.info("laying out the PDF")
+        log.debug("laying out the PDF, front matter of %d pages", body_start - 1)
         html = template.render(body=body, body_start_page=body_start, **values)
         document = layout(html, manuscript, context)
         actual = next((i + 1 for i, page in enumerate(document.pages) if first in page.anchors),
