@@ -42,6 +42,10 @@ def check_paper(paper: Paper) -> list[Diagnostic]:
             problems.append(error(chapter.path, chapter.body_line, "no-title",
                                   "the chapter has no title: start it with '# Title' "
                                   "or give 'title:' in its front matter"))
+        if chapter.notes and not (paper.root / chapter.notes).is_file():
+            problems.append(warning(chapter.path, 0, "missing-notes",
+                                    f"the session notes {chapter.notes} named in the front matter "
+                                    "do not exist: correct the path or remove the 'notes:' line"))
         problems.extend(check_citations(paper, chapter, keys))
         problems.extend(check_images(paper.root, chapter))
     problems.extend(check_links(paper))
