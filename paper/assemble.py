@@ -13,6 +13,7 @@ from .diagnostics import error
 from .errors import UserError
 from .labels import labels_for
 from .model import BuildContext, Chapter, ChapterText, Manuscript, Paper
+from .sanitize import sanitize
 
 
 def assemble(paper: Paper, context: BuildContext, workdir: Path) -> Manuscript:
@@ -40,6 +41,7 @@ def assemble(paper: Paper, context: BuildContext, workdir: Path) -> Manuscript:
     except pandoc.PandocError as exc:
         raise UserError([locate(exc, segments)]) from exc
     document = json.loads(out)
+    document["blocks"] = sanitize(document["blocks"])
     abstract = ""
     if paper.meta.abstract:
         abstract = pandoc.run(["--from=markdown", "--to=html5", "--wrap=none"],

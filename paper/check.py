@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .diagnostics import Diagnostic, error, warning
 from .model import Chapter, Paper
+from .sanitize import findings
 
 FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 INLINE_CODE = re.compile(r"(`+).+?\1")
@@ -18,6 +19,9 @@ CITATION = re.compile(r"(?<![\w@])-?@(\{[^{}\s]+\}|\w[\w:.#$%&+?<>~/-]*)")
 IMAGE = re.compile(r"!\[((?:[^\]\\]|\\.)*)\]\(\s*<?([^)\s>]+)>?(?:\s+[\"'][^\"']*[\"'])?\s*\)")
 HTML_IMAGE = re.compile(r"<img\b[^>]*\bsrc=[\"']([^\"']+)[\"']", re.I)
 RESERVED_IDS = {"index", "references"}
+DIV_FENCE = re.compile(r"^\s{0,3}(:{3,})\s*(\S.*)?$")
+MAX_IMAGE_BYTES = 25_000_000
+IMAGE_SIGNATURES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF", b"<svg", b"<?xml")
 LINK = re.compile(r"(?<!!)\[(?:[^\]\\]|\\.)*\]\(\s*<?([^)\s>]+)>?(?:\s+[\"'][^\"']*[\"'])?\s*\)")
 EXPLICIT_ID = re.compile(r"\{[^}]*#([\w:.-]+)[^}]*\}")
 REMOTE = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)
@@ -47,6 +51,8 @@ def check_paper(paper: Paper) -> list[Diagnostic]:
                                     f"the session notes {chapter.notes} named in the front matter "
                                     "do not exist: correct the path or remove the 'notes:' line"))
         problems.extend(check_citations(paper, chapter, keys))
+        problems.extend(check_raw_html(chapter))
+        problems.extend(check_fences(chapter))
         problems.extend(check_images(paper.root, chapter))
     problems.extend(check_links(paper))
     if paper.bibliography is not None:
@@ -143,9 +149,15 @@ def check_images(root: Path, chapter: Chapter) -> list[Diagnostic]:
                                   f"image {src} is on the internet; builds never go online: "
                                   "save it in images/ and link to that file", column))
         elif resolve_file(root, chapter, src) is None:
+            outside = not any((root / base / src).resolve().is_relative_to(root.resolve())
+                              for base in (chapter.path.parent, Path(".")))
             problems.append(error(chapter.path, line, "missing-image",
+                                  f"image {src} is outside the project: builds read nothing outside "
+                                  "the paper's folder; copy the image into images/" if outside else
                                   f"image {src} not found next to the chapter or in the project "
                                   "folder: check the file name", column))
+        elif (problem := unusable_image(root / resolve_file(root, chapter, src))):
+            problems.append(error(chapter.path, line, "bad-image", f"image {src} {problem}", column))
         elif alt is not None and not alt.strip():
             problems.append(warning(chapter.path, line, "no-alt-text",
                                     f"image {src} has no description: write one between the "
@@ -193,3 +205,38 @@ def check_links(paper: Paper) -> list[Diagnostic]:
                                                 f"the link to {path} leads nowhere: no such file next "
                                                 "to the chapter or in the project", column))
     return problems
+
+
+def unusable_image(path: Path) -> str:
+    """Why an image file cannot be used, or '' if it can."""
+    if path.stat().st_size > MAX_IMAGE_BYTES:
+        return (f"is {path.stat().st_size // 1_000_000} MB, too large for a paper: reduce it below "
+                f"{MAX_IMAGE_BYTES // 1_000_000} MB")
+    with path.open("rb") as file:
+        head = file.read(512)
+    if not any(signature in head[:300] for signature in IMAGE_SIGNATURES):
+        return "is not a picture (PNG, JPEG, GIF, WebP or SVG): check that it is the right file"
+    return ""
+
+
+def check_raw_html(chapter: Chapter) -> list[Diagnostic]:
+    """HTML that could run code or fetch from elsewhere: removed from the outputs, and said so."""
+    return [warning(chapter.path, line, "unsafe-html",
+                    f"'{what}' is removed from the outputs: chapters may not contain scripts, "
+                    "event handlers, frames, styles or images from other sites", column)
+            for line, text in source_lines(chapter) for column, what in findings(text)]
+
+
+def check_fences(chapter: Chapter) -> list[Diagnostic]:
+    """Every '::: name' block must be closed by a ':::' line."""
+    opened: list[int] = []
+    for line, text in source_lines(chapter):
+        match = DIV_FENCE.match(text)
+        if match:
+            if match.group(2) and not match.group(2).startswith(":"):
+                opened.append(line)
+            elif opened:
+                opened.pop()
+    return [error(chapter.path, line, "unclosed-block",
+                  "this '::: ' block is never closed: add a line with ':::' where it ends")
+            for line in opened]

@@ -11,6 +11,7 @@ from .diagnostics import Diagnostic, error, warning
 from .model import Chapter, Paper, PaperMeta
 from .yamlfile import parse_yaml
 
+MAX_CHAPTER_BYTES = 5_000_000
 CHAPTER_KEYS = ("title", "authors", "session", "abstract", "contributors", "notes")
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 
@@ -53,6 +54,11 @@ def load_paper(root: Path) -> tuple[Paper | None, list[Diagnostic]]:
 
 def load_chapter(root: Path, path: Path) -> tuple[Chapter, list[Diagnostic]]:
     """Split one chapter file into front matter and body, keeping the body's first line number."""
+    size = (root / path).stat().st_size
+    if size > MAX_CHAPTER_BYTES:
+        return _empty(path), [error(path, 0, "chapter-too-large",
+                                    f"this chapter is {size // 1_000_000} MB; a chapter of a paper is "
+                                    "far smaller: check that it is the right file, or split it")]
     try:
         text = (root / path).read_text(encoding="utf-8-sig").replace("\r\n", "\n")
     except UnicodeDecodeError as exc:

@@ -16,6 +16,8 @@ import pypandoc
 log = logging.getLogger(__name__)
 MINIMUM_VERSION = (3, 1, 2)
 FILTERS = Path(__file__).parent / "filters"
+TIME_LIMIT = int(os.environ.get("PAPER_PANDOC_TIME_LIMIT", "300"))
+"""Seconds one pandoc run may take before it is stopped."""
 
 
 class PandocError(Exception):
@@ -45,8 +47,12 @@ def run(args: list[str], text: str, cwd: Path, source_date_epoch: int) -> str:
     log.debug("pandoc %s", " ".join(args))
     env = {"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8",
            "SOURCE_DATE_EPOCH": str(source_date_epoch)}
-    result = subprocess.run(command, input=text.encode("utf-8"), capture_output=True,
-                            cwd=cwd, env=env)
+    try:
+        result = subprocess.run(command, input=text.encode("utf-8"), capture_output=True,
+                                cwd=cwd, env=env, timeout=TIME_LIMIT)
+    except subprocess.TimeoutExpired as exc:
+        raise PandocError(f"pandoc took longer than {TIME_LIMIT} s and was stopped; a chapter may "
+                          "be far too long or nest lists or quotations very deeply") from exc
     stderr = result.stderr.decode("utf-8", "replace").strip()
     if result.returncode != 0:
         match = re.search(r"line (\d+)", stderr)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import logging
 import os
 import shutil
@@ -30,6 +32,7 @@ PDF_STANDARDS = ("pdf/ua-1", "pdf/a-3b")
 RENDERERS: dict[str, Renderer] = {"pdf": render_pdf, "html": render_html, "epub": render_epub,
                                   "cite": render_cite}
 STAGING_PREFIX = ".staging-"
+LOCK_FILE = ".build.lock"
 
 
 def diagnose(root: Path, strict: bool = False) -> tuple[Paper | None, list[Diagnostic]]:
@@ -64,6 +67,27 @@ def build(root: Path, out: Path | None = None, formats: tuple[str, ...] = FORMAT
     paper, warnings = load_and_check(root, strict)
     context = BuildContext(root, out, formats, source_date_epoch(paper), draft, pdf_standard)
     out.mkdir(parents=True, exist_ok=True)
+    with exclusive(out):
+        return _build(paper, warnings, context, out)
+
+
+@contextlib.contextmanager
+def exclusive(out: Path):
+    """One build at a time per output folder: a second one waits for the first to finish."""
+    with (out / LOCK_FILE).open("a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.warning("another build of this paper is running; waiting for it to finish")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _build(paper: Paper, warnings: list[Diagnostic], context: BuildContext, out: Path) -> BuildResult:
+    formats = context.formats
     remove_stale_staging(out)
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
     try:

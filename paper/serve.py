@@ -1,6 +1,7 @@
 """`paper serve`: the website edition on 127.0.0.1, rebuilt when a file of the paper is saved.
 
-Each page gets a small script that asks the server every second whether the paper was
+Each page gets a small script (served from the server itself, as the pages' security policy
+allows no inline scripts) that asks the server every second whether the paper was
 rebuilt (then it reloads) or whether the last build failed (then it shows the problems on
 top of the last good page, which stays readable).
 """
@@ -22,7 +23,9 @@ from .pipeline import build
 
 log = logging.getLogger(__name__)
 STATE_PATH = "/__paper/state"
-RELOAD_SCRIPT = """<script>
+SCRIPT_PATH = "/__paper/reload.js"
+RELOAD_SCRIPT = f'<script src="{SCRIPT_PATH}"></script>'
+RELOAD_JS = """
 (function () {
   var seen = null;
   function show(problems) {
@@ -47,7 +50,7 @@ RELOAD_SCRIPT = """<script>
   }
   poll();
 })();
-</script>""".replace("__STATE__", STATE_PATH)
+""".replace("__STATE__", STATE_PATH)
 
 
 class Preview:
@@ -99,6 +102,8 @@ class Handler(SimpleHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path == STATE_PATH:
             return self.send_bytes(self.preview.state(), "application/json")
+        if self.path == SCRIPT_PATH:
+            return self.send_bytes(RELOAD_JS.encode(), "text/javascript")
         if self.path in ("/", "/index.html"):
             self.send_response(302)
             self.send_header("Location", "/html/index.html")

@@ -19,7 +19,7 @@ def run(project: Path, *args: str) -> int:
 
 def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
     return {str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != ".build.lock"}
 
 
 def replace_in(path: Path, old: str, new: str) -> None:
@@ -114,7 +114,7 @@ def test_chapter_order_from_paper_yaml(project, capsys):
 
 def test_only_the_formats_asked_for_are_written(project):
     assert run(project, "--format", "pdf") == 0
-    assert sorted(p.name for p in (project / "output").iterdir()) == ["minimal.pdf"]
+    assert sorted(p.name for p in (project / "output").iterdir()) == [".build.lock", "minimal.pdf"]
     assert run(project, "--format", "docx") == 1
 
 

@@ -115,7 +115,7 @@ def test_serve_rebuilds_on_save_and_shows_errors(project):
     try:
         assert wait_for(lambda: "Findings of the second chapter" in fetch(f"{base}/html/findings.html"), 60)
         page = fetch(f"{base}/html/findings.html")
-        assert "/__paper/state" in page  # the reload script
+        assert "/__paper/reload.js" in page and "/__paper/state" in fetch(f"{base}/__paper/reload.js")
         version = json.loads(fetch(f"{base}/__paper/state"))["version"]
         chapter = project / "chapters" / "02-findings.md"
         chapter.write_text(chapter.read_text().replace("Plain bookdown-style", "Freshly edited"))
