@@ -66,6 +66,7 @@ def load_chapter(root: Path, path: Path) -> tuple[Chapter, list[Diagnostic]]:
                                     f"this file is not UTF-8 text ({exc.reason}): save it as UTF-8")]
     problems: list[Diagnostic] = []
     fields: dict = {}
+    _lines: dict = {}
     body, body_line = text, 1
     match = FRONT_MATTER.match(text)
     if match:
@@ -83,18 +84,24 @@ def load_chapter(root: Path, path: Path) -> tuple[Chapter, list[Diagnostic]]:
         elif data is not None:
             problems.append(error(path, 2, "bad-front-matter",
                                   "front matter must be 'key: value' lines between two '---' lines"))
-    authors, contributors = (fields.get(k) or () for k in ("authors", "contributors"))
-    authors, contributors = ((v,) if isinstance(v, str) else v for v in (authors, contributors))
+    names = {}
+    for key in ("authors", "contributors"):
+        value = fields.get(key) or ()
+        if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value)):
+            problems.append(error(path, _lines.get((key,), 2) if match else 1, "bad-type",
+                                  f"'{key}' is a list of names, one per line starting with '- '"))
+            value = ()
+        names[key] = tuple(str(v) for v in value) if isinstance(value, list | tuple) else (str(value),)
     chapter = Chapter(
         path=path,
         id=chapter_id(path),
         body=body,
         body_line=body_line,
         title=str(fields.get("title") or "").strip(),
-        authors=tuple(str(a) for a in authors),
+        authors=names["authors"],
         session=str(fields.get("session") or "").strip(),
         abstract=str(fields.get("abstract") or "").strip(),
-        contributors=tuple(str(c) for c in contributors),
+        contributors=names["contributors"],
         notes=str(fields.get("notes") or "").strip(),
     )
     return chapter, problems

@@ -37,19 +37,39 @@ def clean(html: str) -> str:
                      strip_comments=True, link_rel=None)
 
 
+# Where each element keeps its attributes ([id, classes, [[key, value], …]]) in pandoc's AST.
+ATTR_POSITION = {"Span": 0, "Div": 0, "Link": 0, "Image": 0, "Code": 0, "CodeBlock": 0,
+                 "Table": 0, "Figure": 0, "Header": 1}
+
+
+def safe_attr(attr: list[Any]) -> list[Any]:
+    """Attributes written as {key=value} in Markdown: no styles, event handlers or scripts."""
+    kept = [[key, value] for key, value in attr[2]
+            if key.lower() != "style" and not key.lower().startswith("on")
+            and not value.strip().lower().startswith("javascript:")]
+    return [attr[0], attr[1], kept]
+
+
 def sanitize(node: Any) -> Any:
-    """Clean every raw HTML block and inline of a pandoc AST."""
+    """Clean every raw HTML block and inline, and every element's attributes, of a pandoc AST."""
     if isinstance(node, list):
         return [sanitize(item) for item in node]
     if isinstance(node, dict):
-        if node.get("t") in ("RawBlock", "RawInline") and node["c"][0] in ("html", "html5"):
+        kind = node.get("t")
+        if kind in ("RawBlock", "RawInline") and node["c"][0] in ("html", "html5"):
             return {**node, "c": [node["c"][0], clean(node["c"][1])]}
         if "c" in node:
-            return {**node, "c": sanitize(node["c"])}
+            content = sanitize(node["c"])
+            if kind in ATTR_POSITION:
+                content[ATTR_POSITION[kind]] = safe_attr(content[ATTR_POSITION[kind]])
+            if kind == "Link" and content[2][0].strip().lower().startswith("javascript:"):
+                content[2] = ["#", content[2][1]]
+            return {**node, "c": content}
     return node
 
 
 def findings(text: str) -> Iterator[tuple[int, str]]:
     """(column, what) for each thing in a line of Markdown that the sanitiser will remove."""
     for match in DANGEROUS.finditer(text):
-        yield match.start() + 1, " ".join(match.group(0).split())
+        found = match.group(0)
+        yield match.start() + 1 + len(found) - len(found.lstrip()), " ".join(found.split())

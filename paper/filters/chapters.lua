@@ -18,6 +18,14 @@ local function title_inlines(text)
   return pandoc.Inlines(text)
 end
 
+-- <img src="..."> written as raw HTML gets the same checked, project-relative path.
+function with_resolved_sources(text, images)
+  return (text:gsub([[(src%s*=%s*)(["'])(.-)%2]], function(prefix, quote, src)
+    local resolved = images[src]
+    if resolved then return prefix .. quote .. resolved .. quote end
+  end))
+end
+
 local function build_chapter(info, blocks)
   local title
   local body = pandoc.Blocks({})
@@ -48,6 +56,8 @@ local function build_chapter(info, blocks)
       if resolved then img.src = resolved end
       return img
     end,
+    RawInline = function(raw) raw.text = with_resolved_sources(raw.text, info.images); return raw end,
+    RawBlock = function(raw) raw.text = with_resolved_sources(raw.text, info.images); return raw end,
   })
   local out = pandoc.Blocks({ heading })
   out:extend(body)

@@ -29,6 +29,8 @@ FONTS = Path(__file__).resolve().parent.parent / "fonts"
 COVER_WIDTH = 1400
 """Pixels across the raster cover (EPUB cover image, website thumbnail)."""
 PAGE_MAP = "pages.json"
+MAX_DATA_URL = 5_000_000
+"""Characters a data: URL in a stylesheet may have before WeasyPrint refuses it."""
 FRONT_PAGES_GUESS = 6
 """Cover, title page, imprint, abstract and one page of contents: the usual front matter."""
 
@@ -141,6 +143,8 @@ class ProjectFetcher(weasyprint.urls.URLFetcher):
         self.allowed = (root.resolve(), FONTS)
 
     def fetch(self, url: str, headers=None):
+        if url.startswith("data:") and len(url) > MAX_DATA_URL:
+            raise ValueError(f"refused an embedded data: image of {len(url) // 1_000_000} MB")
         if url.startswith("file:"):
             path = Path(url2pathname(urlparse(url).path)).resolve()
             if not any(path.is_relative_to(folder) for folder in self.allowed):
