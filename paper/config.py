@@ -36,6 +36,7 @@ KEYS = {
     "logos": "a list of logo images for the front cover",
     "disclaimer": "a disclaimer printed on the imprint page",
     "version": "the version of this draft or edition, e.g. 0.3",
+    "site-url": "the address where the website will be published, e.g. https://example.org/paper/",
 }
 PAGE_SIZES = ("A4", "Letter")
 CHAPTER_STARTS = ("new-page", "right-hand-page")
@@ -138,8 +139,15 @@ class _Checker:
                         for i, name in enumerate(self.text_list(data, "logos"))),
             disclaimer=self.text(data, "disclaimer"),
             version=self.text(data, "version"),
+            site_url=self.site_url(self.text(data, "site-url")),
         )
         return meta
+
+    def site_url(self, text: str) -> str:
+        if text and not re.match(r"^https?://[^/\s]+(/\S*)?$", text):
+            self.fail(("site-url",), "bad-url", f"'{text}' is not a web address: write it in full, "
+                      "e.g. https://example.org/papers/citizen-security/")
+        return text
 
     def project_file(self, text: str, key: Key) -> str:
         """A path inside the project that must exist (an image named in paper.yaml)."""

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 LABELS = {
     "en": {
+        "single_page": "The whole paper on one page", "search": "Search",
+        "copy": "Copy", "copied": "Copied", "checksum": "SHA-256",
+        "skip": "Skip to content", "citation_files": "Citation files",
         "cover": "Cover", "draft": "DRAFT", "version": "Version", "cover_image": "Cover illustration",
         "logo": "Logo", "contributions": "With contributions from",
         "contents": "Contents", "references": "References", "abstract": "Abstract",
@@ -13,6 +16,9 @@ LABELS = {
         "page": "Page", "read_online": "Read online", "cite_as": "How to cite this paper",
     },
     "es": {
+        "single_page": "El documento completo en una página", "search": "Buscar",
+        "copy": "Copiar", "copied": "Copiado", "checksum": "SHA-256",
+        "skip": "Ir al contenido", "citation_files": "Archivos de cita",
         "cover": "Portada", "draft": "BORRADOR", "version": "Versión", "cover_image": "Ilustración de portada",
         "logo": "Logotipo", "contributions": "Con contribuciones de",
         "contents": "Índice", "references": "Referencias", "abstract": "Resumen",
@@ -22,6 +28,9 @@ LABELS = {
         "page": "Página", "read_online": "Leer en línea", "cite_as": "Cómo citar este documento",
     },
     "pt": {
+        "single_page": "O documento inteiro numa página", "search": "Pesquisar",
+        "copy": "Copiar", "copied": "Copiado", "checksum": "SHA-256",
+        "skip": "Ir para o conteúdo", "citation_files": "Arquivos de citação",
         "cover": "Capa", "draft": "RASCUNHO", "version": "Versão", "cover_image": "Ilustração da capa",
         "logo": "Logotipo", "contributions": "Com contribuições de",
         "contents": "Sumário", "references": "Referências", "abstract": "Resumo",

@@ -75,6 +75,8 @@ class PaperMeta:
     logos: tuple[str, ...] = ()
     disclaimer: str = ""
     version: str = ""
+    site_url: str = ""
+    """Where the website will be published; needed for canonical links and the sitemap."""
     valid: bool = True
     """False when paper.yaml had errors: the paper may be checked but never built."""
 

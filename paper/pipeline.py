@@ -96,14 +96,15 @@ def _build(paper: Paper, warnings: list[Diagnostic], context: BuildContext, out:
         log.info("read and assembled %d chapters in %.1f s", len(paper.chapters), time.perf_counter() - start)
         if "html" in formats or "epub" in formats:
             render_cover_image(manuscript, context, staging)
-        # The PDF is laid out first when the EPUB needs its page numbers; then the rest in parallel.
-        made = {}
-        if "pdf" in formats or "epub" in formats:
-            made["pdf"] = timed("pdf", RENDERERS["pdf"], manuscript, context, staging)
-        rest = [f for f in formats if f not in made]
-        with ThreadPoolExecutor(max_workers=max(1, len(rest))) as pool:
-            jobs = {f: pool.submit(timed, f, RENDERERS[f], manuscript, context, staging) for f in rest}
-            made.update({f: job.result() for f, job in jobs.items()})
+        # The PDF is laid out first when the EPUB needs its page numbers; the website comes last
+        # because it offers the other files for download, with their sizes and checksums.
+        made: dict[str, Artifact] = {}
+        needed = set(formats) | ({"pdf"} if "epub" in formats else set())
+        for group in (("pdf",), ("epub", "cite"), ("html",)):
+            todo = [f for f in group if f in needed]
+            with ThreadPoolExecutor(max_workers=max(1, len(todo))) as pool:
+                jobs = {f: pool.submit(timed, f, RENDERERS[f], manuscript, context, staging) for f in todo}
+                made.update({f: job.result() for f, job in jobs.items()})
         return BuildResult(tuple(publish(made[f], out) for f in formats), tuple(warnings))
     finally:
         shutil.rmtree(staging, ignore_errors=True)

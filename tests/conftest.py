@@ -84,6 +84,21 @@ def epub_file(epub: Path, suffix: str) -> str:
 
 
 @pytest.fixture(scope="session")
+def site(paper_output):
+    """This paper's website served on 127.0.0.1, as a web host would serve it."""
+    import functools
+    import http.server
+    import threading
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(paper_output / "html"))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
 def browser():
     """Debian's headless Chromium driven by Playwright (no browser download)."""
     from playwright.sync_api import sync_playwright

@@ -109,7 +109,8 @@ def test_chapter_order_from_paper_yaml(project, capsys):
     err = capsys.readouterr().err
     assert "01-intro.md: warning: this chapter is not in the 'chapters:' list" in err
     site = project / "output" / "html"
-    assert sorted(p.name for p in site.glob("*.html")) == ["findings.html", "index.html", "references.html"]
+    assert sorted(p.name for p in site.glob("*.html")) == ["all.html", "findings.html", "index.html",
+                                                          "references.html", "search.html"]
 
 
 def test_only_the_formats_asked_for_are_written(project):

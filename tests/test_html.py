@@ -21,7 +21,9 @@ def test_index_lists_every_chapter_and_offers_downloads(minimal_output, page):
     assert page.locator("h1").inner_text() == "A Minimal Test Paper"
     toc = page.locator("nav.toc li").all_inner_texts()
     assert toc == ["Introduction to testing", "Findings of the second chapter", "References"]
-    for link in page.locator(".download-buttons a").all():
+    links = page.locator("ul.downloads a")
+    assert links.all_inner_texts() == ["Download PDF", "Download EPUB"]
+    for link in links.all():
         target = (minimal_output / "html" / link.get_attribute("href")).resolve()
         assert target.is_file(), target
     assert page.locator(".abstract em").inner_text() == "abstract"

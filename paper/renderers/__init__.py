@@ -27,7 +27,7 @@ def template_environment(paper: Paper) -> jinja2.Environment:
         loaders.append(jinja2.FileSystemLoader(paper.templates))
     loaders.append(jinja2.PackageLoader("paper", "templates"))
     env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), undefined=jinja2.StrictUndefined,
-                             autoescape=jinja2.select_autoescape(["html", "xhtml"]),
+                             autoescape=jinja2.select_autoescape(["html", "xhtml", "xml"]),
                              keep_trailing_newline=True)
     env.filters["css_string"] = css_string
     return env

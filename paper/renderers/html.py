@@ -1,18 +1,33 @@
-"""HTML: a small reading site, one page per chapter, with links to the PDF and EPUB."""
+"""HTML: the reading site. A landing page, one page per chapter, a single-page edition, the
+downloads with their sizes and checksums, search, catalogue metadata and an OPDS feed.
+It can be copied to any web server as it is and loads nothing from other hosts."""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import json
 import re
 import shutil
 from concurrent.futures import ThreadPoolExecutor
+from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
 
 from .. import pandoc
+from ..diagnostics import error
+from ..errors import UserError
+from ..licenses import license_statement, spdx_license
 from ..model import Artifact, BuildContext, ChapterText, Manuscript
+from ..search import index_site
 from . import cover_image, find_images, slug, template_environment, template_values
 
 ID = re.compile(r'\sid="([^"]+)"')
 LOCAL_LINK = re.compile(r'href="#([^"]+)"')
+MEDIA_TYPES = {".pdf": "application/pdf", ".epub": "application/epub+zip",
+               ".bib": "application/x-bibtex", ".ris": "application/x-research-info-systems",
+               ".json": "application/vnd.citationstyles.csl+json", ".cff": "application/x-yaml"}
 
 
 def render_html(manuscript: Manuscript, context: BuildContext, staging: Path) -> Artifact:
@@ -28,30 +43,113 @@ def render_html(manuscript: Manuscript, context: BuildContext, staging: Path) ->
     with ThreadPoolExecutor(max_workers=2) as pool:
         bodies = list(pool.map(convert, chapters))
     bodies = link_across_pages(chapters, bodies)
+    whole = pandoc.to_html(manuscript.document(), paper.root, context.source_date_epoch,
+                           ("--section-divs", "--mathml"))
 
     env = template_environment(paper)
     values = template_values(manuscript, context)
-    downloads = [(fmt, f"../{slug(paper)}.{fmt}") for fmt in ("pdf", "epub")
-                 if fmt in context.formats]
-    values.update(downloads=downloads, cover=cover_image(staging) is not None)
-    write(site / "index.html", env.get_template("site-index.html").render(page_title="", **values))
+    downloads = copy_downloads(staging, site, slug(paper))
+    values.update(downloads=downloads, cover=cover_image(staging) is not None,
+                  head=head_metadata(manuscript, context, downloads))
+    pages = {"index.html": ("site-index.html", {"page_title": ""}),
+             "all.html": ("site-all.html", {"page_title": values["labels"]["single_page"], "body": whole}),
+             "search.html": ("site-search.html", {"page_title": values["labels"]["search"]})}
     for i, (chapter, body) in enumerate(zip(chapters, bodies, strict=True)):
-        previous = chapters[i - 1] if i > 0 else None
-        following = chapters[i + 1] if i + 1 < len(chapters) else None
-        html = env.get_template("site-chapter.html").render(
-            page_title=chapter.title, chapter=chapter, body=body, previous=previous,
-            next=following, **values)
-        write(site / f"{chapter.id}.html", html)
+        pages[f"{chapter.id}.html"] = ("site-chapter.html", {
+            "page_title": chapter.title, "chapter": chapter, "body": body,
+            "previous": chapters[i - 1] if i > 0 else None,
+            "next": chapters[i + 1] if i + 1 < len(chapters) else None})
+    for name, (template, extra) in pages.items():
+        write(site / name, env.get_template(template).render(page=name, **{**values, **extra}))
     assets = site / "assets"
     assets.mkdir()
-    write(assets / "site.css", env.get_template("site.css").render(**values))
+    for name in ("site.css", "site.js"):
+        write(assets / name, env.get_template(name).render(**values))
     if cover_image(staging):
         shutil.copyfile(cover_image(staging), assets / "cover.png")
     for src in sorted(set(find_images(manuscript.document()["blocks"]))):
         target = site / src
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(paper.root / src, target)
+    write(site / "opds.xml", env.get_template("opds.xml").render(**values))
+    if paper.meta.site_url:
+        write(site / "sitemap.xml", env.get_template("sitemap.xml").render(pages=sorted(pages), **values))
+    index_site(site)
+    check_links(site)
     return Artifact("html", site)
+
+
+def copy_downloads(staging: Path, site: Path, name: str) -> list[dict[str, Any]]:
+    """The PDF, EPUB and citation files, copied into the site with their size and SHA-256."""
+    files = [staging / f"{name}.pdf", staging / f"{name}.epub"]
+    if (staging / "cite").is_dir():
+        files += [staging / "cite" / f"{name}.bib", staging / "cite" / f"{name}.ris",
+                  staging / "cite" / f"{name}.json", staging / "cite" / "CITATION.cff"]
+    folder = site / "downloads"
+    out = []
+    for path in files:
+        if not path.is_file():
+            continue
+        folder.mkdir(exist_ok=True)
+        shutil.copyfile(path, folder / path.name)
+        data = path.read_bytes()
+        out.append({"name": path.name, "href": f"downloads/{path.name}", "bytes": len(data),
+                    "size": human_size(len(data)), "sha256": hashlib.sha256(data).hexdigest(),
+                    "type": MEDIA_TYPES.get(path.suffix, "application/octet-stream"),
+                    "kind": path.suffix.lstrip(".").upper()})
+    return out
+
+
+def human_size(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB" if size >= 1_000_000 else f"{max(1, round(size / 1000))} kB"
+
+
+def head_metadata(manuscript: Manuscript, context: BuildContext,
+                  downloads: list[dict[str, Any]]) -> dict[str, Any]:
+    """What search engines, Google Scholar and catalogues read: Highwire tags, Dublin Core,
+    schema.org JSON-LD and Open Graph."""
+    meta = manuscript.paper.meta
+    base = meta.site_url.rstrip("/") + "/" if meta.site_url else ""
+    date = meta.date.replace("-", "/")
+    pdf = next((d for d in downloads if d["kind"] == "PDF"), None)
+    highwire = [("citation_title", meta.title + (f": {meta.subtitle}" if meta.subtitle else ""))]
+    highwire += [("citation_author", a.name) for a in meta.authors]
+    highwire += [("citation_publication_date", date), ("citation_language", meta.language),
+                 ("citation_publisher", meta.publisher), ("citation_doi", meta.doi),
+                 ("citation_isbn", meta.isbn), ("citation_keywords", "; ".join(meta.keywords)),
+                 ("citation_technical_report_institution", meta.publisher),
+                 ("citation_technical_report_number", meta.series.number if meta.series else ""),
+                 ("citation_pdf_url", base + pdf["href"] if pdf else "")]
+    dublin_core = [("DC.title", meta.title), ("DC.date", meta.date), ("DC.language", meta.language),
+                   ("DC.publisher", meta.publisher), ("DC.rights", meta.license),
+                   ("DC.type", "Text")] + [("DC.creator", a.name) for a in meta.authors]
+    license_url = license_statement(meta.license, meta.language)[1]
+    linked = {
+        "@context": "https://schema.org", "@type": "Report",
+        "name": meta.title, "headline": meta.title, "inLanguage": meta.language,
+        "datePublished": meta.date, "keywords": list(meta.keywords),
+        "author": [{"@type": "Organization" if a.organization else "Person", "name": a.name,
+                    **({"affiliation": {"@type": "Organization", "name": a.affiliation}}
+                       if a.affiliation else {}),
+                    **({"identifier": f"https://orcid.org/{a.orcid}"} if a.orcid else {})}
+                   for a in meta.authors],
+        "encoding": [{"@type": "MediaObject", "contentUrl": base + d["href"], "encodingFormat": d["type"],
+                      "contentSize": d["size"], "sha256": d["sha256"]} for d in downloads],
+    }
+    optional = {"alternativeHeadline": meta.subtitle, "license": license_url or meta.license,
+                "abstract": re.sub(r"<[^>]+>", "", manuscript.abstract_html).strip(),
+                "identifier": f"https://doi.org/{meta.doi}" if meta.doi else meta.isbn,
+                "isbn": meta.isbn, "url": base or None,
+                "publisher": {"@type": "Organization", "name": meta.publisher} if meta.publisher else None,
+                "isPartOf": ({"@type": "PublicationIssue", "issueNumber": meta.series.number,
+                              "isPartOf": {"@type": "Periodical", "name": meta.series.name}}
+                             if meta.series else None)}
+    linked.update({k: v for k, v in optional.items() if v})
+    return {"highwire": [(k, v) for k, v in highwire if v], "dublin_core": [(k, v) for k, v in dublin_core if v],
+            "json_ld": json.dumps(linked, ensure_ascii=False, indent=1).replace("</", "<\\/"),
+            "base": base, "spdx": spdx_license(meta.license),
+            "updated": dt.datetime.fromtimestamp(context.source_date_epoch, dt.timezone.utc)
+            .strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
 def link_across_pages(chapters: tuple[ChapterText, ...], bodies: list[str]) -> list[str]:
@@ -72,6 +170,42 @@ def link_across_pages(chapters: tuple[ChapterText, ...], bodies: list[str]) -> l
 
         out.append(LOCAL_LINK.sub(relink, body))
     return out
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.ids: set[str] = set()
+        self.targets: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name == "id" and value:
+                self.ids.add(value)
+            elif name in ("href", "src") and value:
+                self.targets.append(value)
+
+
+def check_links(site: Path) -> None:
+    """Every link and anchor inside the site must lead somewhere: a broken one fails the build."""
+    pages = {}
+    for path in site.rglob("*.html"):
+        parser = _Links()
+        parser.feed(path.read_text(encoding="utf-8"))
+        pages[path] = parser
+    broken = []
+    for path, parser in pages.items():
+        for target in parser.targets:
+            url = urlparse(target)
+            if url.scheme or target.startswith("//"):
+                continue
+            file = (path.parent / unquote(url.path)).resolve() if url.path else path
+            if not file.exists() or (url.fragment and file in pages and url.fragment not in pages[file].ids):
+                broken.append(f"{path.relative_to(site)} links to {target}")
+    if broken:
+        raise UserError([error(Path("chapters"), 0, "broken-site-link",
+                               f"the website would have a broken link: {link}; check the link in "
+                               "the chapter it comes from") for link in broken])
 
 
 def write(path: Path, text: str) -> None:

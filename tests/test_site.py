@@ -1,0 +1,164 @@
+"""The reading site the Academy publishes, as a reader's browser sees it on a web host."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import urllib.request
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+from paper.loader import load_paper
+
+AXE = REPO / ".ci" / "node" / "node_modules" / "axe-core" / "axe.min.js"
+ARTIFACTS = REPO / "tests" / "artifacts"
+
+
+@pytest.fixture
+def page(browser, site):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.requests = []
+    page.console_errors = []
+    page.on("request", lambda request: page.requests.append(request.url))
+    page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
+    yield page
+    context.close()
+
+
+def test_landing_page_loads_cleanly_and_only_from_this_host(page, site):
+    page.goto(f"{site}/index.html")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("h1").inner_text() == "Governance for Citizen Security in Latin America"
+    assert page.console_errors == []
+    assert page.requests and all(url.startswith(site) for url in page.requests), page.requests
+
+
+def test_downloads_match_their_checksums(page, site):
+    page.goto(f"{site}/index.html")
+    for item in page.locator("ul.downloads li").all():
+        href = item.locator("a").get_attribute("href")
+        shown = item.locator("code.sha256").inner_text()
+        with urllib.request.urlopen(f"{site}/{href}") as response:
+            assert hashlib.sha256(response.read()).hexdigest() == shown
+    citation_links = page.locator(".cite-downloads a").all_inner_texts()
+    assert citation_links == ["BibTeX", "RIS", "CSL JSON", "CITATION.cff"]
+
+
+def test_search_finds_a_phrase_from_chapter_three(page, site):
+    page.goto(f"{site}/search.html")
+    page.fill(".pagefind-ui__search-input", "similar problems, similar constraints")
+    page.wait_for_selector(".pagefind-ui__result-link", timeout=15000)
+    first = page.locator(".pagefind-ui__result-link").first
+    assert first.inner_text() == "Setting the Stage: South-South Cooperation in Citizen Security"
+    assert page.console_errors == []
+
+
+def test_next_walks_every_chapter_and_previous_walks_back(page, site):
+    paper, _ = load_paper(REPO)
+    titles = [c.title for c in paper.chapters] + ["References"]
+    page.goto(f"{site}/index.html")
+    page.click("nav.toc li >> nth=0 >> a")
+    seen = [page.locator("article h1").inner_text()]
+    while page.locator("a[rel=next]").count():
+        page.click("a[rel=next]")
+        seen.append(page.locator("article h1").inner_text())
+    assert seen == titles
+    while page.locator("a[rel=prev]").count():
+        page.click("a[rel=prev]")
+    assert page.locator("article h1").inner_text() == titles[0]
+
+
+@pytest.mark.parametrize("name", ["index.html", "south-south.html", "all.html", "search.html"])
+def test_no_serious_accessibility_violations(browser, site, name):
+    assert AXE.is_file(), "axe-core is not installed: npm install --prefix .ci/node axe-core@4"
+    context = browser.new_context(bypass_csp=True)  # the site's policy rightly refuses injected scripts
+    page = context.new_page()
+    page.goto(f"{site}/{name}")
+    page.add_script_tag(content=AXE.read_text())
+    results = page.evaluate("axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa', 'wcag22aa']})")
+    serious = [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in results["violations"]
+               if v["impact"] in ("serious", "critical")]
+    context.close()
+    assert serious == []
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_screenshots_at_phone_and_desktop_width(browser, site, width):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    ARTIFACTS.mkdir(exist_ok=True)
+    for name in ("index", "south-south"):
+        page.goto(f"{site}/{name}.html")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        path = ARTIFACTS / f"{name}-{width}.png"
+        page.screenshot(path=str(path), full_page=False)
+        assert path.read_bytes()[:4] == b"\x89PNG"
+    context.close()
+
+
+def test_catalogue_metadata(paper_output):
+    html = (paper_output / "html" / "index.html").read_text()
+    (block,) = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+    data = json.loads(block)
+    assert data["@type"] == "Report" and data["inLanguage"] == "en" and data["datePublished"] == "2012-12-10"
+    affiliation = "Regional meeting on Governance for Citizen Security, Brasília"
+    assert data["author"][0] == {"@type": "Organization", "name": "Citizen Security Discussion Paper Team",
+                                 "affiliation": {"@type": "Organization", "name": affiliation}}
+    assert data["publisher"]["name"] == "Global South-South Development Academy"
+    assert data["license"] == "https://creativecommons.org/licenses/by/4.0/"
+    pdf = paper_output / "html" / "downloads" / "governance-citizen-security.pdf"
+    (encoding,) = [e for e in data["encoding"] if e["encodingFormat"] == "application/pdf"]
+    assert encoding["sha256"] == hashlib.sha256(pdf.read_bytes()).hexdigest()
+    for tag in ('name="citation_title"', 'name="citation_author"', 'name="citation_publication_date" '
+                'content="2012/12/10"', 'name="DC.title"', 'property="og:title"',
+                'name="citation_pdf_url" content="downloads/governance-citizen-security.pdf"'):
+        assert tag in html, tag
+
+
+def test_opds_feed(paper_output):
+    feed = paper_output / "html" / "opds.xml"
+    atom = "{http://www.w3.org/2005/Atom}"
+    root = ET.parse(feed).getroot()
+    assert root.tag == f"{atom}feed"
+    (entry,) = root.findall(f"{atom}entry")
+    links = {link.get("rel"): link for link in entry.findall(f"{atom}link")}
+    acquisitions = [link for link in entry.findall(f"{atom}link") if "acquisition" in link.get("rel")]
+    assert {link.get("type") for link in acquisitions} == {"application/pdf", "application/epub+zip"}
+    for link in [*acquisitions, links["http://opds-spec.org/image"]]:
+        target = feed.parent / link.get("href")
+        assert target.is_file()
+        if link.get("length"):
+            assert int(link.get("length")) == target.stat().st_size
+
+
+def test_sitemap_and_canonical_links_with_a_site_url(project):
+    from test_citations import set_keys
+
+    from paper.pipeline import build
+
+    set_keys(project, site_url="https://papers.example.org/minimal/")
+    build(project, formats=("html",))
+    site = project / "output" / "html"
+    root = ET.parse(site / "sitemap.xml").getroot()
+    locations = [e.text for e in root.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
+    assert "https://papers.example.org/minimal/index.html" in locations
+    assert all((site / Path(url).name).is_file() for url in locations)
+    index = (site / "index.html").read_text()
+    assert '<link rel="canonical" href="https://papers.example.org/minimal/index.html">' in index
+    assert 'hreflang="en"' in index
+
+
+def test_a_broken_link_fails_the_build(project):
+    from paper.errors import UserError
+    from paper.pipeline import build
+
+    chapter = project / "chapters" / "02-findings.md"
+    chapter.write_text(chapter.read_text() + '\n<a href="nowhere.html">a raw link</a>\n')
+    with pytest.raises(UserError) as failure:
+        build(project, formats=("html",))
+    assert "findings.html links to nowhere.html" in str(failure.value)
