@@ -87,7 +87,7 @@ def test_no_serious_accessibility_violations(browser, site, name):
     assert serious == []
 
 
-@pytest.mark.parametrize("width", [375, 1280])
+@pytest.mark.parametrize("width", [320, 375, 1280])
 def test_screenshots_at_phone_and_desktop_width(browser, site, width):
     context = browser.new_context(viewport={"width": width, "height": 900})
     page = context.new_page()
