@@ -5,7 +5,7 @@ from __future__ import annotations
 LABELS = {
     "en": {
         "single_page": "The whole paper on one page", "search": "Search",
-        "copy": "Copy", "copied": "Copied", "checksum": "SHA-256",
+        "copy_button": "Copy", "copied": "Copied", "checksum": "SHA-256",
         "skip": "Skip to content", "citation_files": "Citation files",
         "cover": "Cover", "draft": "DRAFT", "version": "Version", "cover_image": "Cover illustration",
         "logo": "Logo", "contributions": "With contributions from",
@@ -17,7 +17,7 @@ LABELS = {
     },
     "es": {
         "single_page": "El documento completo en una página", "search": "Buscar",
-        "copy": "Copiar", "copied": "Copiado", "checksum": "SHA-256",
+        "copy_button": "Copiar", "copied": "Copiado", "checksum": "SHA-256",
         "skip": "Ir al contenido", "citation_files": "Archivos de cita",
         "cover": "Portada", "draft": "BORRADOR", "version": "Versión", "cover_image": "Ilustración de portada",
         "logo": "Logotipo", "contributions": "Con contribuciones de",
@@ -29,7 +29,7 @@ LABELS = {
     },
     "pt": {
         "single_page": "O documento inteiro numa página", "search": "Pesquisar",
-        "copy": "Copiar", "copied": "Copiado", "checksum": "SHA-256",
+        "copy_button": "Copiar", "copied": "Copiado", "checksum": "SHA-256",
         "skip": "Ir para o conteúdo", "citation_files": "Arquivos de citação",
         "cover": "Capa", "draft": "RASCUNHO", "version": "Versão", "cover_image": "Ilustração da capa",
         "logo": "Logotipo", "contributions": "Com contribuições de",

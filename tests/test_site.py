@@ -45,6 +45,7 @@ def test_downloads_match_their_checksums(page, site):
         shown = item.locator("code.sha256").inner_text()
         with urllib.request.urlopen(f"{site}/{href}") as response:
             assert hashlib.sha256(response.read()).hexdigest() == shown
+    assert page.locator("button.copy").inner_text() == "Copy"
     citation_links = page.locator(".cite-downloads a").all_inner_texts()
     assert citation_links == ["BibTeX", "RIS", "CSL JSON", "CITATION.cff"]
 
