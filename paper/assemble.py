@@ -139,14 +139,11 @@ def stringify(inlines: list[dict[str, Any]]) -> str:
 def split_chapters(blocks: list[dict[str, Any]], paper: Paper) -> tuple[ChapterText, ...]:
     """Cut the paper's blocks at each chapter heading."""
     sources = {c.id: c for c in paper.chapters}
-    chapters: list[ChapterText] = []
-    current: list[dict[str, Any]] = []
+    groups: list[list[dict[str, Any]]] = []
     for block in blocks:
         if block["t"] == "Header" and "chapter" in block["c"][1][1]:
-            current = [block]
-            ident = block["c"][1][0]
-            chapters.append(ChapterText(ident, stringify(block["c"][2]), current,
-                                        sources.get(ident)))
-        elif chapters:
-            current.append(block)
-    return tuple(ChapterText(c.id, c.title, tuple(c.blocks), c.source) for c in chapters)
+            groups.append([block])
+        elif groups:
+            groups[-1].append(block)
+    return tuple(ChapterText(group[0]["c"][1][0], stringify(group[0]["c"][2]), tuple(group),
+                             sources.get(group[0]["c"][1][0])) for group in groups)

@@ -60,18 +60,18 @@ MONTHS = {m: i for i, m in enumerate(
     "jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)}
 # What a citation style needs of each kind of entry: alternatives within a tuple.
 REQUIRED = {
-    "article": [("author",), ("title",), ("journal", "journaltitle"), ("year", "date")],
-    "book": [("author", "editor"), ("title",), ("publisher",), ("year", "date")],
-    "incollection": [("author",), ("title",), ("booktitle",), ("publisher",), ("year", "date")],
-    "inbook": [("author", "editor"), ("title",), ("publisher",), ("year", "date")],
-    "inproceedings": [("author",), ("title",), ("booktitle",), ("year", "date")],
-    "techreport": [("title",), ("institution", "publisher"), ("year", "date")],
-    "report": [("title",), ("institution", "publisher"), ("year", "date")],
-    "phdthesis": [("author",), ("title",), ("school", "institution"), ("year", "date")],
-    "mastersthesis": [("author",), ("title",), ("school", "institution"), ("year", "date")],
-    "thesis": [("author",), ("title",), ("school", "institution"), ("year", "date")],
-    "online": [("title",), ("url",)],
-    "unpublished": [("author",), ("title",)],
+    "article": [("author",), ("journal", "journaltitle"), ("year", "date")],
+    "book": [("author", "editor"), ("publisher",), ("year", "date")],
+    "incollection": [("author",), ("booktitle",), ("publisher",), ("year", "date")],
+    "inbook": [("author", "editor"), ("publisher",), ("year", "date")],
+    "inproceedings": [("author",), ("booktitle",), ("year", "date")],
+    "techreport": [("institution", "publisher"), ("year", "date")],
+    "report": [("institution", "publisher"), ("year", "date")],
+    "phdthesis": [("author",), ("school", "institution"), ("year", "date")],
+    "mastersthesis": [("author",), ("school", "institution"), ("year", "date")],
+    "thesis": [("author",), ("school", "institution"), ("year", "date")],
+    "online": [("url",)],
+    "unpublished": [("author",)],
 }
 NAME_SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv", "junior", "filho", "neto", "sobrinho"}
 GLUED_AND = re.compile(r"\band(?=[A-Z])|(?<=[.,])and\b")
@@ -381,7 +381,7 @@ def _check_required(raw: _Raw, path: Path, problems: list[Diagnostic]) -> None:
         problems.append(error(path, raw.line, "missing-title",
                               f"entry '{raw.key}' has no title: add title = {{...}}"))
     for alternatives in REQUIRED.get(raw.kind, [("year", "date")]):
-        if alternatives == ("title",) or any(raw.fields.get(f) for f in alternatives):
+        if any(raw.fields.get(f) for f in alternatives):
             continue
         wanted = " or ".join(alternatives)
         problems.append(warning(path, raw.line, "missing-field",

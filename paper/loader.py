@@ -66,18 +66,18 @@ def load_chapter(root: Path, path: Path) -> tuple[Chapter, list[Diagnostic]]:
                                     f"this file is not UTF-8 text ({exc.reason}): save it as UTF-8")]
     problems: list[Diagnostic] = []
     fields: dict = {}
-    _lines: dict = {}
+    lines: dict = {}
     body, body_line = text, 1
     match = FRONT_MATTER.match(text)
     if match:
-        data, _lines, problems = parse_yaml(match.group(1) or "", path, first_line=2)
+        data, lines, problems = parse_yaml(match.group(1) or "", path, first_line=2)
         body = text[match.end():]
         body_line = text[:match.end()].count("\n") + 1
         if isinstance(data, dict):
             fields = data
             for key in data:
                 if key not in CHAPTER_KEYS:
-                    line = _lines.get((key,), 2)
+                    line = lines.get((key,), 2)
                     problems.append(error(path, line, "unknown-key",
                                           f"unknown front matter key '{key}': allowed are "
                                           + ", ".join(CHAPTER_KEYS)))
@@ -86,12 +86,13 @@ def load_chapter(root: Path, path: Path) -> tuple[Chapter, list[Diagnostic]]:
                                   "front matter must be 'key: value' lines between two '---' lines"))
     names = {}
     for key in ("authors", "contributors"):
-        value = fields.get(key) or ()
-        if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value)):
-            problems.append(error(path, _lines.get((key,), 2) if match else 1, "bad-type",
+        value = fields.get(key) or []
+        value = value if isinstance(value, list) else [value]
+        if any(isinstance(v, (dict, list)) for v in value):
+            problems.append(error(path, lines.get((key,), 2), "bad-type",
                                   f"'{key}' is a list of names, one per line starting with '- '"))
-            value = ()
-        names[key] = tuple(str(v) for v in value) if isinstance(value, list | tuple) else (str(value),)
+            value = []
+        names[key] = tuple(str(v) for v in value)
     chapter = Chapter(
         path=path,
         id=chapter_id(path),

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import jinja2
@@ -53,7 +54,9 @@ def template_values(manuscript: Manuscript, context: BuildContext) -> dict[str, 
     paper = manuscript.paper
     return {
         "meta": paper.meta,
-        "labels": labels_for(paper.meta.language),
+        # A namespace, not the dict: Jinja looks up attributes first, so labels.copy or
+        # labels.items would reach the dict's own methods instead of the words.
+        "labels": SimpleNamespace(**labels_for(paper.meta.language)),
         "long_date": long_date(paper.meta.date, paper.meta.language),
         "chapters": manuscript.chapters,
         "abstract_html": manuscript.abstract_html,

@@ -52,8 +52,8 @@ def render_html(manuscript: Manuscript, context: BuildContext, staging: Path) ->
     values.update(downloads=downloads, cover=cover_image(staging) is not None,
                   head=head_metadata(manuscript, context, downloads))
     pages = {"index.html": ("site-index.html", {"page_title": ""}),
-             "all.html": ("site-all.html", {"page_title": values["labels"]["single_page"], "body": whole}),
-             "search.html": ("site-search.html", {"page_title": values["labels"]["search"]})}
+             "all.html": ("site-all.html", {"page_title": values["labels"].single_page, "body": whole}),
+             "search.html": ("site-search.html", {"page_title": values["labels"].search})}
     for i, (chapter, body) in enumerate(zip(chapters, bodies, strict=True)):
         pages[f"{chapter.id}.html"] = ("site-chapter.html", {
             "page_title": chapter.title, "chapter": chapter, "body": body,
