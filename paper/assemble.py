@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from . import pandoc
-from .check import citation_keys, images, resolve_file
+from .check import CROSSREF_KINDS, KIND_PREFIXES, citation_keys, images, resolve_file
 from .config import STYLES
-from .diagnostics import error
+from .diagnostics import Diagnostic, error
 from .errors import UserError
 from .labels import labels_for
-from .model import BuildContext, Chapter, ChapterText, Manuscript, Paper
+from .mathsvg import render_math
+from .model import BuildContext, Chapter, ChapterText, Manuscript, NumberedItem, Paper
 from .sanitize import sanitize
 
 
@@ -24,6 +25,7 @@ def assemble(paper: Paper, context: BuildContext, workdir: Path) -> Manuscript:
     text, segments = combined_markdown(paper)
     args = ["--from=markdown-yaml_metadata_block", "--to=json",
             f"--lua-filter={pandoc.filter_path('chapters.lua')}",
+            f"--lua-filter={pandoc.filter_path('crossref.lua')}",
             f"--metadata=lang:{paper.meta.language}", "--metadata=link-citations:true"]
     if paper.references:
         data = workdir / "references.json"
@@ -32,8 +34,8 @@ def assemble(paper: Paper, context: BuildContext, workdir: Path) -> Manuscript:
         args += [f"--bibliography={data}", f"--csl={style_path(paper)}"]
         if paper.meta.reference_list == "per-chapter":
             title = labels_for(paper.meta.language)["references"]
-            args += ["--metadata=paper-reference-list:per-chapter",
-                     f"--metadata=paper-references-title:{title}"]
+            args += [f"--metadata=paper-references-title:{title}",
+                     f"--lua-filter={pandoc.filter_path('references.lua')}"]
         else:
             args.append("--citeproc")
     try:
@@ -41,13 +43,46 @@ def assemble(paper: Paper, context: BuildContext, workdir: Path) -> Manuscript:
     except pandoc.PandocError as exc:
         raise UserError([locate(exc, segments)]) from exc
     document = json.loads(out)
+    problems = unresolved(document["meta"], paper)
     document["blocks"] = sanitize(document["blocks"])
+    formulas, math_problems = render_math(document, paper)
+    if problems or math_problems:
+        raise UserError(problems + math_problems)
     abstract = ""
     if paper.meta.abstract:
         abstract = pandoc.run(["--from=markdown", "--to=html5", "--wrap=none"],
                               paper.meta.abstract, paper.root, context.source_date_epoch)
+    numbered = tuple(NumberedItem(**item) for item in meta_json(document["meta"], "paper-numbered"))
     return Manuscript(paper, tuple(document["pandoc-api-version"]),
-                      split_chapters(document["blocks"], paper), abstract)
+                      split_chapters(document["blocks"], paper), abstract, numbered, formulas)
+
+
+def meta_json(meta: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    """A list the Lua filters handed back as JSON in a metadata field."""
+    field = meta.get(name)
+    return json.loads(field["c"]) if field else []
+
+
+def unresolved(meta: dict[str, Any], paper: Paper) -> list[Diagnostic]:
+    """Cross-references whose target is missing or of another kind, at the line they are on.
+
+    check.py finds missing ids before pandoc runs; what is left here is an id put on the
+    wrong kind of element ({#fig:x} on a table, say), which only the document tree shows.
+    """
+    chapters = {c.id: c for c in paper.chapters}
+    problems = []
+    for item in meta_json(meta, "paper-unresolved"):
+        chapter = chapters.get(item["chapter"])
+        where = next(((line, column) for line, column, key in citation_keys(chapter) if key == item["id"]),
+                     (0, 0)) if chapter else (0, 0)
+        found = item.get("found") or "missing"
+        wanted = CROSSREF_KINDS.get(item["id"].split(":")[0], "item")
+        reason = (f"no {wanted} has the id '{item['id']}'" if found == "missing" else
+                  f"'{item['id']}' is the id of a {found}, not of a {wanted}: "
+                  f"use the prefix {KIND_PREFIXES[found]}: for it")
+        problems.append(error(chapter.path if chapter else Path("chapters"), where[0], "broken-reference",
+                              f"@{item['id']} leads nowhere: {reason}", where[1]))
+    return problems
 
 
 def style_path(paper: Paper) -> Path:
@@ -68,10 +103,22 @@ def combined_markdown(paper: Paper) -> tuple[str, list[tuple[int, Chapter]]]:
         parts.append(text)
         line += text.count("\n")
 
-    for chapter in paper.chapters:
+    add("```{=paper-settings}\n" + json.dumps({
+        "labels": labels, "section_numbers": paper.meta.section_numbers,
+        "page_references": paper.meta.page_references}, ensure_ascii=False) + "\n```\n\n")
+    part = ""
+    for chapter, (role, number, label) in zip(paper.chapters, chapter_numbers(paper), strict=True):
+        if chapter.part and chapter.part != part:
+            numeral = roman(1 + [p.title for p in paper.meta.parts].index(chapter.part)).upper()
+            add(marker({"id": f"part-{numeral.lower()}", "title": chapter.part, "source": "",
+                        "images": {}, "classes": ["part"], "role": "part", "number": numeral,
+                        "label": f"{labels['part']} {numeral}"}))
+        part = chapter.part
         found = {src: resolve_file(paper.root, chapter, src) for _l, _c, src, _a in images(chapter)}
         info = {"id": chapter.id, "title": chapter.title, "source": chapter.path.as_posix(),
-                "images": {src: p.as_posix() for src, p in found.items() if p}}
+                "images": {src: p.as_posix() for src, p in found.items() if p},
+                "classes": ["front-matter", "unnumbered"] if role == "front-matter" else [role],
+                "role": role, "number": number, "label": label}
         add(marker(info))
         add(chapter_meta(chapter, labels))
         segments.append((line, chapter))
@@ -79,9 +126,45 @@ def combined_markdown(paper: Paper) -> tuple[str, list[tuple[int, Chapter]]]:
     if (paper.references and paper.meta.reference_list == "end"
             and any(next(citation_keys(c), None) for c in paper.chapters)):
         add(marker({"id": "references", "title": labels["references"], "source": "",
-                    "images": {}, "classes": ["unnumbered", "references"]}))
+                    "images": {}, "classes": ["unnumbered", "references"],
+                    "role": "references"}))
         add("::: {#refs}\n:::\n")
     return "".join(parts), segments
+
+
+def chapter_numbers(paper: Paper) -> list[tuple[str, str, str]]:
+    """(role, number, label) of each chapter: ("chapter", "2", "Chapter 2"), ("appendix", "A", …)."""
+    labels = labels_for(paper.meta.language)
+    counts = {"chapter": 0, "appendix": 0}
+    out = []
+    for chapter in paper.chapters:
+        if chapter.role == "front-matter":
+            out.append((chapter.role, "", ""))
+            continue
+        counts[chapter.role] += 1
+        n = counts[chapter.role]
+        number = str(n) if chapter.role == "chapter" else letter(n)
+        out.append((chapter.role, number, f"{labels[chapter.role]} {number}"))
+    return out
+
+
+def letter(n: int) -> str:
+    """1 -> A, 26 -> Z, 27 -> AA."""
+    text = ""
+    while n:
+        n, rest = divmod(n - 1, 26)
+        text = chr(65 + rest) + text
+    return text
+
+
+def roman(n: int) -> str:
+    """1 -> i, 4 -> iv, 12 -> xii."""
+    out = ""
+    for value, numeral in ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
+                           (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")):
+        count, n = divmod(n, value)
+        out += numeral * count
+    return out
 
 
 def marker(info: dict[str, Any]) -> str:
@@ -129,6 +212,8 @@ def stringify(inlines: list[dict[str, Any]]) -> str:
             out.append(content[-1])
         elif kind == "Note":
             continue
+        elif kind == "Span" and "heading-number" in content[0][1]:
+            continue
         elif kind in ("Quoted", "Span", "Cite", "Link", "Image"):
             out.append(stringify(content[1]))
         elif isinstance(content, list):
@@ -145,5 +230,12 @@ def split_chapters(blocks: list[dict[str, Any]], paper: Paper) -> tuple[ChapterT
             groups.append([block])
         elif groups:
             groups[-1].append(block)
-    return tuple(ChapterText(group[0]["c"][1][0], stringify(group[0]["c"][2]), tuple(group),
-                             sources.get(group[0]["c"][1][0])) for group in groups)
+    out = []
+    for group in groups:
+        ident, _classes, attributes = group[0]["c"][1]
+        attributes = dict(attributes)
+        label = next((stringify(item["c"][1]) for item in group[0]["c"][2]
+                      if item["t"] == "Span" and "heading-number" in item["c"][0][1]), "")
+        out.append(ChapterText(ident, stringify(group[0]["c"][2]).strip(), tuple(group),
+                               sources.get(ident), label, attributes.get("paper-role") or "chapter"))
+    return tuple(out)

@@ -25,6 +25,10 @@ IMAGE_SIGNATURES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF", b"<svg", b"<?
 LINK = re.compile(r"(?<!!)\[(?:[^\]\\]|\\.)*\]\(\s*<?([^)\s>]+)>?(?:\s+[\"'][^\"']*[\"'])?\s*\)")
 EXPLICIT_ID = re.compile(r"\{[^}]*#([\w:.-]+)[^}]*\}")
 REMOTE = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)
+CROSSREF_KINDS = {"fig": "figure", "tbl": "table", "box": "box", "eq": "equation", "sec": "section"}
+"""Cross-reference prefixes (@fig:map) and what they point at."""
+KIND_PREFIXES = {"figure": "fig", "table": "tbl", "box": "box", "equation": "eq", "section": "sec",
+                 "chapter": "sec", "appendix": "sec", "part": "sec"}
 
 
 def check_paper(paper: Paper) -> list[Diagnostic]:
@@ -32,6 +36,7 @@ def check_paper(paper: Paper) -> list[Diagnostic]:
     problems: list[Diagnostic] = []
     keys = {ref.key for ref in paper.references}
     seen_ids: dict[str, Path] = {}
+    targets = anchors(paper)
     for chapter in paper.chapters:
         if chapter.id in seen_ids:
             problems.append(error(chapter.path, 0, "duplicate-chapter-id",
@@ -50,11 +55,12 @@ def check_paper(paper: Paper) -> list[Diagnostic]:
             problems.append(warning(chapter.path, 0, "missing-notes",
                                     f"the session notes {chapter.notes} named in the front matter "
                                     "do not exist: correct the path or remove the 'notes:' line"))
-        problems.extend(check_citations(paper, chapter, keys))
+        problems.extend(check_citations(paper, chapter, keys, targets))
         problems.extend(check_raw_html(chapter))
         problems.extend(check_fences(chapter))
         problems.extend(check_images(paper.root, chapter))
     problems.extend(check_links(paper))
+    problems.extend(check_ids(paper))
     if paper.bibliography is not None:
         problems.extend(check_unused(paper))
     return problems
@@ -99,10 +105,25 @@ def citation_keys(chapter: Chapter) -> Iterator[tuple[int, int, str]]:
             yield line, match.start(0) + 1 + match.group(0).startswith("-"), key
 
 
-def check_citations(paper: Paper, chapter: Chapter, keys: set[str]) -> list[Diagnostic]:
+def is_crossref(key: str) -> bool:
+    return key.split(":", 1)[0] in CROSSREF_KINDS and ":" in key
+
+
+def check_citations(paper: Paper, chapter: Chapter, keys: set[str], targets: set[str]) -> list[Diagnostic]:
+    """Citation keys must be in the bibliography; @fig:… and the like must name an id."""
     problems = []
     for line, column, key in citation_keys(chapter):
         if key in keys:
+            continue
+        if is_crossref(key):
+            if key not in targets and not (key.startswith("sec:") and key[4:] in targets):
+                close = difflib.get_close_matches(key, sorted(t for t in targets if is_crossref(t)),
+                                                  n=3, cutoff=0.6)
+                kind = CROSSREF_KINDS[key.split(":")[0]]
+                hint = ("did you mean " + " or ".join(f"@{c}" for c in close) + "?" if close else
+                        f"give the {kind} the id {{#{key}}}, or correct the reference")
+                problems.append(error(chapter.path, line, "broken-reference",
+                                      f"@{key} leads nowhere: no {kind} has that id; {hint}", column))
             continue
         if paper.bibliography is None:
             hint = "there is no references.bib in the project: add one with this entry"
@@ -117,7 +138,8 @@ def check_citations(paper: Paper, chapter: Chapter, keys: set[str]) -> list[Diag
 
 def check_unused(paper: Paper) -> list[Diagnostic]:
     """Entries that no chapter cites: they will not appear in the list of references."""
-    cited = {key for chapter in paper.chapters for _l, _c, key in citation_keys(chapter)}
+    cited = {key for chapter in paper.chapters for _l, _c, key in citation_keys(chapter)
+             if not is_crossref(key)}
     return [warning(paper.bibliography, ref.line, "unused-reference",
                     f"'{ref.key}' is never cited, so it will not appear in the references")
             for ref in paper.references if ref.key not in cited]
@@ -182,6 +204,25 @@ def anchors(paper: Paper) -> set[str]:
             if match:
                 found.add(heading_id(match.group(2)))
     return found
+
+
+def check_ids(paper: Paper) -> list[Diagnostic]:
+    """An id written twice ({#tbl:rates} on two tables) would make references ambiguous."""
+    problems = []
+    seen: dict[str, tuple[Path, int]] = {}
+    for chapter in paper.chapters:
+        for line, text in source_lines(chapter):
+            for match in EXPLICIT_ID.finditer(text):
+                ident = match.group(1)
+                if ident in seen:
+                    path, first = seen[ident]
+                    where = f"{path}:{first}"
+                    problems.append(error(chapter.path, line, "duplicate-id",
+                                          f"the id '{ident}' is used twice (also at {where}): "
+                                          "give one of them another name", match.start(1)))
+                else:
+                    seen[ident] = (chapter.path, line)
+    return problems
 
 
 def check_links(paper: Paper) -> list[Diagnostic]:

@@ -10,7 +10,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from .diagnostics import Diagnostic, error
-from .model import Author, PaperMeta, Series
+from .model import Author, PaperMeta, Part, Series
 from .yamlfile import Key, parse_yaml
 
 KEYS = {
@@ -27,7 +27,12 @@ KEYS = {
     "doi": "DOI such as 10.1234/abcd",
     "isbn": "ISBN-10 or ISBN-13",
     "slug": "base name of the output files",
-    "chapters": "the chapter files in reading order",
+    "chapters": "the numbered chapter files in reading order, optionally grouped into parts",
+    "front-matter": "unnumbered chapter files before chapter 1 (executive summary, foreword)",
+    "appendices": "chapter files printed after the last chapter as appendices A, B, …",
+    "lists": "lists after the contents: figures, tables, boxes",
+    "section-numbers": "true (default) to number sections 2.1, 2.1.1; false for none",
+    "page-references": "in the PDF, cross-references give the page: other-chapters (default), all, none",
     "citation-style": "chicago-author-date, apa, ieee, or the path of a .csl file",
     "reference-list": "end (default) or per-chapter",
     "page-size": "A4 (default) or Letter",
@@ -43,6 +48,9 @@ CHAPTER_STARTS = ("new-page", "right-hand-page")
 AUTHOR_KEYS = ("name", "affiliation", "orcid", "family-name", "organization")
 STYLES = Path(__file__).parent / "styles"
 REFERENCE_LISTS = ("end", "per-chapter")
+LISTS = ("figures", "tables", "boxes")
+PAGE_REFERENCES = ("other-chapters", "all", "none")
+PART_KEYS = ("part", "chapters")
 SERIES_KEYS = ("name", "number")
 
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|\d{3}))?$")
@@ -129,7 +137,10 @@ class _Checker:
             doi=self.doi(self.text(data, "doi")),
             isbn=self.isbn(self.text(data, "isbn")),
             slug=self.slug(self.text(data, "slug")),
-            chapters=self.chapter_files(self.text_list(data, "chapters")),
+            **self.structure(data),
+            lists=self.lists(self.text_list(data, "lists")),
+            section_numbers=self.flag(data, "section-numbers", True),
+            page_references=self.choice(data, "page-references", PAGE_REFERENCES),
             citation_style=self.citation_style(self.text(data, "citation-style")),
             reference_list=self.choice(data, "reference-list", REFERENCE_LISTS),
             page_size=self.choice(data, "page-size", PAGE_SIZES),
@@ -181,14 +192,62 @@ class _Checker:
                       + " or ".join(allowed))
         return value
 
-    def chapter_files(self, names: tuple[str, ...]) -> tuple[str, ...]:
+    def structure(self, data: dict) -> dict[str, Any]:
+        """front-matter, chapters (with parts) and appendices; every file named once and existing."""
+        front = self.text_list(data, "front-matter")
+        appendices = self.text_list(data, "appendices")
+        chapters: list[str] = []
+        keys: dict[str, Key] = {}
+        parts: list[Part] = []
+        value = data.get("chapters") or []
+        if not isinstance(value, list):
+            self.fail(("chapters",), "bad-type", "'chapters' must be a list of chapter files, one per line")
+            value = []
+        for i, item in enumerate(value):
+            if isinstance(item, dict):
+                self.unknown_keys(item, PART_KEYS, ("chapters", i))
+                title = self.text(item, "part", ("chapters", i), required=True)
+                members = item.get("chapters")
+                if not isinstance(members, list) or not members or any(isinstance(m, (dict, list))
+                                                                        for m in members):
+                    self.fail(("chapters", i), "bad-type", "a part needs 'chapters:' with its chapter "
+                              "files, one per line")
+                    continue
+                parts.append(Part(title, tuple(str(m).strip() for m in members)))
+                for j, name in enumerate(parts[-1].chapters):
+                    chapters.append(name)
+                    keys.setdefault(name, ("chapters", i, "chapters", j))
+            elif isinstance(item, list):
+                self.fail(("chapters", i), "bad-type", "each item of 'chapters' is a file name or a part")
+            else:
+                chapters.append(str(item).strip())
+                keys.setdefault(chapters[-1], ("chapters", i))
+        seen: set[str] = set()
+        for key, names in (("front-matter", front), ("chapters", tuple(chapters)), ("appendices", appendices)):
+            for i, name in enumerate(names):
+                where = (key, i) if key != "chapters" else keys[name]
+                if not (self.root / "chapters" / name).is_file():
+                    self.fail(where, "missing-chapter",
+                              f"chapters/{name} does not exist: correct the name or remove the line")
+                if name in seen:
+                    self.fail(where, "duplicate-chapter", f"{name} is listed twice in paper.yaml")
+                seen.add(name)
+        return {"front_matter": front, "chapters": tuple(chapters), "parts": tuple(parts),
+                "appendices": appendices}
+
+    def lists(self, names: tuple[str, ...]) -> tuple[str, ...]:
         for i, name in enumerate(names):
-            if not (self.root / "chapters" / name).is_file():
-                self.fail(("chapters", i), "missing-chapter",
-                          f"chapters/{name} does not exist: correct the name or remove the line")
-            if name in names[:i]:
-                self.fail(("chapters", i), "duplicate-chapter", f"{name} is listed twice")
-        return names
+            if name not in LISTS:
+                self.fail(("lists", i), "bad-value", f"'{name}' is not a list the paper can print: "
+                          "use figures, tables or boxes")
+        return tuple(name for name in LISTS if name in names)
+
+    def flag(self, data: dict, name: str, default: bool) -> bool:
+        value = data.get(name, default)
+        if not isinstance(value, bool):
+            self.fail((name,), "bad-type", f"'{name}' is true or false")
+            return default
+        return value
 
     def series(self, value: Any) -> Series | None:
         if value is None:

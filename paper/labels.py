@@ -4,6 +4,12 @@ from __future__ import annotations
 
 LABELS = {
     "en": {
+        "figure": "Figure", "figures": "Figures", "table": "Table", "tables": "Tables",
+        "box": "Box", "boxes": "Boxes", "equation": "Equation", "equations": "Equations",
+        "chapter": "Chapter", "chapters": "Chapters", "section": "Section", "sections": "Sections",
+        "appendix": "Appendix", "appendices": "Appendices", "part": "Part", "parts": "Parts",
+        "and": "and", "page_abbr": "p.", "list_figures": "List of figures",
+        "list_tables": "List of tables", "list_boxes": "List of boxes",
         "single_page": "The whole paper on one page", "search": "Search",
         "copy_button": "Copy", "copied": "Copied", "checksum": "SHA-256",
         "skip": "Skip to content", "citation_files": "Citation files",
@@ -16,6 +22,12 @@ LABELS = {
         "page": "Page", "read_online": "Read online", "cite_as": "How to cite this paper",
     },
     "es": {
+        "figure": "Figura", "figures": "Figuras", "table": "Cuadro", "tables": "Cuadros",
+        "box": "Recuadro", "boxes": "Recuadros", "equation": "Ecuación", "equations": "Ecuaciones",
+        "chapter": "Capítulo", "chapters": "Capítulos", "section": "Sección", "sections": "Secciones",
+        "appendix": "Anexo", "appendices": "Anexos", "part": "Parte", "parts": "Partes",
+        "and": "y", "page_abbr": "p.", "list_figures": "Índice de figuras",
+        "list_tables": "Índice de cuadros", "list_boxes": "Índice de recuadros",
         "single_page": "El documento completo en una página", "search": "Buscar",
         "copy_button": "Copiar", "copied": "Copiado", "checksum": "SHA-256",
         "skip": "Ir al contenido", "citation_files": "Archivos de cita",
@@ -28,6 +40,12 @@ LABELS = {
         "page": "Página", "read_online": "Leer en línea", "cite_as": "Cómo citar este documento",
     },
     "pt": {
+        "figure": "Figura", "figures": "Figuras", "table": "Tabela", "tables": "Tabelas",
+        "box": "Quadro", "boxes": "Quadros", "equation": "Equação", "equations": "Equações",
+        "chapter": "Capítulo", "chapters": "Capítulos", "section": "Seção", "sections": "Seções",
+        "appendix": "Apêndice", "appendices": "Apêndices", "part": "Parte", "parts": "Partes",
+        "and": "e", "page_abbr": "p.", "list_figures": "Lista de figuras",
+        "list_tables": "Lista de tabelas", "list_boxes": "Lista de quadros",
         "single_page": "O documento inteiro numa página", "search": "Pesquisar",
         "copy_button": "Copiar", "copied": "Copiado", "checksum": "SHA-256",
         "skip": "Ir para o conteúdo", "citation_files": "Arquivos de citação",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from .bibliography import load_bibliography
@@ -25,21 +26,21 @@ def load_paper(root: Path) -> tuple[Paper | None, list[Diagnostic]]:
                               "there is no chapters/ folder: create it, one .md file per chapter"))
         return None, problems
     found = sorted(p.name for p in chapter_dir.glob("*.md"))
-    names = list(meta.chapters) if meta and meta.chapters else found
+    roles = chapter_roles(meta, found)
     if meta and meta.chapters:
-        for name in sorted(set(found) - set(names)):
+        for name in sorted(set(found) - set(roles)):
             problems.append(warning(Path("chapters") / name, 0, "unlisted-chapter",
-                                    "this chapter is not in the 'chapters:' list of paper.yaml "
-                                    "and is left out of the paper"))
-    if not names:
+                                    "this chapter is not listed in paper.yaml (chapters, "
+                                    "front-matter or appendices) and is left out of the paper"))
+    if not roles:
         problems.append(error(Path("chapters"), 0, "no-chapters",
                               "chapters/ has no .md files: add at least one chapter"))
     chapters = []
-    for name in names:
+    for name, (role, part) in roles.items():
         if (chapter_dir / name).is_file():
             chapter, chapter_problems = load_chapter(root, Path("chapters") / name)
             problems.extend(chapter_problems)
-            chapters.append(chapter)
+            chapters.append(replace(chapter, role=role, part=part))
     references, bibliography = [], None
     if (root / "references.bib").is_file():
         bibliography = Path("references.bib")
@@ -50,6 +51,19 @@ def load_paper(root: Path) -> tuple[Paper | None, list[Diagnostic]]:
     templates = root / "templates"
     return Paper(root, meta, tuple(chapters), tuple(references), bibliography,
                  templates if templates.is_dir() else None), problems
+
+
+def chapter_roles(meta: PaperMeta | None, found: list[str]) -> dict[str, tuple[str, str]]:
+    """Each chapter file in reading order, with its role and the title of its part."""
+    if meta is None:
+        return {name: ("chapter", "") for name in found}
+    listed = set(meta.front_matter) | set(meta.appendices)
+    main = meta.chapters or tuple(name for name in found if name not in listed)
+    part_of = {name: part.title for part in meta.parts for name in part.chapters}
+    roles = {name: ("front-matter", "") for name in meta.front_matter}
+    roles.update({name: ("chapter", part_of.get(name, "")) for name in main})
+    roles.update({name: ("appendix", "") for name in meta.appendices})
+    return roles
 
 
 def load_chapter(root: Path, path: Path) -> tuple[Chapter, list[Diagnostic]]:

@@ -41,6 +41,14 @@ class Series:
 
 
 @dataclass(frozen=True)
+class Part:
+    """A group of chapters under a part title ("Part I: Diagnosis")."""
+
+    title: str
+    chapters: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class PaperMeta:
     """What paper.yaml says about the paper as a whole."""
 
@@ -62,7 +70,20 @@ class PaperMeta:
     slug: str = ""
     """Base name of the output files, e.g. "citizen-security" for citizen-security.pdf."""
     chapters: tuple[str, ...] = ()
-    """Explicit chapter order (file names under chapters/); empty means sorted names."""
+    """Explicit order of the numbered chapters (file names under chapters/); empty means the
+    sorted names of the files not listed as front matter or appendices."""
+    front_matter: tuple[str, ...] = ()
+    """Unnumbered chapters before chapter 1 (executive summary, foreword, abbreviations)."""
+    appendices: tuple[str, ...] = ()
+    """Chapters after the last one, lettered A, B, …"""
+    parts: tuple[Part, ...] = ()
+    """Groups of numbered chapters, when `chapters:` has part entries."""
+    lists: tuple[str, ...] = ()
+    """Which lists to print after the contents: figures, tables, boxes."""
+    section_numbers: bool = True
+    """Number sections within chapters (2.1, 2.1.1)."""
+    page_references: str = "other-chapters"
+    """In the PDF, cross-references also give the page: "all", "other-chapters" or "none"."""
     citation_style: str = "chicago-author-date"
     """A style shipped with the tool (see paper/styles) or a project-relative .csl path."""
     reference_list: str = "end"
@@ -103,6 +124,10 @@ class Chapter:
     """Speakers whose contributions the chapter draws on, e.g. "Ana Souza (Institute)"."""
     notes: str = ""
     """The session notes the chapter was drafted from, relative to the project."""
+    role: str = "chapter"
+    """"front-matter" (unnumbered, before chapter 1), "chapter" or "appendix"."""
+    part: str = ""
+    """Title of the part the chapter belongs to, if the paper has parts."""
 
 
 @dataclass(frozen=True)
@@ -153,7 +178,26 @@ class ChapterText:
     blocks: tuple[Any, ...]
     """Pandoc AST blocks, starting with the chapter's level-1 heading."""
     source: Chapter | None
-    """None for the generated References chapter."""
+    """None for the generated References chapter and for part title pages."""
+    label: str = ""
+    """"Chapter 2", "Appendix A", "Part I"; empty for front matter and the references."""
+    role: str = "chapter"
+    """"front-matter", "chapter", "appendix", "part" or "references"."""
+
+
+@dataclass(frozen=True)
+class NumberedItem:
+    """A numbered figure, table, box or equation, for lists and cross-references."""
+
+    id: str
+    kind: str
+    """"figure", "table", "box" or "equation"."""
+    label: str
+    """As printed, e.g. "Table 3.2"."""
+    caption: str
+    """Plain text of the caption or box title."""
+    chapter: str
+    """Id of the chapter it is in."""
 
 
 @dataclass(frozen=True)
@@ -165,6 +209,10 @@ class Manuscript:
     chapters: tuple[ChapterText, ...]
     abstract_html: str = ""
     """The paper's abstract from paper.yaml, as HTML."""
+    numbered: tuple[NumberedItem, ...] = ()
+    """Every numbered figure, table, box and equation, in order."""
+    math: dict[str, str] = field(default_factory=dict)
+    """Each formula's TeX source and its rendering as SVG, for the PDF."""
 
     def document(self, chapters: tuple[ChapterText, ...] | None = None) -> dict[str, Any]:
         """A pandoc JSON document holding the given chapters (default: all)."""

@@ -41,8 +41,11 @@ def executable() -> str:
     return path
 
 
-def run(args: list[str], text: str, cwd: Path, source_date_epoch: int) -> str:
-    """Run pandoc with `text` on stdin; return its stdout or raise PandocError."""
+def run(args: list[str], text: str, cwd: Path, source_date_epoch: int, quiet: bool = False) -> str:
+    """Run pandoc with `text` on stdin; return its stdout or raise PandocError.
+
+    Its warnings are logged unless `quiet` (when the caller finds the problems itself).
+    """
     command = [executable(), *args]
     log.debug("pandoc %s", " ".join(args))
     env = {"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8",
@@ -58,7 +61,7 @@ def run(args: list[str], text: str, cwd: Path, source_date_epoch: int) -> str:
         match = re.search(r"line (\d+)", stderr)
         raise PandocError(stderr or f"pandoc exited with status {result.returncode}",
                           int(match.group(1)) if match else None)
-    for line in stderr.splitlines():
+    for line in [] if quiet else stderr.splitlines():
         log.warning("pandoc: %s", line)
     return result.stdout.decode("utf-8")
 

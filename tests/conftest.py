@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from paper.assemble import chapter_numbers
 from paper.pipeline import build
 
 REPO = Path(__file__).resolve().parent.parent
@@ -47,13 +48,27 @@ def paper_output(tmp_path_factory) -> Path:
     return out
 
 
-def contents_pages(reader) -> dict[str, int]:
-    """Chapter title -> page number, as printed on the PDF's contents page."""
+def contents_pages(reader) -> dict[str, str]:
+    """Chapter title (with its label, "Chapter 1 …") -> page number as printed on the contents page
+    (arabic, or roman for the front matter). Part headings carry no page and are left out."""
     texts = [page.extract_text() for page in reader.pages]
     contents = next(t for t in texts if t.lstrip().startswith("Contents"))
-    return {m.group(1).strip(): int(m.group(2))
-            for m in re.finditer(r"^(.+?)[ .]*?(\d+)\s*$", contents, re.M)
+    return {m.group(1).strip(): m.group(2)
+            for m in re.finditer(r"^(.+?)[ .]*?(\d+|[ivxlc]+)\s*$", contents, re.M)
             if not m.group(1).startswith("Contents")}
+
+
+def labelled_titles(paper) -> list[str]:
+    """Each chapter's title as the contents print it: "Chapter 1 Title", "Appendix A Title"."""
+    return [f"{label} {chapter.title}".strip()
+            for chapter, (_role, _number, label) in zip(paper.chapters, chapter_numbers(paper), strict=True)]
+
+
+def heading_text(page, selector: str = "h1") -> str:
+    """A heading's text without its "Chapter 2" label, as a browser shows it."""
+    return page.locator(selector).first.evaluate(
+        "h => [...h.childNodes].filter(n => !(n.classList && n.classList.contains('heading-number')))"
+        ".map(n => n.textContent).join('').trim()")
 
 
 def page_index(reader, folio: int | str) -> int:
@@ -61,9 +76,11 @@ def page_index(reader, folio: int | str) -> int:
     return reader.page_labels.index(str(folio))
 
 
-def starts_page(reader, folio: int, title: str) -> bool:
-    """Whether the page numbered `folio` begins with the title, however the title is wrapped."""
-    return " ".join(reader.pages[page_index(reader, folio)].extract_text().split()).startswith(title)
+def starts_page(reader, folio: int | str, title: str) -> bool:
+    """Whether the page numbered `folio` begins with the title, however the title is wrapped
+    (and whatever the case of its "CHAPTER 1" label)."""
+    text = " ".join(reader.pages[page_index(reader, folio)].extract_text().split())
+    return text.casefold().startswith(title.casefold())
 
 
 def epubcheck(epub: Path, report: Path) -> list[dict]:

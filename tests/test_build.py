@@ -24,11 +24,12 @@ def test_same_sources_give_the_same_bytes(project, tmp_path, monkeypatch):
 
 def test_chapter_headings_are_levelled(minimal_output):
     intro = (minimal_output / "html" / "intro.html").read_text()
-    assert '<section id="intro" class="level1 chapter" data-source="chapters/01-intro.md">' in intro
-    assert ">Introduction to <em>testing</em></h1>" in intro
-    assert ">Background</h2>" in intro and ">Detail</h3>" in intro
+    assert '<section id="intro" class="level1 chapter" data-source="chapters/01-intro.md"' in intro
+    assert '<span class="heading-number">Chapter 1</span> Introduction to <em>testing</em></h1>' in intro
+    assert ">1.1</span> Background</h2>" in intro and ">1.1.1</span> Detail</h3>" in intro
     findings = (minimal_output / "html" / "findings.html").read_text()
-    assert ">Findings of the second chapter</h1>" in findings and ">A section</h2>" in findings
+    assert "</span> Findings of the second chapter</h1>" in findings
+    assert ">2.1</span> A section</h2>" in findings
 
 
 def test_project_templates_override_the_built_in_ones(project):

@@ -107,7 +107,7 @@ def test_chapter_order_from_paper_yaml(project, capsys):
     replace_in(project / "paper.yaml", "  - 03-missing.md\n", "")
     assert run(project, "--format", "html") == 0
     err = capsys.readouterr().err
-    assert "01-intro.md: warning: this chapter is not in the 'chapters:' list" in err
+    assert "01-intro.md: warning: this chapter is not listed in paper.yaml" in err
     site = project / "output" / "html"
     assert sorted(p.name for p in site.glob("*.html")) == ["all.html", "findings.html", "index.html",
                                                           "references.html", "search.html"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from conftest import heading_text
 
 PHONE = {"width": 375, "height": 740}
 DESKTOP = {"width": 1280, "height": 900}
@@ -20,7 +21,7 @@ def test_index_lists_every_chapter_and_offers_downloads(minimal_output, page):
     assert page.title() == "A Minimal Test Paper"
     assert page.locator("h1").inner_text() == "A Minimal Test Paper"
     toc = page.locator("nav.toc li").all_inner_texts()
-    assert toc == ["Introduction to testing", "Findings of the second chapter", "References"]
+    assert toc == ["Chapter 1 Introduction to testing", "Chapter 2 Findings of the second chapter", "References"]
     links = page.locator("ul.downloads a")
     assert links.all_inner_texts() == ["Download PDF", "Download EPUB"]
     for link in links.all():
@@ -32,12 +33,13 @@ def test_index_lists_every_chapter_and_offers_downloads(minimal_output, page):
 def test_reader_can_walk_through_the_chapters(minimal_output, page):
     page.goto((minimal_output / "html" / "index.html").as_uri())
     page.click("nav.toc >> text=Introduction to testing")
-    assert page.locator("h1").inner_text() == "Introduction to testing"
+    assert heading_text(page) == "Introduction to testing"
+    assert page.locator("h1 .heading-number").inner_text().casefold() == "chapter 1"
     assert page.locator(".chapter-session").inner_text() == "Drawn from the session: Opening session"
     assert page.locator("figure img").evaluate("img => img.naturalWidth") > 0
     assert "A footnote in the first chapter." in page.locator(".footnotes").inner_text()
     page.click("a[rel=next]")
-    assert page.locator("h1").inner_text() == "Findings of the second chapter"
+    assert heading_text(page) == "Findings of the second chapter"
     page.click(".citation a >> nth=0")
     assert page.url.split("/")[-1].startswith("references.html#ref-")
     assert page.locator("h1").inner_text() == "References"

@@ -27,14 +27,16 @@ def test_metadata(reader):
 
 def test_outline_has_each_chapter_and_its_sections(reader):
     titles = outline_titles(reader)
-    assert titles[-3:] == ["Introduction to testing", "Findings of the second chapter", "References"]
+    assert titles[-3:] == ["Chapter 1 Introduction to testing", "Chapter 2 Findings of the second chapter",
+                           "References"]
     nested = [item for item in reader.outline if isinstance(item, list)]
-    assert any("Background" in [i.title for i in group if not isinstance(i, list)] for group in nested)
+    assert any("1.1 Background" in [i.title for i in group if not isinstance(i, list)] for group in nested)
 
 
 def test_each_chapter_starts_a_page_and_the_contents_give_that_page(reader):
     listed = contents_pages(reader)
-    assert list(listed) == ["Introduction to testing", "Findings of the second chapter", "References"]
+    assert list(listed) == ["Chapter 1 Introduction to testing", "Chapter 2 Findings of the second chapter",
+                            "References"]
     for title, page in listed.items():
         assert starts_page(reader, page, title), title
 

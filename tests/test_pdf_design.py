@@ -110,7 +110,7 @@ def test_letter_paper_and_chapters_on_right_hand_pages(project):
     reader = pypdf.PdfReader(project / "output" / "minimal.pdf")
     assert [float(v) for v in reader.pages[0].mediabox[2:]] == [612, 792]
     starts = [i for i, page in enumerate(reader.pages)
-              if page.extract_text().lstrip().startswith(("Introduction to testing", "Findings of", "References"))]
+              if page.extract_text().lstrip().startswith(("CHAPTER 1", "CHAPTER 2", "References"))]
     assert len(starts) == 3 and all(i % 2 == 0 for i in starts)  # index 0, 2, 4… are right-hand pages
     assert reader.page_labels[starts[0]] == "1"
 

@@ -81,7 +81,7 @@ def test_session_notes_become_a_chapter(project, monkeypatch):
     assert main(["build", "--format", "html"]) == 0
     page = (project / "output" / "html" / "inclusive-information-systems.html").read_text()
     assert "With contributions from: Ana Souza (Test Institute); Jorge Pérez" in page
-    assert ">Surveys fill the gap</h2>" in page
+    assert "</span> Surveys fill the gap</h2>" in page
 
 
 def free_port() -> int:

@@ -1,6 +1,6 @@
 -- Gives the assembled paper its chapter structure.
--- Python puts a raw block of format "paper-chapter" (JSON: id, title, source, images)
--- before each chapter. Here each chapter gets one level-1 heading (its front matter title,
+-- Python puts a raw block of format "paper-chapter" (JSON: id, title, source, images, role,
+-- number, label, classes) before each chapter and each part. Here each chapter gets one level-1 heading (its front matter title,
 -- or its own first heading), its other headings are shifted to level 2 and below, and its
 -- image paths are replaced by the checked, project-relative ones.
 
@@ -43,8 +43,16 @@ local function build_chapter(info, blocks)
   end
   local classes = { "chapter" }
   for _, class in ipairs(info.classes or {}) do table.insert(classes, class) end
-  local heading = pandoc.Header(1, title or pandoc.Inlines({}),
-    pandoc.Attr(info.id, classes, { { "source", info.source } }))
+  title = title or pandoc.Inlines({})
+  local running = pandoc.utils.stringify(title)  -- for the PDF's running head
+  if (info.label or "") ~= "" then
+    -- "Chapter 2", "Appendix A", "Part I": part of the heading, so every format shows it.
+    title:insert(1, pandoc.Space())
+    title:insert(1, pandoc.Span({ pandoc.Str(info.label) }, pandoc.Attr("", { "heading-number" })))
+  end
+  local heading = pandoc.Header(1, title, pandoc.Attr(info.id, classes,
+    { { "source", info.source }, { "paper-role", info.role or "" }, { "running-title", running },
+      { "paper-number", info.number or "" } }))
   local shift = math.max(0, 2 - min_header_level(body))
   body = body:walk({
     Header = function(h)
@@ -83,34 +91,6 @@ function rename_clashing_ids(blocks)
   return blocks:walk({ Header = rename, Div = rename, Span = rename })
 end
 
--- With `reference-list: per-chapter`, citeproc runs on each chapter on its own and its
--- references follow it; ids are prefixed with the chapter's id so that they stay unique.
-local function cite_chapter(blocks, meta)
-  local id = blocks[1].identifier
-  local chapter = pandoc.Pandoc(blocks, meta)
-  chapter.blocks:insert(pandoc.Header(2, pandoc.utils.stringify(meta["paper-references-title"]),
-    pandoc.Attr("references-" .. id, { "unnumbered", "references-title" })))
-  chapter.blocks:insert(pandoc.Div({}, pandoc.Attr("refs")))
-  chapter = pandoc.utils.citeproc(chapter)
-  local last = chapter.blocks[#chapter.blocks]
-  if #last.content == 0 then
-    chapter.blocks:remove(#chapter.blocks)
-    chapter.blocks:remove(#chapter.blocks)
-  end
-  local function prefixed(ident)
-    if ident == "refs" then return "refs-" .. id end
-    if ident:sub(1, 4) == "ref-" then return "ref-" .. id .. "-" .. ident:sub(5) end
-    return ident
-  end
-  return chapter.blocks:walk({
-    Div = function(div) div.identifier = prefixed(div.identifier); return div end,
-    Link = function(link)
-      if link.target:sub(1, 1) == "#" then link.target = "#" .. prefixed(link.target:sub(2)) end
-      return link
-    end,
-  })
-end
-
 -- Every block that can start a printed page gets an empty anchor (pb-1, pb-2, …) so that
 -- the EPUB can mark where each page of the PDF begins. Headings get none: the anchor
 -- would travel into tables of contents.
@@ -143,14 +123,11 @@ local function with_anchors(blocks)
 end
 
 function Pandoc(doc)
-  local per_chapter = pandoc.utils.stringify(doc.meta["paper-reference-list"] or "") == "per-chapter"
   local out = pandoc.Blocks({})
   local info, blocks = nil, pandoc.Blocks({})
   local function flush()
     if not info then return end
-    local chapter = build_chapter(info, blocks)
-    if per_chapter then chapter = cite_chapter(chapter, doc.meta) end
-    out:extend(chapter)
+    out:extend(build_chapter(info, blocks))
   end
   for _, block in ipairs(doc.blocks) do
     if block.t == "RawBlock" and block.format == "paper-chapter" then

@@ -62,7 +62,24 @@ def template_values(manuscript: Manuscript, context: BuildContext) -> dict[str, 
         "abstract_html": manuscript.abstract_html,
         "slug": slug(paper),
         "formats": context.formats,
+        "lists": numbered_lists(manuscript),
     }
+
+
+def numbered_lists(manuscript: Manuscript) -> list[dict[str, Any]]:
+    """The lists of figures, tables and boxes that paper.yaml asks for and that have items."""
+    labels = labels_for(manuscript.paper.meta.language)
+    pages = {c.id: f"{c.id}.html" for c in manuscript.chapters}
+    front = {c.id for c in manuscript.chapters if c.role == "front-matter"}
+    out = []
+    for name in manuscript.paper.meta.lists:
+        kind = {"figures": "figure", "tables": "table", "boxes": "box"}[name]
+        items = [{"id": item.id, "label": item.label, "caption": item.caption,
+                  "page": pages.get(item.chapter, ""), "front": item.chapter in front}
+                 for item in manuscript.numbered if item.kind == kind]
+        if items:
+            out.append({"name": name, "title": labels[f"list_{name}"], "items": items})
+    return out
 
 
 def cover_image(staging: Path) -> Path | None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import pandoc
 from ..model import Artifact, BuildContext, Manuscript, PaperMeta
-from . import cover_image, find_images, slug
+from . import cover_image, find_images, numbered_lists, slug
 from .pdf import PAGE_MAP
 
 STYLESHEET = Path(__file__).parent.parent / "templates" / "epub.css"
@@ -27,7 +27,8 @@ def render_epub(manuscript: Manuscript, context: BuildContext, staging: Path) ->
     paper = manuscript.paper
     pages = json.loads((staging / PAGE_MAP).read_text()) if (staging / PAGE_MAP).is_file() else []
     document = manuscript.document()
-    document["blocks"] = with_page_breaks(document["blocks"], pages)
+    blocks = with_figure_anchors(with_page_breaks(document["blocks"], pages))
+    document["blocks"] = list_blocks(numbered_lists(manuscript)) + blocks
     document["meta"] = epub_metadata(paper.meta, plain_text(manuscript.abstract_html))
     stylesheet = paper.templates / "epub.css" if paper.templates else None
     if stylesheet is None or not stylesheet.is_file():
@@ -40,6 +41,40 @@ def render_epub(manuscript: Manuscript, context: BuildContext, staging: Path) ->
                       document, paper.root, context.source_date_epoch, target)
     finish(target, paper.meta, [p["label"] for p in pages], bool(find_images(document["blocks"])))
     return Artifact("epub", target)
+
+
+def list_blocks(lists: list[dict[str, Any]]) -> list[Any]:
+    """The lists of figures, tables and boxes as pandoc blocks, one section each."""
+    def text(words: str) -> list[Any]:
+        out: list[Any] = []
+        for i, word in enumerate(words.split()):
+            out += ([{"t": "Space"}] if i else []) + [{"t": "Str", "c": word}]
+        return out
+
+    blocks: list[Any] = []
+    for listing in lists:
+        blocks.append({"t": "Header", "c": [1, [f"list-of-{listing['name']}", ["unnumbered", "paper-lists"], []],
+                                            text(listing["title"])]})
+        blocks.append({"t": "BulletList", "c": [[{"t": "Plain", "c": [{"t": "Link", "c": [
+            ["", [], []],
+            [{"t": "Span", "c": [["", ["toc-label"], []], text(item["label"])]}, {"t": "Space"},
+             *text(item["caption"])],
+            [f"#{item['id']}", ""]]}]}] for item in listing["items"]]})
+    return blocks
+
+
+def with_figure_anchors(node: Any) -> Any:
+    """Each figure's id moved to a division around it: pandoc's EPUB writer does not point
+    links at a figure's own id when it splits the book into files (pandoc 3.9)."""
+    if isinstance(node, list):
+        return [with_figure_anchors(item) for item in node]
+    if isinstance(node, dict) and "c" in node:
+        if node.get("t") == "Figure" and node["c"][0][0]:
+            ident = node["c"][0][0]
+            figure = {"t": "Figure", "c": [["", *node["c"][0][1:]], *node["c"][1:]]}
+            return {"t": "Div", "c": [[ident, ["figure"], []], [figure]]}
+        return {**node, "c": with_figure_anchors(node["c"])}
+    return node
 
 
 def with_page_breaks(blocks: list[Any], pages: list[dict[str, str]]) -> list[Any]:
@@ -109,8 +144,9 @@ def navigation(nav: str, texts: dict[str, str], pages: list[str]) -> str:
     page_list = (f'<nav epub:type="page-list" role="doc-pagelist" id="page-list" hidden="hidden">'
                  f'<h1>Pages</h1><ol>{links}</ol></nav>\n') if links else ""
     landmarks = ""
-    if chapters:
-        landmarks += (f'    <li>\n      <a href="{relative(chapters[0])}" epub:type="bodymatter">'
+    body = [n for n in chapters if "paper-lists" not in texts[n]]
+    if body:
+        landmarks += (f'    <li>\n      <a href="{relative(body[0])}" epub:type="bodymatter">'
                       f'Start of content</a>\n    </li>\n')
         bibliography = next((n for n in chapters if 'id="refs"' in texts[n]), None)
         if bibliography:

@@ -34,7 +34,8 @@ def render_html(manuscript: Manuscript, context: BuildContext, staging: Path) ->
     paper = manuscript.paper
     site = staging / "html"
     site.mkdir()
-    chapters = manuscript.chapters
+    # A part's title page has nothing to read on its own: the contents show it as a heading.
+    chapters = tuple(c for c in manuscript.chapters if c.role != "part")
 
     def convert(chapter: ChapterText) -> str:
         return pandoc.to_html(manuscript.document((chapter,)), paper.root,
@@ -56,7 +57,7 @@ def render_html(manuscript: Manuscript, context: BuildContext, staging: Path) ->
              "search.html": ("site-search.html", {"page_title": values["labels"].search})}
     for i, (chapter, body) in enumerate(zip(chapters, bodies, strict=True)):
         pages[f"{chapter.id}.html"] = ("site-chapter.html", {
-            "page_title": chapter.title, "chapter": chapter, "body": body,
+            "page_title": f"{chapter.label} {chapter.title}".strip(), "chapter": chapter, "body": body,
             "previous": chapters[i - 1] if i > 0 else None,
             "next": chapters[i + 1] if i + 1 < len(chapters) else None})
     for name, (template, extra) in pages.items():

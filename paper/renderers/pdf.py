@@ -17,10 +17,12 @@ import weasyprint
 import weasyprint.urls
 
 from .. import pandoc
+from ..assemble import roman
 from ..diagnostics import error
 from ..errors import UserError
 from ..labels import long_date
 from ..licenses import license_statement
+from ..mathsvg import with_images
 from ..model import Artifact, BuildContext, Manuscript
 from . import slug, template_environment, template_values
 
@@ -36,11 +38,16 @@ FRONT_PAGES_GUESS = 6
 
 
 def render_pdf(manuscript: Manuscript, context: BuildContext, staging: Path) -> Artifact:
-    body = pandoc.to_html(manuscript.document(), manuscript.paper.root, context.source_date_epoch,
+    document = manuscript.document()
+    document["blocks"] = with_images(document["blocks"], manuscript.math)
+    body = pandoc.to_html(document, manuscript.paper.root, context.source_date_epoch,
                           ("--section-divs", f"--lua-filter={pandoc.filter_path('footnotes.lua')}"))
     values = pdf_values(manuscript, context)
     template = template_environment(manuscript.paper).get_template("pdf.html")
-    first = manuscript.chapters[0].id if manuscript.chapters else ""
+    # Front matter (executive summary, foreword…) keeps roman numbers; folio 1 is the first
+    # page of the first part, chapter or appendix.
+    first = next((c.id for c in manuscript.chapters if c.role != "front-matter"),
+                 manuscript.chapters[0].id if manuscript.chapters else "")
     # The first chapter's page restarts the folios at 1, which CSS can only do for a page
     # number known in advance (@page :nth(n)); lay out again if the front matter was longer.
     body_start = FRONT_PAGES_GUESS
@@ -56,23 +63,27 @@ def render_pdf(manuscript: Manuscript, context: BuildContext, staging: Path) -> 
     target = staging / f"{slug(manuscript.paper)}.pdf"
     pdf = write(document, manuscript, context)
     target.write_bytes(with_page_labels(pdf, body_start))
-    write_page_map(document, body_start, staging)
+    write_page_map(document, manuscript.chapters[0].id if manuscript.chapters else "", body_start,
+                   staging)
     return Artifact("pdf", target)
 
 
-def write_page_map(document: weasyprint.Document, body_start: int, staging: Path) -> None:
-    """Where each printed page of the body begins, as the anchor of the first block on it.
+def write_page_map(document: weasyprint.Document, first_chapter: str, body_start: int,
+                   staging: Path) -> None:
+    """Where each printed page from the first chapter on begins, as the anchor of its first block.
 
     A page on which no block begins (a long table or paragraph goes on) starts inside the
     last block begun before it. The EPUB uses this to mark the PDF's page numbers.
     """
     pages, last = [], None
-    for number, page in enumerate(document.pages[body_start - 1:], start=1):
+    start = next((i for i, page in enumerate(document.pages) if first_chapter in page.anchors), body_start - 1)
+    for index, page in enumerate(document.pages[start:], start=start + 1):
         begun = sorted(int(a[3:]) for a in page.anchors if a.startswith("pb-"))
         first = f"pb-{begun[0]}" if begun else last
         last = f"pb-{begun[-1]}" if begun else last
         if first:
-            pages.append({"label": str(number), "anchor": first})
+            label = roman(index) if index < body_start else str(index - body_start + 1)
+            pages.append({"label": label, "anchor": first})
     (staging / PAGE_MAP).write_text(json.dumps(pages), encoding="utf-8")
 
 

@@ -1,0 +1,126 @@
+"""Math for the PDF: each formula drawn as vector graphics by ziamath, here, with no TeX and
+no web service. Every formula is also tried in pandoc's MathML converter (used for the HTML
+and the EPUB), so a formula that either cannot read is reported with its file and line."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import ziamath
+
+from . import pandoc
+from .diagnostics import Diagnostic, error
+from .model import Chapter, Paper
+
+SIZE = 14.0
+"""ziamath's size in CSS pixels for 1em of text; the images are then sized in em."""
+SVG_BOX = re.compile(r'width="([\d.]+)" height="([\d.]+)" viewBox="[-\d.]+ (-?[\d.]+)')
+
+
+def formulas(blocks: list[Any]) -> list[tuple[str, str, str]]:
+    """(chapter id, "InlineMath" or "DisplayMath", TeX) of every formula, in document order."""
+    found: list[tuple[str, str, str]] = []
+    chapter = ""
+
+    def walk(node: Any) -> None:
+        nonlocal chapter
+        if isinstance(node, dict):
+            if node.get("t") == "Header" and node["c"][0] == 1 and "chapter" in node["c"][1][1]:
+                chapter = node["c"][1][0]
+            if node.get("t") == "Math":
+                found.append((chapter, node["c"][0]["t"], node["c"][1]))
+            else:
+                walk(node.get("c"))
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(blocks)
+    return found
+
+
+def with_images(node: Any, images: dict[str, str]) -> Any:
+    """A copy of a pandoc AST in which every formula is its SVG image (for the PDF)."""
+    if isinstance(node, list):
+        return [with_images(item, images) for item in node]
+    if isinstance(node, dict) and "c" in node:
+        if node.get("t") == "Math":
+            return {"t": "RawInline", "c": ["html", images[key(node["c"][0]["t"], node["c"][1])]]}
+        return {**node, "c": with_images(node["c"], images)}
+    return node
+
+
+def key(kind: str, tex: str) -> str:
+    return f"{kind}\n{tex}"
+
+
+def render_math(document: dict[str, Any], paper: Paper) -> tuple[dict[str, str], list[Diagnostic]]:
+    """Each formula as an <img> with an SVG; and a problem for each formula that cannot be read."""
+    found = formulas(document["blocks"])
+    if not found:
+        return {}, []
+    chapters = {c.id: c for c in paper.chapters}
+    unreadable = set(pandoc_failures([tex for _c, _k, tex in found], document["pandoc-api-version"],
+                                     paper.root))
+    images: dict[str, str] = {}
+    problems: list[Diagnostic] = []
+    for chapter_id, kind, tex in found:
+        if key(kind, tex) in images:
+            continue
+        reason = "pandoc cannot convert it to MathML" if tex in unreadable else unbalanced(tex)
+        if not reason:
+            try:
+                images[key(kind, tex)] = svg_image(tex, kind == "InlineMath")
+                continue
+            except Exception as exc:  # ziamath raises its parser's own exception types
+                reason = f"it cannot be read ({type(exc).__name__})"
+        path, line = locate(chapters.get(chapter_id), tex)
+        problems.append(error(path, line, "bad-math",
+                              f"the formula '{tex.strip()}' is not valid LaTeX math: {reason}; "
+                              "check its braces and commands"))
+        images[key(kind, tex)] = ""
+    return images, problems
+
+
+def unbalanced(tex: str) -> str:
+    depth = 0
+    for char in re.sub(r"\\[{}]", "", tex):
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if depth < 0:
+            return "a '}' closes nothing"
+    return "a '{' is never closed" if depth else ""
+
+
+def svg_image(tex: str, inline: bool) -> str:
+    svg = ziamath.Latex(tex, size=SIZE, inline=inline).svg()
+    width, height, top = (float(v) for v in SVG_BOX.search(svg).groups())
+    descent = height + top
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    style = (f"width:{width / SIZE:.3f}em;height:{height / SIZE:.3f}em;"
+             f"vertical-align:{-descent / SIZE:.3f}em")
+    return (f'<img class="math {"inline" if inline else "display"}" alt="{escape(tex.strip())}" '
+            f'style="{style}" src="data:image/svg+xml;base64,{data}">')
+
+
+def pandoc_failures(texts: list[str], api_version: list[int], root: Path) -> list[str]:
+    """The formulas that pandoc's TeX reader cannot turn into MathML (it would print the TeX)."""
+    unique = sorted(set(texts))
+    blocks = [{"t": "Div", "c": [["", [], []], [{"t": "Plain", "c": [
+        {"t": "Math", "c": [{"t": "InlineMath"}, tex]}]}]]} for tex in unique]
+    document = {"pandoc-api-version": api_version, "meta": {}, "blocks": blocks}
+    html = pandoc.run(["--from=json", "--to=html5", "--mathml", "--wrap=none"],
+                      json.dumps(document), root, 0, quiet=True)
+    parts = re.findall(r"<div>(.*?)</div>", html, re.S)
+    return [tex for tex, part in zip(unique, parts, strict=False) if "<math" not in part]
+
+
+def locate(chapter: Chapter | None, tex: str) -> tuple[Path, int]:
+    if chapter is None:
+        return Path("chapters"), 0
+    index = chapter.body.find(tex)
+    return chapter.path, (chapter.body_line + chapter.body[:index].count("\n")) if index >= 0 else 0
