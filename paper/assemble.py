@@ -11,7 +11,7 @@ from .check import CROSSREF_KINDS, KIND_PREFIXES, citation_keys, images, resolve
 from .config import STYLES
 from .diagnostics import Diagnostic, error
 from .errors import UserError
-from .labels import labels_for
+from .labels import labels_for, letter, roman
 from .mathsvg import render_math
 from .model import BuildContext, Chapter, ChapterText, Manuscript, NumberedItem, Paper
 from .sanitize import sanitize
@@ -145,25 +145,6 @@ def chapter_numbers(paper: Paper) -> list[tuple[str, str, str]]:
         n = counts[chapter.role]
         number = str(n) if chapter.role == "chapter" else letter(n)
         out.append((chapter.role, number, f"{labels[chapter.role]} {number}"))
-    return out
-
-
-def letter(n: int) -> str:
-    """1 -> A, 26 -> Z, 27 -> AA."""
-    text = ""
-    while n:
-        n, rest = divmod(n - 1, 26)
-        text = chr(65 + rest) + text
-    return text
-
-
-def roman(n: int) -> str:
-    """1 -> i, 4 -> iv, 12 -> xii."""
-    out = ""
-    for value, numeral in ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
-                           (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")):
-        count, n = divmod(n, value)
-        out += numeral * count
     return out
 
 

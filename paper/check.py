@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .diagnostics import Diagnostic, error, warning
+from .labels import roman
 from .model import Chapter, Paper
 from .sanitize import findings
 
@@ -197,6 +198,7 @@ def heading_id(text: str) -> str:
 def anchors(paper: Paper) -> set[str]:
     """Every id a link can point at: chapters, headings, and ids written as {#id}."""
     found = {chapter.id for chapter in paper.chapters} | {"refs", "references"}
+    found |= {f"part-{roman(i)}" for i in range(1, len(paper.meta.parts) + 1)}
     for chapter in paper.chapters:
         for _line, text in source_lines(chapter):
             found.update(EXPLICIT_ID.findall(text))

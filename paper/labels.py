@@ -82,3 +82,22 @@ def long_date(iso: str, language: str) -> str:
     joiner = " de " if code in ("es", "pt") else " "
     text = f"{month}{joiner}{parts[0]}"
     return f"{parts[2]}{joiner}{text}" if len(parts) == 3 else text[0].upper() + text[1:]
+
+
+def letter(n: int) -> str:
+    """1 -> A, 26 -> Z, 27 -> AA."""
+    text = ""
+    while n:
+        n, rest = divmod(n - 1, 26)
+        text = chr(65 + rest) + text
+    return text
+
+
+def roman(n: int) -> str:
+    """1 -> i, 4 -> iv, 12 -> xii."""
+    out = ""
+    for value, numeral in ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
+                           (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")):
+        count, n = divmod(n, value)
+        out += numeral * count
+    return out

@@ -153,6 +153,8 @@ def test_site_contents_show_parts_and_lists(output, browser):
                                                       "Table A.1 Surveys used"]
     assert tables.locator("a").nth(1).get_attribute("href") == "evidence.html#tbl:rates"
     assert not (output / "html" / "part-i.html").exists()
+    page.goto((output / "html" / "responses.html").as_uri())
+    assert page.locator("a.crossref", has_text="Part I").get_attribute("href") == "setting.html"
     page.close()
 
 

@@ -43,7 +43,10 @@ def render_html(manuscript: Manuscript, context: BuildContext, staging: Path) ->
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         bodies = list(pool.map(convert, chapters))
-    bodies = link_across_pages(chapters, bodies)
+    # A link to a part (@sec:part-i) leads to the page of the part's first chapter.
+    parts = {part.id: f"{following.id}.html" for part, following
+             in zip(manuscript.chapters, manuscript.chapters[1:], strict=False) if part.role == "part"}
+    bodies = link_across_pages(chapters, bodies, parts)
     whole = pandoc.to_html(manuscript.document(), paper.root, context.source_date_epoch,
                            ("--section-divs", "--mathml"))
 
@@ -153,8 +156,12 @@ def head_metadata(manuscript: Manuscript, context: BuildContext,
             .strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
-def link_across_pages(chapters: tuple[ChapterText, ...], bodies: list[str]) -> list[str]:
-    """Point links to anchors on other pages (a citation to the References page, say) there."""
+def link_across_pages(chapters: tuple[ChapterText, ...], bodies: list[str],
+                      pages: dict[str, str] | None = None) -> list[str]:
+    """Point links to anchors on other pages (a citation to the References page, say) there.
+
+    `pages` maps ids that have no anchor on any page to the page they lead to.
+    """
     ids = [set(ID.findall(body)) for body in bodies]
     page_of: dict[str, str] = {}
     for chapter, found in zip(chapters, ids, strict=True):
@@ -165,6 +172,8 @@ def link_across_pages(chapters: tuple[ChapterText, ...], bodies: list[str]) -> l
 
         def relink(match: re.Match, here: set[str] = here) -> str:
             ident = match.group(1)
+            if pages and ident in pages:
+                return f'href="{pages[ident]}"'
             if ident in here or ident not in page_of:
                 return match.group(0)
             return f'href="{page_of[ident]}#{ident}"'

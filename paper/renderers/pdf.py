@@ -17,10 +17,9 @@ import weasyprint
 import weasyprint.urls
 
 from .. import pandoc
-from ..assemble import roman
 from ..diagnostics import error
 from ..errors import UserError
-from ..labels import long_date
+from ..labels import long_date, roman
 from ..licenses import license_statement
 from ..mathsvg import with_images
 from ..model import Artifact, BuildContext, Manuscript
