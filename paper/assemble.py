@@ -118,7 +118,8 @@ def combined_markdown(paper: Paper) -> tuple[str, list[tuple[int, Chapter]]]:
         info = {"id": chapter.id, "title": chapter.title, "source": chapter.path.as_posix(),
                 "images": {src: p.as_posix() for src, p in found.items() if p},
                 "classes": ["front-matter", "unnumbered"] if role == "front-matter" else [role],
-                "role": role, "number": number, "label": label}
+                "role": role, "number": number, "label": label, "lang": chapter.language,
+                "notice": labels["untranslated"] if chapter.language else ""}
         add(marker(info))
         add(chapter_meta(chapter, labels))
         segments.append((line, chapter))

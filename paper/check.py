@@ -32,8 +32,9 @@ KIND_PREFIXES = {"figure": "fig", "table": "tbl", "box": "box", "equation": "eq"
                  "chapter": "sec", "appendix": "sec", "part": "sec"}
 
 
-def check_paper(paper: Paper) -> list[Diagnostic]:
-    """Everything that can be known wrong before pandoc runs."""
+def check_paper(paper: Paper, unused: bool = True) -> list[Diagnostic]:
+    """Everything that can be known wrong before pandoc runs (`unused`: also the bibliography's
+    entries that no chapter cites; a translation cites the same works as its source)."""
     problems: list[Diagnostic] = []
     keys = {ref.key for ref in paper.references}
     seen_ids: dict[str, Path] = {}
@@ -62,7 +63,7 @@ def check_paper(paper: Paper) -> list[Diagnostic]:
         problems.extend(check_images(paper.root, chapter))
     problems.extend(check_links(paper))
     problems.extend(check_ids(paper))
-    if paper.bibliography is not None:
+    if paper.bibliography is not None and unused:
         problems.extend(check_unused(paper))
     return problems
 
@@ -156,8 +157,9 @@ def images(chapter: Chapter) -> Iterator[tuple[int, int, str, str | None]]:
 
 
 def resolve_file(root: Path, chapter: Chapter, src: str) -> Path | None:
-    """The project-relative path of an image, looked up next to the chapter, then in the project."""
-    for base in (chapter.path.parent, Path(".")):
+    """The project-relative path of an image, looked up next to the chapter, then next to the
+    source chapters (for a translation in chapters/es/), then in the project."""
+    for base in (chapter.path.parent, Path("chapters"), Path(".")):
         candidate = (root / base / src).resolve()
         if candidate.is_file() and candidate.is_relative_to(root.resolve()):
             return candidate.relative_to(root.resolve())

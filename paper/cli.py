@@ -11,6 +11,7 @@ from pathlib import Path
 
 from . import __version__
 from .diagnostics import Diagnostic
+from .editions import status_line
 from .errors import UserError
 from .pipeline import FORMATS, PDF_STANDARDS, build, diagnose
 
@@ -59,6 +60,8 @@ def cmd_check(args: argparse.Namespace, root: Path) -> int:
         report(problems, root, stream=sys.stdout)
         chapters = f" and {len(paper.chapters)} chapters" if paper else ""
         print(f"checked paper.yaml{chapters}: {errors} error(s), {warnings} warning(s)")
+        for edition in paper.translations if paper else ():
+            print("translation " + status_line(paper, edition, problems))
     return 1 if errors else 0
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
 from .diagnostics import Diagnostic, error
-from .model import Author, PaperMeta, Part, Series
+from .model import Author, Edition, PaperMeta, Part, Series
 from .yamlfile import Key, parse_yaml
 
 KEYS = {
@@ -42,6 +43,8 @@ KEYS = {
     "disclaimer": "a disclaimer printed on the imprint page",
     "version": "the version of this draft or edition, e.g. 0.3",
     "site-url": "the address where the website will be published, e.g. https://example.org/paper/",
+    "languages": "the editions' languages, the source language first, e.g. [en, es, pt-BR]",
+    "editions": "for each translated edition: title, subtitle, abstract, keywords, disclaimer, series, parts",
 }
 PAGE_SIZES = ("A4", "Letter")
 CHAPTER_STARTS = ("new-page", "right-hand-page")
@@ -51,6 +54,7 @@ REFERENCE_LISTS = ("end", "per-chapter")
 LISTS = ("figures", "tables", "boxes")
 PAGE_REFERENCES = ("other-chapters", "all", "none")
 PART_KEYS = ("part", "chapters")
+EDITION_KEYS = ("title", "subtitle", "abstract", "keywords", "disclaimer", "series", "parts")
 SERIES_KEYS = ("name", "number")
 
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|\d{3}))?$")
@@ -129,7 +133,7 @@ class _Checker:
             series=self.series(data.get("series")),
             authors=self.authors(data.get("authors")),
             date=self.date(data.get("date")),
-            language=self.language(data.get("language", "en")),
+            language=self.language(data.get("language", first_language(data))),
             abstract=self.text(data, "abstract"),
             keywords=self.text_list(data, "keywords"),
             license=self.text(data, "license"),
@@ -152,7 +156,53 @@ class _Checker:
             version=self.text(data, "version"),
             site_url=self.site_url(self.text(data, "site-url")),
         )
-        return meta
+        languages = self.languages(data, meta.language)
+        return replace(meta, languages=languages,
+                       editions=self.editions(data.get("editions"), languages, len(meta.parts)))
+
+    def languages(self, data: dict, language: str) -> tuple[str, ...]:
+        names = self.text_list(data, "languages")
+        for i, name in enumerate(names):
+            if not LANGUAGE.match(name):
+                self.fail(("languages", i), "bad-language",
+                          f"'{name}' is not a BCP 47 language tag: use e.g. en, es or pt-BR")
+            elif name in names[:i]:
+                self.fail(("languages", i), "bad-language", f"'{name}' is listed twice")
+        if names and names[0] != language:
+            self.fail(("languages", 0), "bad-language",
+                      f"the first language is the one the chapters are written in: '{language}' "
+                      f"(from 'language:'), not '{names[0]}'")
+        return names
+
+    def editions(self, value: Any, languages: tuple[str, ...], parts: int) -> tuple[Edition, ...]:
+        if value is None:
+            return ()
+        if not isinstance(value, dict):
+            self.fail(("editions",), "bad-type", "'editions' maps each language, e.g. 'es:', to its "
+                      "title, subtitle and abstract")
+            return ()
+        out = []
+        for language, item in value.items():
+            key: Key = ("editions", language)
+            if language not in languages[1:]:
+                self.fail(key, "unknown-edition", f"'{language}' is not one of the translated "
+                          "languages listed under 'languages:'")
+                continue
+            if not isinstance(item, dict):
+                self.fail(key, "bad-type", f"'{language}' needs 'title:' and the other keys on lines below it")
+                continue
+            self.unknown_keys(item, EDITION_KEYS, key)
+            part_titles = tuple(str(v).strip() for v in item.get("parts") or [])
+            if part_titles and len(part_titles) != parts:
+                self.fail(key + ("parts",), "bad-value", f"give {parts} part titles, one for each part "
+                          "under 'chapters:', in the same order")
+            keywords = item.get("keywords") or []
+            out.append(Edition(language, self.text(item, "title", key), self.text(item, "subtitle", key),
+                               self.text(item, "abstract", key),
+                               tuple(str(k).strip() for k in keywords) if isinstance(keywords, list) else (),
+                               self.text(item, "disclaimer", key), self.text(item, "series", key),
+                               part_titles))
+        return tuple(out)
 
     def site_url(self, text: str) -> str:
         if text and not re.match(r"^https?://[^/\s]+(/\S*)?$", text):
@@ -332,6 +382,12 @@ class _Checker:
             self.fail(("slug",), "bad-slug",
                       f"'{text}' cannot be a file name: use lower-case letters, digits and '-'")
         return text
+
+
+def first_language(data: dict) -> str:
+    """Without 'language:', the first of 'languages:', else English."""
+    languages = data.get("languages")
+    return str(languages[0]) if isinstance(languages, list) and languages else "en"
 
 
 def _is_csl(path: Path) -> bool:

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 LABELS = {
     "en": {
+        "languages": "Languages", "other_languages": "Also in", "number_abbr": "no.",
+        "untranslated": "This chapter has not been translated yet; it is shown in the original language.",
+        "back_to_text": "Back to the text", "pages": "Pages", "start_of_content": "Start of content",
+        "a11y_summary": ("This publication meets the requirements of EPUB Accessibility 1.1 and WCAG 2.1 "
+                         "level AA as far as they can be checked automatically: it has a logical reading "
+                         "order, navigation by headings and a table of contents, descriptions for every "
+                         "image, and page numbers that match the PDF edition."),
         "figure": "Figure", "figures": "Figures", "table": "Table", "tables": "Tables",
         "box": "Box", "boxes": "Boxes", "equation": "Equation", "equations": "Equations",
         "chapter": "Chapter", "chapters": "Chapters", "section": "Section", "sections": "Sections",
@@ -22,6 +29,13 @@ LABELS = {
         "page": "Page", "read_online": "Read online", "cite_as": "How to cite this paper",
     },
     "es": {
+        "languages": "Idiomas", "other_languages": "También en", "number_abbr": "n.º",
+        "untranslated": "Este capítulo aún no se ha traducido; se muestra en el idioma original.",
+        "back_to_text": "Volver al texto", "pages": "Páginas", "start_of_content": "Inicio del contenido",
+        "a11y_summary": ("Esta publicación cumple los requisitos de EPUB Accessibility 1.1 y de WCAG 2.1, "
+                         "nivel AA, en la medida en que pueden verificarse automáticamente: tiene un orden "
+                         "de lectura lógico, navegación por títulos y un índice, descripciones de todas las "
+                         "imágenes y números de página que coinciden con los de la edición en PDF."),
         "figure": "Figura", "figures": "Figuras", "table": "Cuadro", "tables": "Cuadros",
         "box": "Recuadro", "boxes": "Recuadros", "equation": "Ecuación", "equations": "Ecuaciones",
         "chapter": "Capítulo", "chapters": "Capítulos", "section": "Sección", "sections": "Secciones",
@@ -40,6 +54,13 @@ LABELS = {
         "page": "Página", "read_online": "Leer en línea", "cite_as": "Cómo citar este documento",
     },
     "pt": {
+        "languages": "Idiomas", "other_languages": "Também em", "number_abbr": "n.º",
+        "untranslated": "Este capítulo ainda não foi traduzido; é apresentado no idioma original.",
+        "back_to_text": "Voltar ao texto", "pages": "Páginas", "start_of_content": "Início do conteúdo",
+        "a11y_summary": ("Esta publicação atende aos requisitos da EPUB Accessibility 1.1 e das WCAG 2.1, "
+                         "nível AA, na medida em que podem ser verificados automaticamente: tem uma ordem de "
+                         "leitura lógica, navegação por títulos e um sumário, descrições de todas as imagens "
+                         "e números de página que correspondem aos da edição em PDF."),
         "figure": "Figura", "figures": "Figuras", "table": "Tabela", "tables": "Tabelas",
         "box": "Quadro", "boxes": "Quadros", "equation": "Equação", "equations": "Equações",
         "chapter": "Capítulo", "chapters": "Capítulos", "section": "Seção", "sections": "Seções",

@@ -13,7 +13,8 @@ from .model import Chapter, Paper, PaperMeta
 from .yamlfile import parse_yaml
 
 MAX_CHAPTER_BYTES = 5_000_000
-CHAPTER_KEYS = ("title", "authors", "session", "abstract", "contributors", "notes")
+CHAPTER_KEYS = ("title", "authors", "session", "abstract", "contributors", "notes", "translation-of",
+                "source-hash")
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 
 
@@ -118,6 +119,8 @@ def load_chapter(root: Path, path: Path) -> tuple[Chapter, list[Diagnostic]]:
         abstract=str(fields.get("abstract") or "").strip(),
         contributors=names["contributors"],
         notes=str(fields.get("notes") or "").strip(),
+        translation_of=str(fields.get("translation-of") or "").strip(),
+        source_hash=str(fields.get("source-hash") or "").strip(),
     )
     return chapter, problems
 

@@ -49,6 +49,22 @@ class Part:
 
 
 @dataclass(frozen=True)
+class Edition:
+    """What paper.yaml says about one translated edition (under `editions:`)."""
+
+    language: str
+    title: str = ""
+    subtitle: str = ""
+    abstract: str = ""
+    keywords: tuple[str, ...] = ()
+    disclaimer: str = ""
+    series: str = ""
+    """The series' name in this language."""
+    parts: tuple[str, ...] = ()
+    """The parts' titles in this language, in order."""
+
+
+@dataclass(frozen=True)
 class PaperMeta:
     """What paper.yaml says about the paper as a whole."""
 
@@ -98,6 +114,10 @@ class PaperMeta:
     version: str = ""
     site_url: str = ""
     """Where the website will be published; needed for canonical links and the sitemap."""
+    languages: tuple[str, ...] = ()
+    """Every edition's language, the source's first; empty means only `language`."""
+    editions: tuple[Edition, ...] = ()
+    """Titles and abstracts of the translated editions."""
     valid: bool = True
     """False when paper.yaml had errors: the paper may be checked but never built."""
 
@@ -128,6 +148,12 @@ class Chapter:
     """"front-matter" (unnumbered, before chapter 1), "chapter" or "appendix"."""
     part: str = ""
     """Title of the part the chapter belongs to, if the paper has parts."""
+    translation_of: str = ""
+    """For a translation: the file name of its source chapter under chapters/."""
+    source_hash: str = ""
+    """For a translation: the source chapter's hash when it was translated (see `paper check`)."""
+    language: str = ""
+    """Set when the chapter is not in its edition's language (a translation still missing)."""
 
 
 @dataclass(frozen=True)
@@ -151,6 +177,8 @@ class Paper:
     """Relative path of references.bib, if the project has one."""
     templates: Path | None = None
     """The project's templates/ folder, whose files override the built-in ones."""
+    translations: tuple[Paper, ...] = ()
+    """The other editions (Spanish, Portuguese…), each a whole paper in its language."""
 
 
 @dataclass(frozen=True)

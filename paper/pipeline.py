@@ -17,13 +17,14 @@ from pathlib import Path
 from .assemble import assemble
 from .check import check_paper
 from .diagnostics import Diagnostic, has_errors
+from .editions import edition_code, load_translations, translation_status
 from .errors import UserError
 from .loader import load_paper
-from .model import Artifact, BuildContext, BuildResult, Paper
-from .renderers import Renderer
+from .model import Artifact, BuildContext, BuildResult, Manuscript, Paper
+from .renderers import Renderer, slug
 from .renderers.cite import check_deposit, render_cite
 from .renderers.epub import render_epub
-from .renderers.html import render_html
+from .renderers.html import render_html, render_site
 from .renderers.pdf import render_cover_image, render_pdf
 
 log = logging.getLogger(__name__)
@@ -45,8 +46,14 @@ def diagnose(root: Path, strict: bool = False) -> tuple[Paper | None, list[Diagn
         problems += check_paper(paper)
         if paper.meta.valid:
             problems += check_deposit(paper.meta)
+            translations, found = load_translations(paper, slug(paper))
+            problems += found
+            for edition in translations:
+                problems += check_paper(edition, unused=False) + translation_status(paper, edition)
+            paper = replace(paper, translations=translations)
     if strict:
         problems = [replace(d, level="error") for d in problems]
+    problems = list(dict.fromkeys(problems))  # an untranslated chapter is checked in every edition
     problems.sort(key=lambda d: (str(d.location.path), d.location.line, d.location.column))
     return paper, problems
 
@@ -87,27 +94,71 @@ def exclusive(out: Path):
 
 
 def _build(paper: Paper, warnings: list[Diagnostic], context: BuildContext, out: Path) -> BuildResult:
+    """Every edition (the source first) into one staging folder, then all published together."""
     formats = context.formats
     remove_stale_staging(out)
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
     try:
-        start = time.perf_counter()
-        manuscript = assemble(paper, context, staging)
-        log.info("read and assembled %d chapters in %.1f s", len(paper.chapters), time.perf_counter() - start)
-        if "html" in formats or "epub" in formats:
-            render_cover_image(manuscript, context, staging)
-        # The PDF is laid out first when the EPUB needs its page numbers; the website comes last
-        # because it offers the other files for download, with their sizes and checksums.
-        made: dict[str, Artifact] = {}
-        needed = set(formats) | ({"pdf"} if "epub" in formats else set())
-        for group in (("pdf",), ("epub", "cite"), ("html",)):
-            todo = [f for f in group if f in needed]
-            with ThreadPoolExecutor(max_workers=max(1, len(todo))) as pool:
-                jobs = {f: pool.submit(timed, f, RENDERERS[f], manuscript, context, staging) for f in todo}
-                made.update({f: job.result() for f, job in jobs.items()})
-        return BuildResult(tuple(publish(made[f], out) for f in formats), tuple(warnings))
+        editions = []
+        artifacts: list[Artifact] = []
+        for edition in (paper, *paper.translations):
+            # a translation renders in a folder of its own, then joins the source's files
+            folder = staging if edition is paper else staging / f"edition-{edition_code(edition.meta.language)}"
+            folder.mkdir(exist_ok=True)
+            manuscript, made = render_edition(edition, context, folder)
+            editions.append((manuscript, folder))
+            if edition is paper:
+                artifacts += [made[f] for f in ("pdf", "epub", "cite") if f in formats]
+            else:
+                artifacts += join_source(made, formats, staging, edition_code(edition.meta.language))
+        if "html" in formats:
+            artifacts.append(timed("html", render_site, editions, context, staging))
+        order = {f: i for i, f in enumerate(formats)}
+        artifacts.sort(key=lambda a: order[a.format])  # stable: the source edition first
+        published = [publish(a, out) for a in artifacts if not is_nested(a, staging)]
+        return BuildResult(tuple(published), tuple(warnings))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def render_edition(paper: Paper, context: BuildContext, staging: Path) -> tuple[Manuscript, dict[str, Artifact]]:
+    """One edition's PDF, EPUB and citation files (the website is made for all editions at once)."""
+    formats = context.formats
+    start = time.perf_counter()
+    manuscript = assemble(paper, context, staging)
+    log.info("%s: read and assembled %d chapters in %.1f s", paper.meta.language, len(paper.chapters),
+             time.perf_counter() - start)
+    if "html" in formats or "epub" in formats:
+        render_cover_image(manuscript, context, staging)
+    # The PDF is laid out first when the EPUB needs its page numbers; the website comes last
+    # because it offers the other files for download, with their sizes and checksums.
+    made: dict[str, Artifact] = {}
+    needed = set(formats) | ({"pdf"} if "epub" in formats else set())
+    for group in (("pdf",), ("epub", "cite")):
+        todo = [f for f in group if f in needed]
+        with ThreadPoolExecutor(max_workers=max(1, len(todo))) as pool:
+            jobs = {f: pool.submit(timed, f, RENDERERS[f], manuscript, context, staging) for f in todo}
+            made.update({f: job.result() for f, job in jobs.items()})
+    return manuscript, made
+
+
+def join_source(made: dict[str, Artifact], formats: tuple[str, ...], staging: Path, code: str) -> list[Artifact]:
+    """A translation's PDF and EPUB beside the source's; its citation files in cite/<language>/."""
+    joined = []
+    for name in ("pdf", "epub"):
+        if name in made:
+            target = staging / made[name].path.name
+            os.replace(made[name].path, target)
+            if name in formats:
+                joined.append(Artifact(name, target))
+    if "cite" in made:
+        os.replace(made["cite"].path, staging / "cite" / code)
+    return joined
+
+
+def is_nested(artifact: Artifact, staging: Path) -> bool:
+    """A file or folder that is published inside another one (cite/es inside cite)."""
+    return artifact.path.parent != staging
 
 
 def timed(name: str, renderer: Renderer, *args) -> Artifact:

@@ -45,6 +45,9 @@ local function build_chapter(info, blocks)
   for _, class in ipairs(info.classes or {}) do table.insert(classes, class) end
   title = title or pandoc.Inlines({})
   local running = pandoc.utils.stringify(title)  -- for the PDF's running head
+  if (info.lang or "") ~= "" then
+    title = pandoc.Inlines({ pandoc.Span(title, pandoc.Attr("", {}, { { "lang", info.lang } })) })
+  end
   if (info.label or "") ~= "" then
     -- "Chapter 2", "Appendix A", "Part I": part of the heading, so every format shows it.
     title:insert(1, pandoc.Space())
@@ -68,6 +71,13 @@ local function build_chapter(info, blocks)
     RawBlock = function(raw) raw.text = with_resolved_sources(raw.text, info.images); return raw end,
   })
   local out = pandoc.Blocks({ heading })
+  if (info.lang or "") ~= "" then
+    -- a chapter not yet translated: said so, and its text marked with its own language
+    -- (for hyphenation and screen readers)
+    out:insert(pandoc.Div({ pandoc.Para({ pandoc.Str(info.notice) }) },
+      pandoc.Attr("", { "translation-notice" }, { { "role", "note" } })))
+    body = pandoc.Blocks({ pandoc.Div(body, pandoc.Attr("", { "untranslated" }, { { "lang", info.lang } })) })
+  end
   out:extend(body)
   return out
 end

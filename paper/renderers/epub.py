@@ -12,15 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from .. import pandoc
+from ..labels import labels_for
 from ..model import Artifact, BuildContext, Manuscript, PaperMeta
 from . import cover_image, find_images, numbered_lists, slug
 from .pdf import PAGE_MAP
 
 STYLESHEET = Path(__file__).parent.parent / "templates" / "epub.css"
-A11Y_SUMMARY = ("This publication meets the requirements of EPUB Accessibility 1.1 and WCAG 2.1 "
-                "level AA as far as they can be checked automatically: it has a logical reading "
-                "order, navigation by headings and a table of contents, descriptions for every "
-                "image, and page numbers that match the PDF edition.")
 
 
 def render_epub(manuscript: Manuscript, context: BuildContext, staging: Path) -> Artifact:
@@ -39,7 +36,8 @@ def render_epub(manuscript: Manuscript, context: BuildContext, staging: Path) ->
                        f"--css={stylesheet}", f"--resource-path={paper.root}",
                        *([f"--epub-cover-image={cover}"] if cover else [])],
                       document, paper.root, context.source_date_epoch, target)
-    finish(target, paper.meta, [p["label"] for p in pages], bool(find_images(document["blocks"])))
+    finish(target, paper.meta, [p["label"] for p in pages], bool(find_images(document["blocks"])),
+           labels_for(paper.meta.language))
     return Artifact("epub", target)
 
 
@@ -105,7 +103,7 @@ def marker(label: str) -> str:
             f'aria-label="{label}"></span>')
 
 
-def finish(epub: Path, meta: PaperMeta, pages: list[str], has_images: bool) -> None:
+def finish(epub: Path, meta: PaperMeta, pages: list[str], has_images: bool, labels: dict[str, str]) -> None:
     """Add what pandoc does not write to the package, keeping the file byte-for-byte repeatable."""
     with zipfile.ZipFile(epub) as source:
         entries = [(info, source.read(info)) for info in source.infolist()]
@@ -114,12 +112,12 @@ def finish(epub: Path, meta: PaperMeta, pages: list[str], has_images: bool) -> N
     replaced = {}
     for name, data in entries:
         if re.search(r"/ch\d+\.xhtml$", name.filename):
-            replaced[name.filename] = with_back_links(texts[name.filename]).encode("utf-8")
+            replaced[name.filename] = with_back_links(texts[name.filename], labels).encode("utf-8")
         elif name.filename.endswith("nav.xhtml"):
-            replaced[name.filename] = navigation(data.decode("utf-8"), texts, pages).encode("utf-8")
+            replaced[name.filename] = navigation(data.decode("utf-8"), texts, pages, labels).encode("utf-8")
         elif name.filename.endswith("content.opf"):
             replaced[name.filename] = package(data.decode("utf-8"), meta, bool(pages),
-                                              has_images).encode("utf-8")
+                                              has_images, labels).encode("utf-8")
     with zipfile.ZipFile(epub, "w") as target:
         for info, data in entries:
             target.writestr(info, replaced.get(info.filename, data))
@@ -128,13 +126,13 @@ def finish(epub: Path, meta: PaperMeta, pages: list[str], has_images: bool) -> N
 FOOTNOTE = re.compile(r'(<aside epub:type="footnote"[^>]*id="fn(\d+)">.*?)(</p>\s*</aside>)', re.S)
 
 
-def with_back_links(chapter: str) -> str:
+def with_back_links(chapter: str, labels: dict[str, str]) -> str:
     """A link from each footnote back to where it is called (pandoc's EPUB 3 notes have none)."""
     return FOOTNOTE.sub(lambda m: f'{m.group(1)} <a href="#fnref{m.group(2)}" role="doc-backlink" '
-                        f'aria-label="Back to the text">↩︎</a>{m.group(3)}', chapter)
+                        f'aria-label="{labels["back_to_text"]}">↩︎</a>{m.group(3)}', chapter)
 
 
-def navigation(nav: str, texts: dict[str, str], pages: list[str]) -> str:
+def navigation(nav: str, texts: dict[str, str], pages: list[str], labels: dict[str, str]) -> str:
     """The page list, and a landmark for the start of the body and for the bibliography."""
     chapters = sorted(n for n in texts if re.search(r"/ch\d+\.xhtml$", n))
     found = {label: next((n for n in chapters if f'id="page-{label}"' in texts[n]), None)
@@ -142,16 +140,16 @@ def navigation(nav: str, texts: dict[str, str], pages: list[str]) -> str:
     links = "".join(f'<li><a href="{relative(found[label])}#page-{label}">{label}</a></li>'
                     for label in pages if found[label])
     page_list = (f'<nav epub:type="page-list" role="doc-pagelist" id="page-list" hidden="hidden">'
-                 f'<h1>Pages</h1><ol>{links}</ol></nav>\n') if links else ""
+                 f'<h1>{labels["pages"]}</h1><ol>{links}</ol></nav>\n') if links else ""
     landmarks = ""
     body = [n for n in chapters if "paper-lists" not in texts[n]]
     if body:
         landmarks += (f'    <li>\n      <a href="{relative(body[0])}" epub:type="bodymatter">'
-                      f'Start of content</a>\n    </li>\n')
+                      f'{labels["start_of_content"]}</a>\n    </li>\n')
         bibliography = next((n for n in chapters if 'id="refs"' in texts[n]), None)
         if bibliography:
             landmarks += (f'    <li>\n      <a href="{relative(bibliography)}#refs" '
-                          f'epub:type="bibliography">References</a>\n    </li>\n')
+                          f'epub:type="bibliography">{labels["references"]}</a>\n    </li>\n')
     nav = re.sub(r'(<nav epub:type="landmarks".*?)(\s*</ol>)', lambda m: m.group(1) + "\n" + landmarks.rstrip("\n")
                  + m.group(2), nav, count=1, flags=re.S)
     return nav.replace("</body>", page_list + "</body>")
@@ -162,7 +160,7 @@ def relative(name: str | None) -> str:
     return name.split("/", 1)[1] if name and "/" in name else name or ""
 
 
-def package(opf: str, meta: PaperMeta, has_pages: bool, has_images: bool) -> str:
+def package(opf: str, meta: PaperMeta, has_pages: bool, has_images: bool, labels: dict[str, str]) -> str:
     """Series and accessibility metadata that pandoc leaves out."""
     extra = []
     if meta.series:
@@ -176,7 +174,7 @@ def package(opf: str, meta: PaperMeta, has_pages: bool, has_images: bool) -> str
     if has_pages:
         extra += ['<meta property="schema:accessibilityFeature">pageBreakMarkers</meta>',
                   '<meta property="schema:accessibilityFeature">pageNavigation</meta>']
-    extra += [f'<meta property="schema:accessibilitySummary">{A11Y_SUMMARY}</meta>',
+    extra += [f'<meta property="schema:accessibilitySummary">{labels["a11y_summary"]}</meta>',
               '<meta property="dcterms:conformsTo">EPUB Accessibility 1.1 - WCAG 2.1 Level AA</meta>']
     return opf.replace("  </metadata>", "".join(f"    {line}\n" for line in extra) + "  </metadata>", 1)
 

@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlparse
 
 from .. import pandoc
 from ..diagnostics import error
+from ..editions import edition_code, language_name
 from ..errors import UserError
 from ..licenses import license_statement, spdx_license
 from ..model import Artifact, BuildContext, ChapterText, Manuscript
@@ -31,9 +32,43 @@ MEDIA_TYPES = {".pdf": "application/pdf", ".epub": "application/epub+zip",
 
 
 def render_html(manuscript: Manuscript, context: BuildContext, staging: Path) -> Artifact:
-    paper = manuscript.paper
+    """The website of a paper with one edition."""
+    return render_site([(manuscript, staging)], context, staging)
+
+
+def render_site(editions: list[tuple[Manuscript, Path]], context: BuildContext, staging: Path) -> Artifact:
+    """The website of every edition: the source's at the top, each translation in a folder of
+    its own (es/, pt-br/) with the same page names, so the language switcher leads to the same
+    page; downloads, search index and OPDS feed shared."""
     site = staging / "html"
     site.mkdir()
+    source = editions[0][0]
+    folders = ["" if i == 0 else f"{edition_code(m.paper.meta.language)}/" for i, (m, _s) in enumerate(editions)]
+    downloads = copy_downloads(staging, site, [(m, folder) for (m, _s), folder in zip(editions, folders, strict=True)])
+    languages = [{"language": m.paper.meta.language, "name": language_name(m.paper.meta.language), "folder": folder}
+                 for (m, _s), folder in zip(editions, folders, strict=True)]
+    pages: list[str] = []
+    for (manuscript, folder), prefix in zip(editions, folders, strict=True):
+        root = "../" if prefix else ""
+        mine = [{**d, "href": root + d["path"]} for d in downloads]
+        names = write_edition(manuscript, context, folder, site / prefix, root, mine, languages)
+        pages += [prefix + name for name in names]
+    env = template_environment(source.paper)
+    values = {**template_values(source, context), "downloads": downloads, "cover": cover_image(staging) is not None,
+              "head": head_metadata(source, context, downloads)}
+    write(site / "opds.xml", env.get_template("opds.xml").render(**values))
+    if source.paper.meta.site_url:
+        write(site / "sitemap.xml", env.get_template("sitemap.xml").render(pages=sorted(pages), **values))
+    index_site(site)
+    check_links(site)
+    return Artifact("html", site)
+
+
+def write_edition(manuscript: Manuscript, context: BuildContext, staging: Path, site: Path, root: str,
+                  downloads: list[dict[str, Any]], languages: list[dict[str, str]]) -> list[str]:
+    """One edition's pages, assets and images into `site`; `root` leads from there to the top."""
+    paper = manuscript.paper
+    site.mkdir(exist_ok=True)
     # A part's title page has nothing to read on its own: the contents show it as a heading.
     chapters = tuple(c for c in manuscript.chapters if c.role != "part")
 
@@ -52,9 +87,9 @@ def render_html(manuscript: Manuscript, context: BuildContext, staging: Path) ->
 
     env = template_environment(paper)
     values = template_values(manuscript, context)
-    downloads = copy_downloads(staging, site, slug(paper))
-    values.update(downloads=downloads, cover=cover_image(staging) is not None,
-                  head=head_metadata(manuscript, context, downloads))
+    here = next(lang["folder"] for lang in languages if lang["language"] == paper.meta.language)
+    values.update(downloads=downloads, cover=cover_image(staging) is not None, root=root, folder=here,
+                  languages=languages, head=head_metadata(manuscript, context, downloads))
     pages = {"index.html": ("site-index.html", {"page_title": ""}),
              "all.html": ("site-all.html", {"page_title": values["labels"].single_page, "body": whole}),
              "search.html": ("site-search.html", {"page_title": values["labels"].search})}
@@ -75,32 +110,32 @@ def render_html(manuscript: Manuscript, context: BuildContext, staging: Path) ->
         target = site / src
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(paper.root / src, target)
-    write(site / "opds.xml", env.get_template("opds.xml").render(**values))
-    if paper.meta.site_url:
-        write(site / "sitemap.xml", env.get_template("sitemap.xml").render(pages=sorted(pages), **values))
-    index_site(site)
-    check_links(site)
-    return Artifact("html", site)
+    return sorted(pages)
 
 
-def copy_downloads(staging: Path, site: Path, name: str) -> list[dict[str, Any]]:
-    """The PDF, EPUB and citation files, copied into the site with their size and SHA-256."""
-    files = [staging / f"{name}.pdf", staging / f"{name}.epub"]
-    if (staging / "cite").is_dir():
-        files += [staging / "cite" / f"{name}.bib", staging / "cite" / f"{name}.ris",
-                  staging / "cite" / f"{name}.json", staging / "cite" / "CITATION.cff"]
-    folder = site / "downloads"
+def copy_downloads(staging: Path, site: Path, editions: list[tuple[Manuscript, str]]) -> list[dict[str, Any]]:
+    """Every edition's PDF, EPUB and citation files, copied into the site (a translation's into
+    downloads/es/ and so on) with their size and SHA-256."""
     out = []
-    for path in files:
-        if not path.is_file():
-            continue
-        folder.mkdir(exist_ok=True)
-        shutil.copyfile(path, folder / path.name)
-        data = path.read_bytes()
-        out.append({"name": path.name, "href": f"downloads/{path.name}", "bytes": len(data),
-                    "size": human_size(len(data)), "sha256": hashlib.sha256(data).hexdigest(),
-                    "type": MEDIA_TYPES.get(path.suffix, "application/octet-stream"),
-                    "kind": path.suffix.lstrip(".").upper()})
+    for manuscript, folder in editions:
+        name = slug(manuscript.paper)
+        cite = staging / "cite" / folder
+        files = [staging / f"{name}.pdf", staging / f"{name}.epub", cite / f"{name}.bib", cite / f"{name}.ris",
+                 cite / f"{name}.json", cite / "CITATION.cff"]
+        target = site / "downloads" / folder
+        for path in files:
+            if not path.is_file():
+                continue
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target / path.name)
+            data = path.read_bytes()
+            out.append({"name": path.name, "path": f"downloads/{folder}{path.name}", "bytes": len(data),
+                        "size": human_size(len(data)), "sha256": hashlib.sha256(data).hexdigest(),
+                        "type": MEDIA_TYPES.get(path.suffix, "application/octet-stream"),
+                        "kind": path.suffix.lstrip(".").upper(), "language": manuscript.paper.meta.language,
+                        "language_name": language_name(manuscript.paper.meta.language)})
+    for item in out:
+        item["href"] = item["path"]
     return out
 
 
@@ -115,6 +150,7 @@ def head_metadata(manuscript: Manuscript, context: BuildContext,
     meta = manuscript.paper.meta
     base = meta.site_url.rstrip("/") + "/" if meta.site_url else ""
     date = meta.date.replace("-", "/")
+    downloads = [d for d in downloads if d["language"] == meta.language]
     pdf = next((d for d in downloads if d["kind"] == "PDF"), None)
     highwire = [("citation_title", meta.title + (f": {meta.subtitle}" if meta.subtitle else ""))]
     highwire += [("citation_author", a.name) for a in meta.authors]
@@ -123,7 +159,7 @@ def head_metadata(manuscript: Manuscript, context: BuildContext,
                  ("citation_isbn", meta.isbn), ("citation_keywords", "; ".join(meta.keywords)),
                  ("citation_technical_report_institution", meta.publisher),
                  ("citation_technical_report_number", meta.series.number if meta.series else ""),
-                 ("citation_pdf_url", base + pdf["href"] if pdf else "")]
+                 ("citation_pdf_url", base + pdf["path"] if pdf else "")]
     dublin_core = [("DC.title", meta.title), ("DC.date", meta.date), ("DC.language", meta.language),
                    ("DC.publisher", meta.publisher), ("DC.rights", meta.license),
                    ("DC.type", "Text")] + [("DC.creator", a.name) for a in meta.authors]
@@ -137,7 +173,7 @@ def head_metadata(manuscript: Manuscript, context: BuildContext,
                        if a.affiliation else {}),
                     **({"identifier": f"https://orcid.org/{a.orcid}"} if a.orcid else {})}
                    for a in meta.authors],
-        "encoding": [{"@type": "MediaObject", "contentUrl": base + d["href"], "encodingFormat": d["type"],
+        "encoding": [{"@type": "MediaObject", "contentUrl": base + d["path"], "encodingFormat": d["type"],
                       "contentSize": d["size"], "sha256": d["sha256"]} for d in downloads],
     }
     optional = {"alternativeHeadline": meta.subtitle, "license": license_url or meta.license,
