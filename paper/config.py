@@ -54,7 +54,7 @@ REFERENCE_LISTS = ("end", "per-chapter")
 LISTS = ("figures", "tables", "boxes")
 PAGE_REFERENCES = ("other-chapters", "all", "none")
 PART_KEYS = ("part", "chapters")
-EDITION_KEYS = ("title", "subtitle", "abstract", "keywords", "disclaimer", "series", "parts")
+EDITION_KEYS = ("title", "subtitle", "abstract", "keywords", "disclaimer", "series", "parts", "authors")
 SERIES_KEYS = ("name", "number")
 
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|\d{3}))?$")
@@ -201,7 +201,7 @@ class _Checker:
                                self.text(item, "abstract", key),
                                tuple(str(k).strip() for k in keywords) if isinstance(keywords, list) else (),
                                self.text(item, "disclaimer", key), self.text(item, "series", key),
-                               part_titles))
+                               part_titles, self.authors(item["authors"], key) if "authors" in item else ()))
         return tuple(out)
 
     def site_url(self, text: str) -> str:
@@ -309,14 +309,14 @@ class _Checker:
         return Series(self.text(value, "name", ("series",), required=True),
                       self.text(value, "number", ("series",)))
 
-    def authors(self, value: Any) -> tuple[Author, ...]:
+    def authors(self, value: Any, where: Key = ()) -> tuple[Author, ...]:
         if not value or not isinstance(value, list):
-            self.fail(("authors",), "missing-key",
+            self.fail(where + ("authors",), "missing-key",
                       "'authors' is required: a list with at least one '- name: ...'")
             return ()
         authors = []
         for i, item in enumerate(value):
-            key: Key = ("authors", i)
+            key: Key = where + ("authors", i)
             if isinstance(item, str):
                 authors.append(Author(item.strip()))
                 continue

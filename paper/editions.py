@@ -94,7 +94,8 @@ def edition_meta(meta: PaperMeta, language: str, slug: str) -> PaperMeta:
     return replace(meta, language=language, slug=f"{slug}-{edition_code(language)}",
                    title=edition.title or meta.title, subtitle=edition.subtitle or meta.subtitle,
                    abstract=edition.abstract or meta.abstract, keywords=edition.keywords or meta.keywords,
-                   disclaimer=edition.disclaimer or meta.disclaimer, series=series, parts=parts)
+                   disclaimer=edition.disclaimer or meta.disclaimer, series=series, parts=parts,
+                   authors=edition.authors or meta.authors)
 
 
 def translation_status(source: Paper, edition: Paper) -> list[Diagnostic]:

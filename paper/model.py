@@ -62,6 +62,8 @@ class Edition:
     """The series' name in this language."""
     parts: tuple[str, ...] = ()
     """The parts' titles in this language, in order."""
+    authors: tuple[Author, ...] = ()
+    """The authors as this edition names them (a team's name translated, say); empty: the same."""
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from conftest import REPO, contents_pages, epub_file, epubcheck, heading_text, l
 
 from paper.check import citation_keys, is_crossref
 from paper.loader import load_paper
+from paper.pipeline import diagnose
 
 SLUG = "governance-citizen-security"
 
@@ -97,3 +98,25 @@ def test_html_edition_holds_every_chapter(paper, paper_output, browser):
     assert page.locator("figure img").evaluate("img => img.complete && img.naturalWidth > 0")
     assert page.locator("table caption").first.inner_text().startswith("Table\u00a02.1 Countries")
     page.close()
+
+
+@pytest.mark.parametrize("code, language, contents, table", [
+    ("es", "es", "Índice", "Cuadro 2.1 Países representados en la reunión de Brasilia"),
+    ("pt-br", "pt-BR", "Sumário", "Tabela 2.1 Países representados na reunião de Brasília")])
+def test_spanish_and_portuguese_editions_are_complete(paper_output, tmp_path, code, language, contents, table):
+    paper, problems = diagnose(REPO)
+    assert [p.code for p in problems] == ["deposit-metadata"]  # no missing or out-of-date translation
+    assert [e.meta.language for e in paper.translations] == ["es", "pt-BR"]
+    edition = next(e for e in paper.translations if e.meta.language == language)
+    assert all(not chapter.language for chapter in edition.chapters)  # every chapter translated
+    words = sum(len(chapter.body.split()) for chapter in edition.chapters)
+    assert words >= 8000
+    reader = pypdf.PdfReader(paper_output / f"{SLUG}-{code}.pdf")
+    assert reader.trailer["/Root"]["/Lang"] == language
+    assert reader.metadata.title == f"{edition.meta.title}: {edition.meta.subtitle}"
+    text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+    assert contents in text and table in text
+    assert epubcheck(paper_output / f"{SLUG}-{code}.epub", tmp_path / "report.json") == []
+    for chapter in edition.chapters:
+        page = (paper_output / "html" / code / f"{chapter.id}.html").read_text()
+        assert f'<html lang="{language}">' in page and f'hreflang="{language}"' in page
