@@ -3,6 +3,7 @@ so that search works on any static host with no server code."""
 
 from __future__ import annotations
 
+import json
 import logging
 import subprocess
 import sys
@@ -19,3 +20,10 @@ def index_site(site: Path) -> None:
     result = subprocess.run(command, capture_output=True, text=True, timeout=TIME_LIMIT)
     if result.returncode != 0:
         raise RuntimeError(f"pagefind failed: {result.stderr.strip() or result.stdout.strip()}")
+    # With several languages Pagefind lists them in a random order: sorted, the same sources
+    # give the same bytes.
+    entry = site / "pagefind" / "pagefind-entry.json"
+    if entry.is_file():
+        data = json.loads(entry.read_text(encoding="utf-8"))
+        entry.write_text(json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")),
+                         encoding="utf-8")

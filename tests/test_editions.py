@@ -185,3 +185,15 @@ def test_translation_of_an_unknown_chapter_and_a_wrong_first_language(editions, 
     assert main(["check", "--project", str(editions)]) == 1
     assert ("chapters/es/03-extra.md: error: this translation's source, chapters/03-extra.md, is not a chapter"
             in report(capsys))
+
+
+def test_all_editions_are_reproducible(tmp_path):
+    """Two builds, two folders: the same bytes (Pagefind's language list once came out in a random order)."""
+    outputs = []
+    for name in ("one", "two"):
+        root = copy_project("editions", tmp_path / name)
+        build(root, formats=("html", "pdf"))
+        outputs.append({p.relative_to(root / "output"): p.read_bytes()
+                        for p in sorted((root / "output").rglob("*")) if p.is_file() and p.name != ".build.lock"})
+    assert outputs[0].keys() == outputs[1].keys() and len(outputs[0]) > 40
+    assert [str(name) for name in outputs[0] if outputs[0][name] != outputs[1][name]] == []
