@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from . import pandoc
-from .check import CROSSREF_KINDS, KIND_PREFIXES, citation_keys, images, resolve_file
+from .check import CROSSREF_KINDS, KIND_PREFIXES, body_lines, citation_keys, images, resolve_file
 from .config import STYLES
 from .diagnostics import Diagnostic, error
 from .errors import UserError
@@ -15,6 +16,9 @@ from .labels import labels_for, letter, roman
 from .mathsvg import render_math
 from .model import BuildContext, Chapter, ChapterText, Manuscript, NumberedItem, Paper
 from .sanitize import sanitize
+
+NOTE_OR_CODE = re.compile(r"(`+).+?\1|\[\^([^\]\s]+)\]")
+"""A code span (left alone) or a footnote label such as [^1] or [^1]:."""
 
 
 def assemble(paper: Paper, context: BuildContext, workdir: Path) -> Manuscript:
@@ -123,7 +127,7 @@ def combined_markdown(paper: Paper) -> tuple[str, list[tuple[int, Chapter]]]:
         add(marker(info))
         add(chapter_meta(chapter, labels))
         segments.append((line, chapter))
-        add(chapter.body.rstrip("\n") + "\n\n")
+        add(own_notes(chapter).rstrip("\n") + "\n\n")
     if (paper.references and paper.meta.reference_list == "end"
             and any(next(citation_keys(c), None) for c in paper.chapters)):
         add(marker({"id": "references", "title": labels["references"], "source": "",
@@ -131,6 +135,19 @@ def combined_markdown(paper: Paper) -> tuple[str, list[tuple[int, Chapter]]]:
                     "role": "references"}))
         add("::: {#refs}\n:::\n")
     return "".join(parts), segments
+
+
+def own_notes(chapter: Chapter) -> str:
+    """The chapter's body with its footnote labels made its own: [^1] becomes [^intro--1].
+
+    Chapters are read as one text, and authors number their notes [^1], [^2]… in every
+    chapter; without this, every chapter would show the first chapter's note 1.
+    """
+    def relabel(match: re.Match) -> str:
+        return match.group(0) if match.group(1) else f"[^{chapter.id}--{match.group(2)}]"
+
+    return "\n".join(text if code else NOTE_OR_CODE.sub(relabel, text)
+                     for _offset, text, code in body_lines(chapter))
 
 
 def chapter_numbers(paper: Paper) -> list[tuple[str, str, str]]:

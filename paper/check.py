@@ -68,8 +68,9 @@ def check_paper(paper: Paper, unused: bool = True) -> list[Diagnostic]:
     return problems
 
 
-def source_lines(chapter: Chapter) -> Iterator[tuple[int, str]]:
-    """(line number in the file, text) for each line outside code blocks, code spans removed."""
+def body_lines(chapter: Chapter) -> Iterator[tuple[int, str, bool]]:
+    """(offset in the body, text, whether it is code) for every line: fences and code blocks
+    are code."""
     fence = ""
     for offset, text in enumerate(chapter.body.split("\n")):
         match = FENCE.match(text)
@@ -77,11 +78,19 @@ def source_lines(chapter: Chapter) -> Iterator[tuple[int, str]]:
             marker = match.group(1)
             if not fence:
                 fence = marker
+                yield offset, text, True
                 continue
             if marker[0] == fence[0] and len(marker) >= len(fence):
                 fence = ""
+                yield offset, text, True
                 continue
-        if not fence:
+        yield offset, text, bool(fence)
+
+
+def source_lines(chapter: Chapter) -> Iterator[tuple[int, str]]:
+    """(line number in the file, text) for each line outside code blocks, code spans removed."""
+    for offset, text, code in body_lines(chapter):
+        if not code:
             yield chapter.body_line + offset, blank(AUTOLINK, blank(INLINE_CODE, text))
 
 

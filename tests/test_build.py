@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pypdf
+
 from paper.bibliography import load_bibliography
 from paper.config import _isbn_ok, _orcid_checksum_ok
 from paper.pipeline import build
@@ -76,3 +78,17 @@ def test_no_references_chapter_when_nothing_is_cited(project):
         chapter.write_text(text)
     build(project, formats=("html",))
     assert not (project / "output" / "html" / "references.html").exists()
+
+
+def test_each_chapter_keeps_its_own_footnote_numbers(project):
+    """Authors write [^1] in every chapter; each chapter must show its own note 1, in every format."""
+    intro, findings = project / "chapters" / "01-intro.md", project / "chapters" / "02-findings.md"
+    intro.write_text(intro.read_text() + "\nA numbered note.[^1]\n\n[^1]: Note one of the introduction.\n")
+    findings.write_text(findings.read_text() + "\nAnother.[^1] Code stays: `[^1]`.\n\n"
+                        "[^1]: Note one of the findings.\n")
+    build(project, formats=("html", "pdf"))
+    assert "Note one of the findings." in (project / "output" / "html" / "findings.html").read_text()
+    assert "Note one of the findings." not in (project / "output" / "html" / "intro.html").read_text()
+    assert "<code>[^1]</code>" in (project / "output" / "html" / "findings.html").read_text()
+    text = " ".join(page.extract_text() for page in pypdf.PdfReader(project / "output" / "minimal.pdf").pages)
+    assert "Note one of the introduction." in text and "Note one of the findings." in text
