@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import logging
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -25,15 +24,12 @@ from ..mathsvg import with_images
 from ..model import Artifact, BuildContext, Manuscript
 from . import slug, template_environment, template_values
 
-log = logging.getLogger(__name__)
 FONTS = Path(__file__).resolve().parent.parent / "fonts"
 COVER_WIDTH = 1400
 """Pixels across the raster cover (EPUB cover image, website thumbnail)."""
 PAGE_MAP = "pages.json"
 MAX_DATA_URL = 5_000_000
 """Characters a data: URL in a stylesheet may have before WeasyPrint refuses it."""
-FRONT_PAGES_GUESS = 6
-"""Cover, title page, imprint, abstract and one page of contents: the usual front matter."""
 
 
 def render_pdf(manuscript: Manuscript, context: BuildContext, staging: Path) -> Artifact:
@@ -44,21 +40,14 @@ def render_pdf(manuscript: Manuscript, context: BuildContext, staging: Path) -> 
     values = pdf_values(manuscript, context)
     template = template_environment(manuscript.paper).get_template("pdf.html")
     # Front matter (executive summary, foreword…) keeps roman numbers; folio 1 is the first
-    # page of the first part, chapter or appendix.
-    first = next((c.id for c in manuscript.chapters if c.role != "front-matter"),
-                 manuscript.chapters[0].id if manuscript.chapters else "")
-    # The first chapter's page restarts the folios at 1, which CSS can only do for a page
-    # number known in advance (@page :nth(n)); lay out again if the front matter was longer.
-    body_start = FRONT_PAGES_GUESS
-    for _attempt in range(3):
-        log.debug("laying out the PDF, front matter of %d pages", body_start - 1)
-        html = template.render(body=body, body_start_page=body_start, **values)
-        document = layout(html, manuscript, context)
-        actual = next((i + 1 for i, page in enumerate(document.pages) if first in page.anchors),
-                      body_start)
-        if actual == body_start:
-            break
-        body_start = actual
+    # page of the first part, chapter or appendix, which gets a page name of its own so that
+    # CSS can restart the count there (@page :nth(1 of body-start)) in one layout.
+    first = next((c for c in manuscript.chapters if c.role != "front-matter"),
+                 manuscript.chapters[0] if manuscript.chapters else None)
+    html = template.render(body=body, body_start_id=first.id if first else "",
+                           body_start_role=first.role if first else "", **values)
+    document = layout(html, manuscript, context)
+    body_start = next((i + 1 for i, page in enumerate(document.pages) if first and first.id in page.anchors), 1)
     target = staging / f"{slug(manuscript.paper)}.pdf"
     pdf = write(document, manuscript, context)
     target.write_bytes(with_page_labels(pdf, body_start))
@@ -89,7 +78,7 @@ def write_page_map(document: weasyprint.Document, first_chapter: str, body_start
 def render_cover_image(manuscript: Manuscript, context: BuildContext, staging: Path) -> Path:
     """The front cover as a PNG, for the EPUB's cover and the website's thumbnail."""
     html = template_environment(manuscript.paper).get_template("pdf-cover-image.html").render(
-        body_start_page=1, **pdf_values(manuscript, context))
+        body_start_id="", body_start_role="", **pdf_values(manuscript, context))
     pdf = write(layout(html, manuscript, context), manuscript, context)
     page = pypdfium2.PdfDocument(pdf)[0]
     image = page.render(scale=COVER_WIDTH / page.get_width()).to_pil()
