@@ -1,0 +1,113 @@
+"""Benchmark: how long building a paper takes, at three sizes, against plain pandoc + WeasyPrint.
+
+Run from the repository:  python bench/builds.py [chapters ...]   (default: 5 21 60)
+
+For each size it generates a synthetic paper (bench/synthetic.py: about 8 PDF pages a
+chapter) and prints: the cold build of all formats and the time of each format, a rebuild
+with nothing changed, a rebuild after editing one chapter, the peak memory of the build,
+and the same chapters made into a PDF by `pandoc --citeproc --pdf-engine=weasyprint` with
+the ratio. Every build runs in a process of its own, so memory is measured per build.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "bench"))
+
+from synthetic import generate  # noqa: E402
+
+RUNNER = """
+import logging, sys
+from pathlib import Path
+logging.basicConfig(level=logging.INFO, format="%(message)s")
+for name in ("weasyprint", "fontTools", "PIL", "pikepdf"):
+    logging.getLogger(name).setLevel(logging.ERROR)
+from paper.pipeline import build
+build(Path(sys.argv[1]))
+"""
+DONE = re.compile(r"^(pdf|epub|cite|html): done in ([\d.]+) s", re.M)
+
+
+def measured(command: list[str], **kwargs) -> tuple[float, float, str]:
+    """(seconds, peak memory in MB, stderr) of one command in a process of its own."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, **kwargs)
+    stderr = process.stderr.read()
+    _pid, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{stderr}")
+    return seconds, usage.ru_maxrss / 1024, stderr
+
+
+def build(folder: Path) -> tuple[float, float, dict[str, float]]:
+    seconds, memory, log = measured([sys.executable, "-c", RUNNER, str(folder)], cwd=REPO)
+    return seconds, memory, {name: float(value) for name, value in DONE.findall(log)}
+
+
+def baseline(folder: Path) -> tuple[float, float]:
+    import pypandoc
+
+    chapters = sorted(str(p.relative_to(folder)) for p in (folder / "chapters").glob("*.md"))
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"}
+    seconds, memory, _log = measured(
+        [pypandoc.get_pandoc_path(), *chapters, "--citeproc", "--bibliography=references.bib",
+         "--resource-path=chapters:.", "--pdf-engine=weasyprint", "-o", "baseline.pdf"], cwd=folder, env=env)
+    return seconds, memory
+
+
+def pages(pdf: Path) -> int:
+    import pypdf
+
+    return len(pypdf.PdfReader(pdf).pages)
+
+
+def run(chapters: int, scratch: Path) -> dict[str, object]:
+    folder = generate(chapters, scratch / f"paper-{chapters}")
+    cold, memory, formats = build(folder)
+    noop, _m, _f = build(folder)
+    middle = sorted((folder / "chapters").glob("*.md"))[chapters // 2]
+    middle.write_text(middle.read_text() + "\nOne more sentence, added by the benchmark.\n")
+    edited, _m, _f = build(folder)
+    base, base_memory = baseline(folder)
+    return {"chapters": chapters, "pages": pages(folder / "output" / "synthetic.pdf"), "cold": cold,
+            "formats": formats, "noop": noop, "edited": edited, "memory": memory,
+            "baseline": base, "baseline_memory": base_memory}
+
+
+def main(sizes: list[int]) -> None:
+    import pypandoc
+    import weasyprint
+
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"pandoc {pypandoc.get_pandoc_version()}, WeasyPrint {weasyprint.__version__}, "
+          f"{time.strftime('%Y-%m-%d')}")
+    header = ("| chapters | PDF pages | cold build, all formats | PDF | EPUB | HTML | cite | no-op rebuild "
+              "| one chapter edited | peak memory | pandoc + WeasyPrint, PDF only | cold / baseline "
+              "| edited / baseline |")
+    print(header)
+    print("|---" * (header.count("|") - 1) + "|")
+    with tempfile.TemporaryDirectory(prefix="paper-bench-") as scratch:
+        for chapters in sizes:
+            r = run(chapters, Path(scratch))
+            f = r["formats"]
+            print(f"| {r['chapters']} | {r['pages']} | {r['cold']:.1f} s | {f.get('pdf', 0):.1f} s "
+                  f"| {f.get('epub', 0):.1f} s | {f.get('html', 0):.1f} s | {f.get('cite', 0):.1f} s "
+                  f"| {r['noop']:.2f} s | {r['edited']:.1f} s | {r['memory']:.0f} MB "
+                  f"| {r['baseline']:.1f} s ({r['baseline_memory']:.0f} MB) | {r['cold'] / r['baseline']:.2f} "
+                  f"| {r['edited'] / r['baseline']:.2f} |", flush=True)
+            shutil.rmtree(Path(scratch) / f"paper-{chapters}", ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main([int(n) for n in sys.argv[1:]] or [5, 21, 60])
