@@ -43,7 +43,7 @@ def assemble(paper: Paper, context: BuildContext, workdir: Path) -> Manuscript:
         else:
             args.append("--citeproc")
     try:
-        out = pandoc.run(args, text, paper.root, context.source_date_epoch)
+        out = pandoc.run(args, text, paper.root, context.source_date_epoch, cache=context.cache)
     except pandoc.PandocError as exc:
         raise UserError([locate(exc, segments)]) from exc
     document = json.loads(out)
@@ -55,7 +55,7 @@ def assemble(paper: Paper, context: BuildContext, workdir: Path) -> Manuscript:
     abstract = ""
     if paper.meta.abstract:
         abstract = pandoc.run(["--from=markdown", "--to=html5", "--wrap=none"],
-                              paper.meta.abstract, paper.root, context.source_date_epoch)
+                              paper.meta.abstract, paper.root, context.source_date_epoch, cache=context.cache)
     numbered = tuple(NumberedItem(**item) for item in meta_json(document["meta"], "paper-numbered"))
     return Manuscript(paper, tuple(document["pandoc-api-version"]),
                       split_chapters(document["blocks"], paper), abstract, numbered, formulas)

@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def cmd_build(args: argparse.Namespace, root: Path) -> int:
     result = build(root, Path(args.out) if args.out else None, args.format, args.strict,
-                   args.draft, args.pdf_standard)
+                   args.draft, args.pdf_standard, cache=not args.no_cache)
     report(list(result.warnings), root)
     for artifact in result.artifacts:
         print(f"{artifact.format}: {shown(artifact.path)}")
@@ -112,6 +112,8 @@ def make_parser() -> argparse.ArgumentParser:
                                help="stamp DRAFT, the version and the date on every PDF page")
     build_command.add_argument("--pdf-standard", choices=PDF_STANDARDS, default=PDF_STANDARDS[0],
                                help="pdf/ua-1 (accessible, default) or pdf/a-3b (archival)")
+    build_command.add_argument("--no-cache", action="store_true",
+                               help="make everything afresh, neither using nor changing output/.cache")
     check_command = command("check", "check the paper and report every problem, building nothing")
     check_command.add_argument("--format", dest="output_format", choices=("text", "json"),
                                default="text", help="text (default) or json, for other tools")

@@ -11,8 +11,6 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-import ziamath
-
 from . import pandoc
 from .diagnostics import Diagnostic, error
 from .model import Chapter, Paper
@@ -97,6 +95,8 @@ def unbalanced(tex: str) -> str:
 
 
 def svg_image(tex: str, inline: bool) -> str:
+    import ziamath  # imported only for papers with formulas: it loads a font at import
+
     svg = ziamath.Latex(tex, size=SIZE, inline=inline).svg()
     width, height, top = (float(v) for v in SVG_BOX.search(svg).groups())
     descent = height + top

@@ -196,6 +196,8 @@ class BuildContext:
     """Stamp DRAFT, the version and the build date on every PDF page."""
     pdf_standard: str = "pdf/ua-1"
     """"pdf/ua-1" (accessible, the default) or "pdf/a-3b" (archival, also tagged)."""
+    cache: Any = None
+    """The build cache (paper.cache.Cache), or None to make everything afresh."""
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ from typing import Any
 
 import pypandoc
 
+from .cache import Cache, file_digest
+
 log = logging.getLogger(__name__)
 MINIMUM_VERSION = (3, 1, 2)
 FILTERS = Path(__file__).parent / "filters"
@@ -41,11 +43,45 @@ def executable() -> str:
     return path
 
 
-def run(args: list[str], text: str, cwd: Path, source_date_epoch: int, quiet: bool = False) -> str:
+def cache_key(cache: Cache, args: list[str], text: str, source_date_epoch: int,
+              depends: tuple[Path, ...]) -> str:
+    """What a pandoc run depends on: its arguments (a file given as an argument by its content,
+    not its path, since staging folders change names), its input, and the files in `depends`."""
+    parts = [executable(), str(source_date_epoch), text]
+    for arg in args:
+        name, _, value = arg.partition("=")
+        if name == "--output":
+            continue
+        parts.append(f"{name}={file_digest(Path(value))}" if value and Path(value).is_file() else arg)
+    parts += [f"{path}={file_digest(path)}" for path in depends]
+    return cache.key(*parts)
+
+
+def run(args: list[str], text: str, cwd: Path, source_date_epoch: int, quiet: bool = False,
+        cache: Cache | None = None, depends: tuple[Path, ...] = ()) -> str:
     """Run pandoc with `text` on stdin; return its stdout or raise PandocError.
 
-    Its warnings are logged unless `quiet` (when the caller finds the problems itself).
+    Its warnings are logged unless `quiet` (when the caller finds the problems itself). With a
+    `cache`, a run with the same arguments, input and `depends` files returns what it
+    returned before.
     """
+    key = cache_key(cache, args, text, source_date_epoch, depends) if cache else ""
+    stored = cache.get(key) if cache else None
+    if stored is not None:
+        result = json.loads(stored)
+        for line in [] if quiet else result["warnings"]:
+            log.warning("pandoc: %s", line)
+        return result["output"]
+    output, warnings = execute(args, text, cwd, source_date_epoch)
+    for line in [] if quiet else warnings:
+        log.warning("pandoc: %s", line)
+    if cache:
+        cache.put(key, json.dumps({"output": output, "warnings": warnings}).encode("utf-8"))
+    return output
+
+
+def execute(args: list[str], text: str, cwd: Path, source_date_epoch: int) -> tuple[str, list[str]]:
+    """pandoc's output and its warnings, or PandocError."""
     command = [executable(), *args]
     log.debug("pandoc %s", " ".join(args))
     env = {"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8",
@@ -61,22 +97,31 @@ def run(args: list[str], text: str, cwd: Path, source_date_epoch: int, quiet: bo
         match = re.search(r"line (\d+)", stderr)
         raise PandocError(stderr or f"pandoc exited with status {result.returncode}",
                           int(match.group(1)) if match else None)
-    for line in [] if quiet else stderr.splitlines():
-        log.warning("pandoc: %s", line)
-    return result.stdout.decode("utf-8")
+    return result.stdout.decode("utf-8"), stderr.splitlines()
 
 
 def run_binary(args: list[str], document: dict[str, Any], cwd: Path, source_date_epoch: int,
-               output: Path) -> None:
+               output: Path, cache: Cache | None = None, depends: tuple[Path, ...] = ()) -> None:
     """Convert a pandoc JSON document into a binary format written to `output` (e.g. EPUB)."""
-    run(["--from=json", f"--output={output}", *args], json.dumps(document), cwd, source_date_epoch)
+    args = ["--from=json", f"--output={output}", *args]
+    text = json.dumps(document)
+    key = cache_key(cache, args, text, source_date_epoch, depends) if cache else ""
+    stored = cache.get(key) if cache else None
+    if stored is not None:
+        output.write_bytes(stored)
+        return
+    _output, warnings = execute(args, text, cwd, source_date_epoch)
+    for line in warnings:
+        log.warning("pandoc: %s", line)
+    if cache:
+        cache.put(key, output.read_bytes())
 
 
 def to_html(document: dict[str, Any], cwd: Path, source_date_epoch: int,
-            args: tuple[str, ...] = ()) -> str:
+            args: tuple[str, ...] = (), cache: Cache | None = None) -> str:
     """A pandoc JSON document as an HTML5 fragment."""
     return run(["--from=json", "--to=html5", "--wrap=none", *args], json.dumps(document),
-               cwd, source_date_epoch)
+               cwd, source_date_epoch, cache=cache)
 
 
 def filter_path(name: str) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import importlib
+import json
 import logging
 import os
 import shutil
@@ -14,24 +16,29 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
+from . import pandoc
 from .assemble import assemble
-from .check import check_paper
+from .cache import FOLDER as CACHE_FOLDER
+from .cache import Cache, file_digest
+from .check import check_paper, images, resolve_file
 from .diagnostics import Diagnostic, has_errors
 from .editions import edition_code, load_translations, translation_status
 from .errors import UserError
 from .loader import load_paper
 from .model import Artifact, BuildContext, BuildResult, Manuscript, Paper
 from .renderers import Renderer, slug
-from .renderers.cite import check_deposit, render_cite
-from .renderers.epub import render_epub
-from .renderers.html import render_html, render_site
-from .renderers.pdf import render_cover_image, render_pdf
+from .renderers.cite import check_deposit
 
 log = logging.getLogger(__name__)
 FORMATS = ("pdf", "html", "epub", "cite")
 PDF_STANDARDS = ("pdf/ua-1", "pdf/a-3b")
-RENDERERS: dict[str, Renderer] = {"pdf": render_pdf, "html": render_html, "epub": render_epub,
-                                  "cite": render_cite}
+
+
+def renderer(name: str) -> Renderer:
+    """The renderer of a format, imported when first needed: WeasyPrint alone takes half a
+    second to import, which a build with nothing to do should not spend."""
+    module = importlib.import_module(f".renderers.{name}", __package__)
+    return getattr(module, f"render_{name}")
 STAGING_PREFIX = ".staging-"
 LOCK_FILE = ".build.lock"
 
@@ -67,15 +74,48 @@ def load_and_check(root: Path, strict: bool = False) -> tuple[Paper, list[Diagno
 
 
 def build(root: Path, out: Path | None = None, formats: tuple[str, ...] = FORMATS,
-          strict: bool = False, draft: bool = False, pdf_standard: str = "pdf/ua-1") -> BuildResult:
-    """Build the paper in `root` into `out` (default root/output) in the given formats."""
+          strict: bool = False, draft: bool = False, pdf_standard: str = "pdf/ua-1",
+          cache: bool = True) -> BuildResult:
+    """Build the paper in `root` into `out` (default root/output) in the given formats.
+
+    With `cache` (the default), what an earlier build made from the same inputs is reused
+    from out/.cache/, and a build with nothing changed returns the files already there.
+    """
     root = root.resolve()
     out = (out or root / "output").resolve()
     paper, warnings = load_and_check(root, strict)
-    context = BuildContext(root, out, formats, source_date_epoch(paper), draft, pdf_standard)
+    store = Cache(out / CACHE_FOLDER) if cache else None
+    context = BuildContext(root, out, formats, source_date_epoch(paper), draft, pdf_standard, store)
     out.mkdir(parents=True, exist_ok=True)
     with exclusive(out):
-        return _build(paper, warnings, context, out)
+        key = build_key(paper, context)
+        if store:
+            manifest = store.manifest()
+            done = [Artifact(f, out / name) for f, name in manifest.get("artifacts", [])]
+            if manifest.get("key") == key and done and all(a.path.exists() for a in done):
+                log.info("nothing has changed since the last build")
+                return BuildResult(tuple(done), tuple(warnings))
+        result = _build(paper, warnings, context, out)
+        if store:
+            store.commit({"key": key, "artifacts": [[a.format, str(a.path.relative_to(out))]
+                                                    for a in result.artifacts]})
+        return result
+
+
+def build_key(paper: Paper, context: BuildContext) -> str:
+    """A hash of everything a build reads and of how it was asked for: the same key, the same bytes."""
+    root = paper.root
+    files = {root / "paper.yaml", root / "references.bib"}
+    for folder in ("chapters", "images", "templates", "fonts", "styles"):
+        files.update(p for p in (root / folder).rglob("*") if p.is_file())
+    files.update(root / name for name in (paper.meta.cover_image, *paper.meta.logos, paper.meta.citation_style) if name)
+    for edition in (paper, *paper.translations):
+        for chapter in edition.chapters:
+            files.update(root / found for _l, _c, src, _a in images(chapter)
+                         if (found := resolve_file(root, chapter, src)))
+    options = json.dumps([context.formats, context.draft, context.pdf_standard, context.source_date_epoch])
+    return Cache.key(pandoc.executable(), options,
+                     *(f"{p.relative_to(root)}={file_digest(p)}" for p in sorted(files)))
 
 
 @contextlib.contextmanager
@@ -112,6 +152,8 @@ def _build(paper: Paper, warnings: list[Diagnostic], context: BuildContext, out:
             else:
                 artifacts += join_source(made, formats, staging, edition_code(edition.meta.language))
         if "html" in formats:
+            from .renderers.html import render_site
+
             artifacts.append(timed("html", render_site, editions, context, staging))
         order = {f: i for i, f in enumerate(formats)}
         artifacts.sort(key=lambda a: order[a.format])  # stable: the source edition first
@@ -129,6 +171,8 @@ def render_edition(paper: Paper, context: BuildContext, staging: Path) -> tuple[
     log.info("%s: read and assembled %d chapters in %.1f s", paper.meta.language, len(paper.chapters),
              time.perf_counter() - start)
     if "html" in formats or "epub" in formats:
+        from .renderers.pdf import render_cover_image
+
         render_cover_image(manuscript, context, staging)
     # The PDF is laid out first when the EPUB needs its page numbers; the website comes last
     # because it offers the other files for download, with their sizes and checksums.
@@ -137,7 +181,7 @@ def render_edition(paper: Paper, context: BuildContext, staging: Path) -> tuple[
     for group in (("pdf",), ("epub", "cite")):
         todo = [f for f in group if f in needed]
         with ThreadPoolExecutor(max_workers=max(1, len(todo))) as pool:
-            jobs = {f: pool.submit(timed, f, RENDERERS[f], manuscript, context, staging) for f in todo}
+            jobs = {f: pool.submit(timed, f, renderer(f), manuscript, context, staging) for f in todo}
             made.update({f: job.result() for f, job in jobs.items()})
     return manuscript, made
 

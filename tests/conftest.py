@@ -20,6 +20,12 @@ EPUBCHECK = Path("/usr/share/java/epubcheck.jar")
 CHROMIUM = Path("/usr/bin/chromium")
 
 
+def outputs(folder: Path) -> dict[str, bytes]:
+    """Every file a build published, by path: not its lock or its cache (output/.cache/)."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name != ".build.lock" and ".cache" not in p.relative_to(folder).parts}
+
+
 def copy_project(name: str, dest: Path) -> Path:
     target = dest / name
     shutil.copytree(PROJECTS / name, target)

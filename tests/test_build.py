@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pypdf
+from conftest import outputs
 
 from paper.bibliography import load_bibliography
 from paper.config import _isbn_ok, _orcid_checksum_ok
@@ -12,7 +14,7 @@ from paper.pipeline import build
 
 
 def files(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return outputs(folder)
 
 
 def test_same_sources_give_the_same_bytes(project, tmp_path, monkeypatch):
@@ -92,3 +94,35 @@ def test_each_chapter_keeps_its_own_footnote_numbers(project):
     assert "<code>[^1]</code>" in (project / "output" / "html" / "findings.html").read_text()
     text = " ".join(page.extract_text() for page in pypdf.PdfReader(project / "output" / "minimal.pdf").pages)
     assert "Note one of the introduction." in text and "Note one of the findings." in text
+
+
+def test_cached_builds_give_the_same_bytes_and_redo_only_what_changed(project, tmp_path, caplog):
+    """A no-op rebuild does nothing; an edited chapter changes what it must; with or without the
+    cache (which may be deleted at any time) the bytes are the same."""
+    build(project)
+    first = outputs(project / "output")
+    mtimes = {p: p.stat().st_mtime_ns for p in (project / "output").rglob("*") if p.is_file()}
+    caplog.set_level("INFO", logger="paper")
+    build(project)
+    assert "nothing has changed since the last build" in caplog.text
+    assert {p: p.stat().st_mtime_ns for p in (project / "output").rglob("*") if p.is_file()} == mtimes
+
+    chapter = project / "chapters" / "02-findings.md"
+    chapter.write_text(chapter.read_text().replace("Plain bookdown-style", "Edited bookdown-style"))
+    build(project)
+    cached = outputs(project / "output")
+    assert "Edited bookdown-style" in cached["html/findings.html"].decode()
+    def article(page: bytes) -> bytes:  # the page's head also carries the new PDF's checksum
+        return page[page.index(b"<article"):page.index(b"</article>")]
+
+    assert article(cached["html/intro.html"]) == article(first["html/intro.html"])  # untouched chapter
+    assert cached["minimal.pdf"] != first["minimal.pdf"]
+
+    build(project, tmp_path / "cold", cache=False)  # no cache at all
+    assert not (tmp_path / "cold" / ".cache").exists()
+    cold = outputs(tmp_path / "cold")
+    assert cold.keys() == cached.keys() and [name for name in cold if cold[name] != cached[name]] == []
+
+    shutil.rmtree(project / "output" / ".cache")  # deleting the cache changes nothing but the time
+    build(project)
+    assert outputs(project / "output") == cached

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
-from paper import pipeline
+import paper.renderers.epub
 from paper.cli import main
 
 
@@ -115,7 +115,7 @@ def test_chapter_order_from_paper_yaml(project, capsys):
 
 def test_only_the_formats_asked_for_are_written(project):
     assert run(project, "--format", "pdf") == 0
-    assert sorted(p.name for p in (project / "output").iterdir()) == [".build.lock", "minimal.pdf"]
+    assert sorted(p.name for p in (project / "output").iterdir()) == [".build.lock", ".cache", "minimal.pdf"]
     assert run(project, "--format", "docx") == 1
 
 
@@ -126,7 +126,7 @@ def test_failing_renderer_leaves_no_half_written_file(project, monkeypatch):
     def broken(*args):
         raise RuntimeError("renderer crashed")
 
-    monkeypatch.setitem(pipeline.RENDERERS, "epub", broken)
+    monkeypatch.setattr(paper.renderers.epub, "render_epub", broken)
     replace_in(project / "chapters" / "02-findings.md", "Plain", "Changed")
     with pytest.raises(RuntimeError):
         run(project, "--format", "pdf,epub")

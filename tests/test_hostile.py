@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pypdf
 import pytest
-from conftest import REPO, copy_project
+from conftest import REPO, copy_project, outputs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -145,7 +145,7 @@ def test_source_date_epoch_gives_identical_bytes(tmp_path, monkeypatch):
     assert subprocess.run([*BUILD, "--project", str(moved), "--out", str(tmp_path / "two")],
                           capture_output=True).returncode == 0
     def files(folder: Path) -> dict[Path, bytes]:
-        return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+        return outputs(folder)
 
     one, two = files(tmp_path / "one"), files(tmp_path / "two")
     assert one.keys() == two.keys() and [k for k in one if one[k] != two[k]] == []

@@ -15,6 +15,8 @@ from ..labels import labels_for, long_date
 from ..model import Artifact, BuildContext, Manuscript, Paper
 
 Renderer = Callable[[Manuscript, BuildContext, Path], Artifact]
+PAGE_MAP = "pages.json"
+"""Where the PDF's renderer leaves its page map (which block begins each page) for the EPUB."""
 
 
 def template_environment(paper: Paper) -> jinja2.Environment:

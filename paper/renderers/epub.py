@@ -14,8 +14,7 @@ from typing import Any
 from .. import pandoc
 from ..labels import labels_for
 from ..model import Artifact, BuildContext, Manuscript, PaperMeta
-from . import cover_image, find_images, numbered_lists, slug
-from .pdf import PAGE_MAP
+from . import PAGE_MAP, cover_image, find_images, numbered_lists, slug
 
 STYLESHEET = Path(__file__).parent.parent / "templates" / "epub.css"
 
@@ -35,7 +34,8 @@ def render_epub(manuscript: Manuscript, context: BuildContext, staging: Path) ->
     pandoc.run_binary(["--to=epub3", "--mathml", "--toc", "--toc-depth=2", "--split-level=1",
                        f"--css={stylesheet}", f"--resource-path={paper.root}",
                        *([f"--epub-cover-image={cover}"] if cover else [])],
-                      document, paper.root, context.source_date_epoch, target)
+                      document, paper.root, context.source_date_epoch, target, cache=context.cache,
+                      depends=tuple(paper.root / src for src in sorted(set(find_images(document["blocks"])))))
     finish(target, paper.meta, [p["label"] for p in pages], bool(find_images(document["blocks"])),
            labels_for(paper.meta.language))
     return Artifact("epub", target)

@@ -74,7 +74,7 @@ def write_edition(manuscript: Manuscript, context: BuildContext, staging: Path, 
 
     def convert(chapter: ChapterText) -> str:
         return pandoc.to_html(manuscript.document((chapter,)), paper.root,
-                              context.source_date_epoch, ("--section-divs", "--mathml"))
+                              context.source_date_epoch, ("--section-divs", "--mathml"), cache=context.cache)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         bodies = list(pool.map(convert, chapters))
@@ -83,7 +83,7 @@ def write_edition(manuscript: Manuscript, context: BuildContext, staging: Path, 
              in zip(manuscript.chapters, manuscript.chapters[1:], strict=False) if part.role == "part"}
     bodies = link_across_pages(chapters, bodies, parts)
     whole = pandoc.to_html(manuscript.document(), paper.root, context.source_date_epoch,
-                           ("--section-divs", "--mathml"))
+                           ("--section-divs", "--mathml"), cache=context.cache)
 
     env = template_environment(paper)
     values = template_values(manuscript, context)

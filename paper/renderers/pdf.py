@@ -16,18 +16,18 @@ import weasyprint
 import weasyprint.urls
 
 from .. import pandoc
+from ..cache import Cache, file_digest
 from ..diagnostics import error
 from ..errors import UserError
 from ..labels import long_date, roman
 from ..licenses import license_statement
 from ..mathsvg import with_images
 from ..model import Artifact, BuildContext, Manuscript
-from . import slug, template_environment, template_values
+from . import PAGE_MAP, find_images, slug, template_environment, template_values
 
 FONTS = Path(__file__).resolve().parent.parent / "fonts"
 COVER_WIDTH = 1400
 """Pixels across the raster cover (EPUB cover image, website thumbnail)."""
-PAGE_MAP = "pages.json"
 MAX_DATA_URL = 5_000_000
 """Characters a data: URL in a stylesheet may have before WeasyPrint refuses it."""
 
@@ -36,7 +36,8 @@ def render_pdf(manuscript: Manuscript, context: BuildContext, staging: Path) -> 
     document = manuscript.document()
     document["blocks"] = with_images(document["blocks"], manuscript.math)
     body = pandoc.to_html(document, manuscript.paper.root, context.source_date_epoch,
-                          ("--section-divs", f"--lua-filter={pandoc.filter_path('footnotes.lua')}"))
+                          ("--section-divs", f"--lua-filter={pandoc.filter_path('footnotes.lua')}"),
+                          cache=context.cache)
     values = pdf_values(manuscript, context)
     template = template_environment(manuscript.paper).get_template("pdf.html")
     # Front matter (executive summary, foreword…) keeps roman numbers; folio 1 is the first
@@ -46,14 +47,33 @@ def render_pdf(manuscript: Manuscript, context: BuildContext, staging: Path) -> 
                  manuscript.chapters[0] if manuscript.chapters else None)
     html = template.render(body=body, body_start_id=first.id if first else "",
                            body_start_role=first.role if first else "", **values)
+    target = staging / f"{slug(manuscript.paper)}.pdf"
+    cache, key = context.cache, layout_key(html, manuscript, context)
+    if cache and (pdf := cache.get(key)) is not None and (pages := cache.get(Cache.key(key, "pages"))) is not None:
+        target.write_bytes(pdf)
+        (staging / PAGE_MAP).write_bytes(pages)
+        return Artifact("pdf", target)
     document = layout(html, manuscript, context)
     body_start = next((i + 1 for i, page in enumerate(document.pages) if first and first.id in page.anchors), 1)
-    target = staging / f"{slug(manuscript.paper)}.pdf"
-    pdf = write(document, manuscript, context)
-    target.write_bytes(with_page_labels(pdf, body_start))
+    target.write_bytes(with_page_labels(write(document, manuscript, context), body_start))
     write_page_map(document, manuscript.chapters[0].id if manuscript.chapters else "", body_start,
                    staging)
+    if cache:
+        cache.put(key, target.read_bytes())
+        cache.put(Cache.key(key, "pages"), (staging / PAGE_MAP).read_bytes())
     return Artifact("pdf", target)
+
+
+def layout_key(html: str, manuscript: Manuscript, context: BuildContext) -> str:
+    """What a layout depends on: the HTML, the options, and the files it loads from the project
+    (images, and fonts or styles a project's templates name)."""
+    root = manuscript.paper.root
+    files = {root / src for src in find_images(manuscript.document()["blocks"])}
+    files.update(root / name for name in (manuscript.paper.meta.cover_image, *manuscript.paper.meta.logos) if name)
+    for folder in ("templates", "fonts"):
+        files.update(p for p in (root / folder).rglob("*") if p.is_file())
+    return Cache.key("weasyprint", weasyprint.__version__, html, context.pdf_standard,
+                     *(f"{p}={file_digest(p)}" for p in sorted(files)))
 
 
 def write_page_map(document: weasyprint.Document, first_chapter: str, body_start: int,
@@ -79,11 +99,17 @@ def render_cover_image(manuscript: Manuscript, context: BuildContext, staging: P
     """The front cover as a PNG, for the EPUB's cover and the website's thumbnail."""
     html = template_environment(manuscript.paper).get_template("pdf-cover-image.html").render(
         body_start_id="", body_start_role="", **pdf_values(manuscript, context))
+    target = staging / "cover.png"
+    key = Cache.key("cover", layout_key(html, manuscript, context))
+    if context.cache and (png := context.cache.get(key)) is not None:
+        target.write_bytes(png)
+        return target
     pdf = write(layout(html, manuscript, context), manuscript, context)
     page = pypdfium2.PdfDocument(pdf)[0]
     image = page.render(scale=COVER_WIDTH / page.get_width()).to_pil()
-    target = staging / "cover.png"
     image.save(target, format="PNG", optimize=True)
+    if context.cache:
+        context.cache.put(key, target.read_bytes())
     return target
 
 

@@ -1,0 +1,93 @@
+"""A content-addressed cache of what a build makes: pandoc's conversions, the laid-out PDF,
+the cover and the EPUB, each stored under a hash of everything it was made from (the
+sources, the tool's own files, pandoc's version, the options). A rebuild redoes only what
+its inputs changed, and a build with nothing changed returns at once.
+
+It lives in output/.cache/ and can be deleted at any time: a cached build and a cold build
+give the same bytes (the tests prove it); only the time differs.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent
+FOLDER = ".cache"
+
+
+@functools.cache
+def tool_fingerprint() -> str:
+    """A hash of the tool's own files (code, filters, templates, styles, fonts): a new version
+    of the tool never reuses what an older one made."""
+    digest = hashlib.sha256()
+    for path in sorted(PACKAGE.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(PACKAGE)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "missing"
+
+
+class Cache:
+    """Entries are files named by their key under `folder`. What a build makes is held in
+    memory until `commit`, after the build succeeded: a failed build writes nothing. `commit`
+    also forgets the entries the build did not use, so the cache never outgrows one build."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.used: set[str] = set()
+        self.pending: dict[str, bytes] = {}
+
+    @staticmethod
+    def key(*parts: str | bytes) -> str:
+        digest = hashlib.sha256(tool_fingerprint().encode())
+        for part in parts:
+            data = part.encode("utf-8") if isinstance(part, str) else part
+            digest.update(len(data).to_bytes(8, "big") + data)
+        return digest.hexdigest()
+
+    def path(self, key: str) -> Path:
+        return self.folder / key[:2] / key
+
+    def get(self, key: str) -> bytes | None:
+        if key in self.pending:
+            return self.pending[key]
+        path = self.path(key)
+        if not path.is_file():
+            return None
+        self.used.add(key)
+        return path.read_bytes()
+
+    def put(self, key: str, data: bytes) -> None:
+        self.pending[key] = data
+
+    def commit(self, manifest: dict) -> None:
+        """Write what this build made and its manifest; forget what it did not use."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for key, data in self.pending.items():
+            path = self.path(key)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as file:
+                file.write(data)
+            os.replace(file.name, path)
+            self.used.add(key)
+        self.pending.clear()
+        for path in self.folder.glob("??/*"):
+            if path.name not in self.used:
+                path.unlink(missing_ok=True)
+        (self.folder / "build.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+
+    def manifest(self) -> dict:
+        path = self.folder / "build.json"
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+
