@@ -40,8 +40,11 @@ class Cache:
     memory until `commit`, after the build succeeded: a failed build writes nothing. `commit`
     also forgets the entries the build did not use, so the cache never outgrows one build."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, persist: bool = True):
         self.folder = folder
+        self.persist = persist
+        """False (--no-cache): the folder is neither read nor written; what a build makes is
+        still shared between its own steps."""
         self.used: set[str] = set()
         self.pending: dict[str, bytes] = {}
 
@@ -60,7 +63,7 @@ class Cache:
         if key in self.pending:
             return self.pending[key]
         path = self.path(key)
-        if not path.is_file():
+        if not self.persist or not path.is_file():
             return None
         self.used.add(key)
         return path.read_bytes()
@@ -70,6 +73,8 @@ class Cache:
 
     def commit(self, manifest: dict) -> None:
         """Write what this build made and its manifest; forget what it did not use."""
+        if not self.persist:
+            return
         self.folder.mkdir(parents=True, exist_ok=True)
         for key, data in self.pending.items():
             path = self.path(key)
@@ -84,7 +89,14 @@ class Cache:
                 path.unlink(missing_ok=True)
         (self.folder / "build.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
 
+    def merge(self, other: Cache) -> None:
+        """Take in what a worker process made and used with its copy of this cache."""
+        self.pending.update(other.pending)
+        self.used.update(other.used)
+
     def manifest(self) -> dict:
+        if not self.persist:
+            return {}
         path = self.folder / "build.json"
         try:
             return json.loads(path.read_text(encoding="utf-8"))

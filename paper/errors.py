@@ -14,3 +14,7 @@ class UserError(Exception):
     def __init__(self, diagnostics: list[Diagnostic]):
         self.diagnostics = list(diagnostics)
         super().__init__("\n".join(str(d) for d in self.diagnostics))
+
+    def __reduce__(self):
+        # raised in a worker process, it must arrive in the main one with its diagnostics
+        return (UserError, (self.diagnostics,))

@@ -8,11 +8,13 @@ import fcntl
 import importlib
 import json
 import logging
+import multiprocessing
 import os
 import shutil
+import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -84,21 +86,19 @@ def build(root: Path, out: Path | None = None, formats: tuple[str, ...] = FORMAT
     root = root.resolve()
     out = (out or root / "output").resolve()
     paper, warnings = load_and_check(root, strict)
-    store = Cache(out / CACHE_FOLDER) if cache else None
+    store = Cache(out / CACHE_FOLDER, persist=cache)
     context = BuildContext(root, out, formats, source_date_epoch(paper), draft, pdf_standard, store)
     out.mkdir(parents=True, exist_ok=True)
     with exclusive(out):
         key = build_key(paper, context)
-        if store:
-            manifest = store.manifest()
-            done = [Artifact(f, out / name) for f, name in manifest.get("artifacts", [])]
-            if manifest.get("key") == key and done and all(a.path.exists() for a in done):
-                log.info("nothing has changed since the last build")
-                return BuildResult(tuple(done), tuple(warnings))
+        manifest = store.manifest()
+        done = [Artifact(f, out / name) for f, name in manifest.get("artifacts", [])]
+        if manifest.get("key") == key and done and all(a.path.exists() for a in done):
+            log.info("nothing has changed since the last build")
+            return BuildResult(tuple(done), tuple(warnings))
         result = _build(paper, warnings, context, out)
-        if store:
-            store.commit({"key": key, "artifacts": [[a.format, str(a.path.relative_to(out))]
-                                                    for a in result.artifacts]})
+        store.commit({"key": key, "artifacts": [[a.format, str(a.path.relative_to(out))]
+                                                for a in result.artifacts]})
         return result
 
 
@@ -141,11 +141,13 @@ def _build(paper: Paper, warnings: list[Diagnostic], context: BuildContext, out:
     try:
         editions = []
         artifacts: list[Artifact] = []
+        jobs = []
         for edition in (paper, *paper.translations):
             # a translation renders in a folder of its own, then joins the source's files
             folder = staging if edition is paper else staging / f"edition-{edition_code(edition.meta.language)}"
             folder.mkdir(exist_ok=True)
-            manuscript, made = render_edition(edition, context, folder)
+            jobs.append((edition, folder))
+        for (edition, folder), (manuscript, made) in zip(jobs, render_editions(jobs, context), strict=True):
             editions.append((manuscript, folder))
             if edition is paper:
                 artifacts += [made[f] for f in ("pdf", "epub", "cite") if f in formats]
@@ -163,6 +165,33 @@ def _build(paper: Paper, warnings: list[Diagnostic], context: BuildContext, out:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def render_editions(jobs: list[tuple[Paper, Path]], context: BuildContext) -> list[tuple[Manuscript, dict]]:
+    """Each edition's PDF, EPUB and citation files; several editions in processes of their own,
+    one per core, since WeasyPrint's layout keeps one core busy."""
+    if len(jobs) == 1:
+        return [render_edition(jobs[0][0], context, jobs[0][1])]
+    workers = min(len(jobs), os.cpu_count() or 1)
+    level = logging.getLogger("paper").getEffectiveLevel()
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=worker_logging, initargs=(level,)) as pool:
+        results = list(pool.map(edition_in_worker, [(paper, folder, context) for paper, folder in jobs]))
+    for _manuscript, _made, cache in results:
+        context.cache.merge(cache)  # what the workers made joins this build's cache
+    return [(manuscript, made) for manuscript, made, _cache in results]
+
+
+def worker_logging(level: int) -> None:
+    logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)
+    for noisy in ("weasyprint", "fontTools", "PIL", "pikepdf"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+def edition_in_worker(job: tuple[Paper, Path, BuildContext]) -> tuple[Manuscript, dict, object]:
+    paper, folder, context = job
+    manuscript, made = render_edition(paper, context, folder)
+    return manuscript, made, context.cache
+
+
 def render_edition(paper: Paper, context: BuildContext, staging: Path) -> tuple[Manuscript, dict[str, Artifact]]:
     """One edition's PDF, EPUB and citation files (the website is made for all editions at once)."""
     formats = context.formats
@@ -174,15 +203,27 @@ def render_edition(paper: Paper, context: BuildContext, staging: Path) -> tuple[
         from .renderers.pdf import render_cover_image
 
         render_cover_image(manuscript, context, staging)
-    # The PDF is laid out first when the EPUB needs its page numbers; the website comes last
-    # because it offers the other files for download, with their sizes and checksums.
+    # While WeasyPrint lays out the PDF, pandoc (a process of its own) makes the EPUB and
+    # converts the website's pages; the EPUB is finished with the PDF's page numbers, and the
+    # website is written last, since it offers the other files with their checksums.
+    from .renderers.epub import finish_epub, make_epub
+    from .renderers.html import convert_pages
+
     made: dict[str, Artifact] = {}
-    needed = set(formats) | ({"pdf"} if "epub" in formats else set())
-    for group in (("pdf",), ("epub", "cite")):
-        todo = [f for f in group if f in needed]
-        with ThreadPoolExecutor(max_workers=max(1, len(todo))) as pool:
-            jobs = {f: pool.submit(timed, f, renderer(f), manuscript, context, staging) for f in todo}
-            made.update({f: job.result() for f, job in jobs.items()})
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        pdf = pool.submit(timed, "pdf", renderer("pdf"), manuscript, context, staging) \
+            if "pdf" in formats or "epub" in formats else None
+        epub = pool.submit(timed, "epub", make_epub, manuscript, context, staging) if "epub" in formats else None
+        cite = pool.submit(timed, "cite", renderer("cite"), manuscript, context, staging) if "cite" in formats else None
+        pages = pool.submit(convert_pages, manuscript, context) if "html" in formats else None
+        if pdf:
+            made["pdf"] = pdf.result()
+        if epub:
+            made["epub"] = finish_epub(epub.result(), manuscript, staging)
+        if cite:
+            made["cite"] = cite.result()
+        if pages:
+            pages.result()  # its conversions wait in the cache for the website
     return manuscript, made
 
 

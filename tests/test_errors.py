@@ -126,7 +126,7 @@ def test_failing_renderer_leaves_no_half_written_file(project, monkeypatch):
     def broken(*args):
         raise RuntimeError("renderer crashed")
 
-    monkeypatch.setattr(paper.renderers.epub, "render_epub", broken)
+    monkeypatch.setattr(paper.renderers.epub, "make_epub", broken)
     replace_in(project / "chapters" / "02-findings.md", "Plain", "Changed")
     with pytest.raises(RuntimeError):
         run(project, "--format", "pdf,epub")

@@ -20,10 +20,15 @@ STYLESHEET = Path(__file__).parent.parent / "templates" / "epub.css"
 
 
 def render_epub(manuscript: Manuscript, context: BuildContext, staging: Path) -> Artifact:
+    return finish_epub(make_epub(manuscript, context, staging), manuscript, staging)
+
+
+def make_epub(manuscript: Manuscript, context: BuildContext, staging: Path) -> Path:
+    """pandoc's EPUB of the paper. It needs nothing from the PDF, so it can be made while the
+    PDF is laid out; `finish_epub` then adds the PDF's page numbers."""
     paper = manuscript.paper
-    pages = json.loads((staging / PAGE_MAP).read_text()) if (staging / PAGE_MAP).is_file() else []
     document = manuscript.document()
-    blocks = with_figure_anchors(with_page_breaks(document["blocks"], pages))
+    blocks = with_figure_anchors(document["blocks"])
     document["blocks"] = list_blocks(numbered_lists(manuscript)) + blocks
     document["meta"] = epub_metadata(paper.meta, plain_text(manuscript.abstract_html))
     stylesheet = paper.templates / "epub.css" if paper.templates else None
@@ -36,7 +41,13 @@ def render_epub(manuscript: Manuscript, context: BuildContext, staging: Path) ->
                        *([f"--epub-cover-image={cover}"] if cover else [])],
                       document, paper.root, context.source_date_epoch, target, cache=context.cache,
                       depends=tuple(paper.root / src for src in sorted(set(find_images(document["blocks"])))))
-    finish(target, paper.meta, [p["label"] for p in pages], bool(find_images(document["blocks"])),
+    return target
+
+
+def finish_epub(target: Path, manuscript: Manuscript, staging: Path) -> Artifact:
+    paper = manuscript.paper
+    pages = json.loads((staging / PAGE_MAP).read_text()) if (staging / PAGE_MAP).is_file() else []
+    finish(target, paper.meta, pages, bool(find_images(manuscript.document()["blocks"])),
            labels_for(paper.meta.language))
     return Artifact("epub", target)
 
@@ -75,27 +86,14 @@ def with_figure_anchors(node: Any) -> Any:
     return node
 
 
-def with_page_breaks(blocks: list[Any], pages: list[dict[str, str]]) -> list[Any]:
-    """Put a page-break marker (EPUB's pagebreak, ARIA's doc-pagebreak) where each PDF page begins."""
-    labels: dict[str, list[str]] = {}
-    for page in pages:
-        labels.setdefault(page["anchor"], []).append(page["label"])
+PAGE_ANCHOR = re.compile(r'<span id="(pb-\d+)"></span>')
 
-    def walk(node: Any) -> Any:
-        if isinstance(node, list):
-            out = []
-            for item in node:
-                if (isinstance(item, dict) and item.get("t") == "Span"
-                        and item["c"][0][0] in labels):
-                    out += [{"t": "RawInline", "c": ["html", marker(label)]}
-                            for label in labels[item["c"][0][0]]]
-                out.append(walk(item))
-            return out
-        if isinstance(node, dict) and "c" in node and node.get("t") != "Note":
-            return {**node, "c": walk(node["c"])}
-        return node
 
-    return walk(blocks)
+def with_page_breaks(chapter: str, labels: dict[str, list[str]]) -> str:
+    """Put a page-break marker (EPUB's pagebreak, ARIA's doc-pagebreak) where each PDF page
+    begins: before the anchor of the first block on that page."""
+    return PAGE_ANCHOR.sub(lambda m: "".join(marker(label) for label in labels.get(m.group(1), ())) + m.group(0),
+                           chapter)
 
 
 def marker(label: str) -> str:
@@ -103,18 +101,25 @@ def marker(label: str) -> str:
             f'aria-label="{label}"></span>')
 
 
-def finish(epub: Path, meta: PaperMeta, pages: list[str], has_images: bool, labels: dict[str, str]) -> None:
-    """Add what pandoc does not write to the package, keeping the file byte-for-byte repeatable."""
+def finish(epub: Path, meta: PaperMeta, pages: list[dict[str, str]], has_images: bool,
+           labels: dict[str, str]) -> None:
+    """Add what pandoc does not write to the package, keeping the file byte-for-byte repeatable:
+    the PDF's page numbers, footnote back links, the page list, landmarks and metadata."""
     with zipfile.ZipFile(epub) as source:
         entries = [(info, source.read(info)) for info in source.infolist()]
+    at: dict[str, list[str]] = {}
+    for page in pages:
+        at.setdefault(page["anchor"], []).append(page["label"])
     texts = {info.filename: data.decode("utf-8") for info, data in entries
              if info.filename.endswith(".xhtml")}
-    replaced = {}
+    for name in texts:
+        if re.search(r"/ch\d+\.xhtml$", name):
+            texts[name] = with_back_links(with_page_breaks(texts[name], at), labels)
+    replaced = {name: text.encode("utf-8") for name, text in texts.items() if re.search(r"/ch\d+\.xhtml$", name)}
     for name, data in entries:
-        if re.search(r"/ch\d+\.xhtml$", name.filename):
-            replaced[name.filename] = with_back_links(texts[name.filename], labels).encode("utf-8")
-        elif name.filename.endswith("nav.xhtml"):
-            replaced[name.filename] = navigation(data.decode("utf-8"), texts, pages, labels).encode("utf-8")
+        if name.filename.endswith("nav.xhtml"):
+            replaced[name.filename] = navigation(data.decode("utf-8"), texts, [p["label"] for p in pages],
+                                                 labels).encode("utf-8")
         elif name.filename.endswith("content.opf"):
             replaced[name.filename] = package(data.decode("utf-8"), meta, bool(pages),
                                               has_images, labels).encode("utf-8")

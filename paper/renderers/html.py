@@ -69,21 +69,11 @@ def write_edition(manuscript: Manuscript, context: BuildContext, staging: Path, 
     """One edition's pages, assets and images into `site`; `root` leads from there to the top."""
     paper = manuscript.paper
     site.mkdir(exist_ok=True)
-    # A part's title page has nothing to read on its own: the contents show it as a heading.
-    chapters = tuple(c for c in manuscript.chapters if c.role != "part")
-
-    def convert(chapter: ChapterText) -> str:
-        return pandoc.to_html(manuscript.document((chapter,)), paper.root,
-                              context.source_date_epoch, ("--section-divs", "--mathml"), cache=context.cache)
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        bodies = list(pool.map(convert, chapters))
+    chapters, bodies, whole = convert_pages(manuscript, context)
     # A link to a part (@sec:part-i) leads to the page of the part's first chapter.
     parts = {part.id: f"{following.id}.html" for part, following
              in zip(manuscript.chapters, manuscript.chapters[1:], strict=False) if part.role == "part"}
     bodies = link_across_pages(chapters, bodies, parts)
-    whole = pandoc.to_html(manuscript.document(), paper.root, context.source_date_epoch,
-                           ("--section-divs", "--mathml"), cache=context.cache)
 
     env = template_environment(paper)
     values = template_values(manuscript, context)
@@ -111,6 +101,23 @@ def write_edition(manuscript: Manuscript, context: BuildContext, staging: Path, 
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(paper.root / src, target)
     return sorted(pages)
+
+
+def convert_pages(manuscript: Manuscript, context: BuildContext) -> tuple[tuple[ChapterText, ...], list[str], str]:
+    """The chapters that get a page of their own, their bodies as HTML, and the whole paper's.
+
+    A part's title page has nothing to read on its own: the contents show it as a heading.
+    """
+    paper = manuscript.paper
+    chapters = tuple(c for c in manuscript.chapters if c.role != "part")
+
+    def convert(document: dict[str, Any]) -> str:
+        return pandoc.to_html(document, paper.root, context.source_date_epoch, ("--section-divs", "--mathml"),
+                              cache=context.cache)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        converted = list(pool.map(convert, [manuscript.document((c,)) for c in chapters] + [manuscript.document()]))
+    return chapters, converted[:-1], converted[-1]
 
 
 def copy_downloads(staging: Path, site: Path, editions: list[tuple[Manuscript, str]]) -> list[dict[str, Any]]:
