@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from pathlib import Path
@@ -48,7 +49,7 @@ def assemble(paper: Paper, context: BuildContext, workdir: Path) -> Manuscript:
         raise UserError([locate(exc, segments)]) from exc
     document = json.loads(out)
     problems = unresolved(document["meta"], paper)
-    document["blocks"] = sanitize(document["blocks"])
+    document["blocks"] = sanitize(with_page_anchors(document["blocks"]))
     formulas, math_problems = render_math(document, paper)
     if problems or math_problems:
         raise UserError(problems + math_problems)
@@ -59,6 +60,37 @@ def assemble(paper: Paper, context: BuildContext, workdir: Path) -> Manuscript:
     numbered = tuple(NumberedItem(**item) for item in meta_json(document["meta"], "paper-numbered"))
     return Manuscript(paper, tuple(document["pandoc-api-version"]),
                       split_chapters(document["blocks"], paper), abstract, numbered, formulas)
+
+
+def with_page_anchors(blocks: list[Any]) -> list[Any]:
+    """Every block that can start a printed page gets an empty anchor (pb-1, pb-2, …), so that
+    the EPUB can mark where each page of the PDF begins. Headings get none: the anchor would
+    travel into tables of contents. (Done here, not in a Lua filter, where it cost a second
+    on a long paper.)"""
+    numbers = itertools.count(1)
+
+    def anchor() -> dict[str, Any]:
+        return {"t": "Span", "c": [[f"pb-{next(numbers)}", [], []], []]}
+
+    def walk(blocks: list[Any]) -> list[Any]:
+        out = []
+        for block in blocks:
+            kind = block["t"]
+            if kind in ("Para", "Plain"):
+                block["c"].insert(0, anchor())
+            elif kind in ("BulletList", "OrderedList"):
+                for item in block["c"] if kind == "BulletList" else block["c"][1]:
+                    if item and item[0]["t"] in ("Para", "Plain"):
+                        item[0]["c"].insert(0, anchor())
+            elif kind == "Div":
+                out.append({"t": "Plain", "c": [anchor()]})
+                block["c"][1] = walk(block["c"][1])
+            elif kind not in ("Header", "RawBlock"):
+                out.append({"t": "Plain", "c": [anchor()]})
+            out.append(block)
+        return out
+
+    return walk(blocks)
 
 
 def meta_json(meta: dict[str, Any], name: str) -> list[dict[str, Any]]:

@@ -101,37 +101,6 @@ function rename_clashing_ids(blocks)
   return blocks:walk({ Header = rename, Div = rename, Span = rename })
 end
 
--- Every block that can start a printed page gets an empty anchor (pb-1, pb-2, …) so that
--- the EPUB can mark where each page of the PDF begins. Headings get none: the anchor
--- would travel into tables of contents.
-local anchors = 0
-local function anchor()
-  anchors = anchors + 1
-  return pandoc.Span({}, pandoc.Attr("pb-" .. anchors))
-end
-
-local function with_anchors(blocks)
-  local out = pandoc.Blocks({})
-  for _, block in ipairs(blocks) do
-    local t = block.t
-    if t == "Para" or t == "Plain" then
-      block.content:insert(1, anchor())
-    elseif t == "BulletList" or t == "OrderedList" then
-      for _, item in ipairs(block.content) do
-        local first = item[1]
-        if first and (first.t == "Para" or first.t == "Plain") then first.content:insert(1, anchor()) end
-      end
-    elseif t == "Div" then
-      out:insert(pandoc.Plain({ anchor() }))  -- also marks an empty #refs, filled later by citeproc
-      block.content = with_anchors(block.content)
-    elseif t ~= "Header" and t ~= "RawBlock" then
-      out:insert(pandoc.Plain({ anchor() }))
-    end
-    out:insert(block)
-  end
-  return out
-end
-
 function Pandoc(doc)
   local out = pandoc.Blocks({})
   local info, blocks = nil, pandoc.Blocks({})
@@ -150,6 +119,6 @@ function Pandoc(doc)
     end
   end
   flush()
-  doc.blocks = with_anchors(rename_clashing_ids(out))
+  doc.blocks = rename_clashing_ids(out)
   return doc
 end

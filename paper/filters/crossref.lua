@@ -154,6 +154,15 @@ local function number_equations(inlines)
   return inlines
 end
 
+local function equations_in(block)
+  for _, inline in ipairs(block.content) do
+    if inline.t == "Math" then
+      block.content = number_equations(block.content)
+      return block
+    end
+  end
+end
+
 local numbering = {
   traverse = "topdown",
   Header = function(h)
@@ -181,7 +190,10 @@ local numbering = {
   Div = function(div)
     if div.classes:includes("box") then return number_box(div) end
   end,
-  Inlines = number_equations,
+  -- (a filter on every list of inlines would cost seconds on a long paper; labels follow
+  -- formulas in paragraphs)
+  Para = equations_in,
+  Plain = equations_in,
 }
 
 local function crossref_kind(id)
