@@ -126,11 +126,15 @@ def test_opds_feed(paper_output):
     atom = "{http://www.w3.org/2005/Atom}"
     root = ET.parse(feed).getroot()
     assert root.tag == f"{atom}feed"
-    (entry,) = root.findall(f"{atom}entry")
+    entries = root.findall(f"{atom}entry")  # one book per edition: English, Spanish, Portuguese
+    assert [e.find("{http://purl.org/dc/terms/}language").text for e in entries] == ["en", "es", "pt-BR"]
+    assert entries[1].find(f"{atom}title").text.startswith("Gobernanza para la seguridad ciudadana")
+    entry = entries[0]
     links = {link.get("rel"): link for link in entry.findall(f"{atom}link")}
     acquisitions = [link for link in entry.findall(f"{atom}link") if "acquisition" in link.get("rel")]
     assert {link.get("type") for link in acquisitions} == {"application/pdf", "application/epub+zip"}
-    for link in [*acquisitions, links["http://opds-spec.org/image"]]:
+    for link in [*acquisitions, links["http://opds-spec.org/image"],
+                 *(link for e in entries[1:] for link in e.findall(f"{atom}link"))]:
         target = feed.parent / link.get("href")
         assert target.is_file()
         if link.get("length"):

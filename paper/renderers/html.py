@@ -56,7 +56,11 @@ def render_site(editions: list[tuple[Manuscript, Path]], context: BuildContext, 
     env = template_environment(source.paper)
     values = {**template_values(source, context), "downloads": downloads, "cover": cover_image(staging) is not None,
               "head": head_metadata(source, context, downloads)}
-    write(site / "opds.xml", env.get_template("opds.xml").render(**values))
+    # The catalogue lists every edition as a book of its own, in its language.
+    entries = [{"meta": m.paper.meta, "slug": slug(m.paper), "abstract_html": m.abstract_html, "folder": prefix,
+                "cover": cover_image(folder) is not None}
+               for (m, folder), prefix in zip(editions, folders, strict=True)]
+    write(site / "opds.xml", env.get_template("opds.xml").render(entries=entries, **values))
     if source.paper.meta.site_url:
         write(site / "sitemap.xml", env.get_template("sitemap.xml").render(pages=sorted(pages), **values))
     index_site(site)
@@ -79,7 +83,7 @@ def write_edition(manuscript: Manuscript, context: BuildContext, staging: Path, 
     values = template_values(manuscript, context)
     here = next(lang["folder"] for lang in languages if lang["language"] == paper.meta.language)
     values.update(downloads=downloads, cover=cover_image(staging) is not None, root=root, folder=here,
-                  languages=languages, head=head_metadata(manuscript, context, downloads))
+                  languages=languages, head=head_metadata(manuscript, context, downloads, here))
     pages = {"index.html": ("site-index.html", {"page_title": ""}),
              "all.html": ("site-all.html", {"page_title": values["labels"].single_page, "body": whole}),
              "search.html": ("site-search.html", {"page_title": values["labels"].search})}
@@ -151,7 +155,7 @@ def human_size(size: int) -> str:
 
 
 def head_metadata(manuscript: Manuscript, context: BuildContext,
-                  downloads: list[dict[str, Any]]) -> dict[str, Any]:
+                  downloads: list[dict[str, Any]], folder: str = "") -> dict[str, Any]:
     """What search engines, Google Scholar and catalogues read: Highwire tags, Dublin Core,
     schema.org JSON-LD and Open Graph."""
     meta = manuscript.paper.meta
@@ -186,7 +190,7 @@ def head_metadata(manuscript: Manuscript, context: BuildContext,
     optional = {"alternativeHeadline": meta.subtitle, "license": license_url or meta.license,
                 "abstract": re.sub(r"<[^>]+>", "", manuscript.abstract_html).strip(),
                 "identifier": f"https://doi.org/{meta.doi}" if meta.doi else meta.isbn,
-                "isbn": meta.isbn, "url": base or None,
+                "isbn": meta.isbn, "url": base + folder if base else None,
                 "publisher": {"@type": "Organization", "name": meta.publisher} if meta.publisher else None,
                 "isPartOf": ({"@type": "PublicationIssue", "issueNumber": meta.series.number,
                               "isPartOf": {"@type": "Periodical", "name": meta.series.name}}
