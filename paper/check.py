@@ -219,14 +219,44 @@ def anchors(paper: Paper) -> set[str]:
     return found
 
 
+ID_PLACES = {
+    "fig": ("a figure", "right after the image: ![Caption](images/file.png){#fig:name}"),
+    "tbl": ("a table", "at the end of the table's caption line: ': Caption {#tbl:name}'"),
+    "box": ("a box", "in the line that opens the box: '::: {.box #box:name}'"),
+    "eq": ("a formula", "right after the formula: '$$ y = a + b x $$ {#eq:name}'"),
+    "sec": ("a heading", "at the end of the heading: '## Title {#sec:name}'"),
+}
+
+
+def id_in_place(prefix: str, text: str, match: re.Match) -> bool:
+    """Whether an id such as {#tbl:rates} sits on the kind of element its prefix names."""
+    before = text[:match.start()].rstrip()
+    if prefix == "fig":
+        return before.endswith(")") and "![" in before
+    if prefix == "tbl":
+        return text.lstrip().startswith(":") or text.lstrip().lower().startswith("table:")
+    if prefix == "box":
+        return bool(DIV_FENCE.match(text)) and ".box" in match.group(0)
+    if prefix == "eq":
+        return before.endswith("$")
+    return bool(HEADING.match(text))
+
+
 def check_ids(paper: Paper) -> list[Diagnostic]:
-    """An id written twice ({#tbl:rates} on two tables) would make references ambiguous."""
+    """An id written twice ({#tbl:rates} on two tables) would make references ambiguous, and one
+    whose prefix names another kind of element ({#fig:x} on a table) would lead nowhere."""
     problems = []
     seen: dict[str, tuple[Path, int]] = {}
     for chapter in paper.chapters:
         for line, text in source_lines(chapter):
             for match in EXPLICIT_ID.finditer(text):
                 ident = match.group(1)
+                prefix = ident.split(":", 1)[0]
+                if is_crossref(ident) and not id_in_place(prefix, text, match):
+                    kind, place = ID_PLACES[prefix]
+                    problems.append(error(chapter.path, line, "misplaced-id",
+                                          f"'{{#{ident}}}' is not on {kind}, so nothing can refer to it: "
+                                          f"an id starting with {prefix}: goes {place}", match.start(1)))
                 if ident in seen:
                     path, first = seen[ident]
                     where = f"{path}:{first}"

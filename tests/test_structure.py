@@ -197,16 +197,16 @@ def test_broken_reference_and_duplicate_id_name_file_and_line(structure, capsys)
     assert not (structure / "output").exists()
 
 
-def test_reference_to_the_wrong_kind_of_item_is_an_error(structure, capsys):
+def test_an_id_on_the_wrong_kind_of_item_is_an_error(structure, capsys):
     chapter = structure / "chapters" / "02-evidence.md"
     chapter.write_text(chapter.read_text().replace("{#tbl:rates}", "{#fig:rates}").replace("@tbl:rates", "@fig:rates"))
     for other in ("00-summary.md", "01-setting.md", "03-responses.md"):
         path = structure / "chapters" / other
         path.write_text(path.read_text().replace("tbl:rates", "fig:rates"))
-    assert main(["build", "--project", str(structure)]) == 1
+    assert main(["check", "--project", str(structure)]) == 1
     found = errors(capsys)
-    assert any("02-evidence.md:3:" in e and "'fig:rates' is the id of a table, not of a figure: use the prefix tbl:"
-               in e for e in found), found
+    assert any("02-evidence.md:10:" in e and "'{#fig:rates}' is not on a figure, so nothing can refer to it: an id "
+               "starting with fig: goes right after the image" in e for e in found), found
 
 
 def test_a_formula_that_cannot_be_read_is_reported_with_its_line(structure, capsys):
@@ -256,3 +256,18 @@ def test_without_section_numbers(structure):
     assert 'id="sec:approach"' in html and "header-section-number" not in html
     assert "the approach is in <a" in html and ">Approach</a>" in html  # the title stands in for a number
 
+
+
+def test_a_reference_the_document_tree_cannot_resolve_is_reported_at_its_line(structure):
+    """The last line of defence behind `paper check`: what the Lua filter could not resolve."""
+    import json
+
+    from paper.assemble import unresolved
+    from paper.loader import load_paper
+
+    paper, _ = load_paper(structure)
+    meta = {"paper-unresolved": {"t": "MetaString", "c": json.dumps(
+        [{"id": "tbl:rates", "chapter": "setting", "found": "figure"}])}}
+    (problem,) = unresolved(meta, paper)
+    assert str(problem.location.path) == "chapters/01-setting.md" and problem.location.line == 5
+    assert "'tbl:rates' is the id of a figure, not of a table: use the prefix fig: for it" in problem.message
