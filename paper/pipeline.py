@@ -34,6 +34,8 @@ from .renderers.cite import check_deposit
 log = logging.getLogger(__name__)
 FORMATS = ("pdf", "html", "epub", "cite")
 PDF_STANDARDS = ("pdf/ua-1", "pdf/a-3b")
+STAGING_PREFIX = ".staging-"
+LOCK_FILE = ".build.lock"
 
 
 def renderer(name: str) -> Renderer:
@@ -41,8 +43,6 @@ def renderer(name: str) -> Renderer:
     second to import, which a build with nothing to do should not spend."""
     module = importlib.import_module(f".renderers.{name}", __package__)
     return getattr(module, f"render_{name}")
-STAGING_PREFIX = ".staging-"
-LOCK_FILE = ".build.lock"
 
 
 def diagnose(root: Path, strict: bool = False) -> tuple[Paper | None, list[Diagnostic]]:
