@@ -154,6 +154,15 @@ local function number_equations(inlines)
   return inlines
 end
 
+-- A figure or table: its number, an id if it has none, and the label before its caption.
+local function number_captioned(el, kind)
+  local number = next_number(kind)
+  if el.identifier == "" then el.identifier = auto_id(kind, number) end
+  register(el.identifier, kind, number, pandoc.utils.stringify(el.caption.long))
+  el.caption.long = with_label(el.caption.long, kind, number)
+  return el
+end
+
 local function equations_in(block)
   for _, inline in ipairs(block.content) do
     if inline.t == "Math" then
@@ -172,20 +181,10 @@ local numbering = {
     end
     return number_section(h)
   end,
-  Figure = function(fig)
-    local number = next_number("figure")
-    if fig.identifier == "" then fig.identifier = auto_id("figure", number) end
-    register(fig.identifier, "figure", number, pandoc.utils.stringify(fig.caption.long))
-    fig.caption.long = with_label(fig.caption.long, "figure", number)
-    return fig
-  end,
+  Figure = function(fig) return number_captioned(fig, "figure") end,
   Table = function(tbl)
-    if #tbl.caption.long == 0 and tbl.identifier == "" then return nil end
-    local number = next_number("table")
-    if tbl.identifier == "" then tbl.identifier = auto_id("table", number) end
-    register(tbl.identifier, "table", number, pandoc.utils.stringify(tbl.caption.long))
-    tbl.caption.long = with_label(tbl.caption.long, "table", number)
-    return tbl
+    -- a table without caption or id is layout, not a numbered table
+    if #tbl.caption.long > 0 or tbl.identifier ~= "" then return number_captioned(tbl, "table") end
   end,
   Div = function(div)
     if div.classes:includes("box") then return number_box(div) end

@@ -19,10 +19,6 @@ from . import PAGE_MAP, cover_image, find_images, numbered_lists, slug
 STYLESHEET = Path(__file__).parent.parent / "templates" / "epub.css"
 
 
-def render_epub(manuscript: Manuscript, context: BuildContext, staging: Path) -> Artifact:
-    return finish_epub(make_epub(manuscript, context, staging), manuscript, staging)
-
-
 def make_epub(manuscript: Manuscript, context: BuildContext, staging: Path) -> Path:
     """pandoc's EPUB of the paper. It needs nothing from the PDF, so it can be made while the
     PDF is laid out; `finish_epub` then adds the PDF's page numbers."""

@@ -31,11 +31,6 @@ MEDIA_TYPES = {".pdf": "application/pdf", ".epub": "application/epub+zip",
                ".json": "application/vnd.citationstyles.csl+json", ".cff": "application/x-yaml"}
 
 
-def render_html(manuscript: Manuscript, context: BuildContext, staging: Path) -> Artifact:
-    """The website of a paper with one edition."""
-    return render_site([(manuscript, staging)], context, staging)
-
-
 def render_site(editions: list[tuple[Manuscript, Path]], context: BuildContext, staging: Path) -> Artifact:
     """The website of every edition: the source's at the top, each translation in a folder of
     its own (es/, pt-br/) with the same page names, so the language switcher leads to the same
