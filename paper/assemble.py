@@ -63,19 +63,23 @@ def assemble(paper: Paper, context: BuildContext, workdir: Path) -> Manuscript:
 
 
 def with_page_anchors(blocks: list[Any]) -> list[Any]:
-    """Every block that can start a printed page gets an empty anchor (pb-1, pb-2, …), so that
-    the EPUB can mark where each page of the PDF begins. Headings get none: the anchor would
-    travel into tables of contents. (Done here, not in a Lua filter, where it cost a second
-    on a long paper.)"""
-    numbers = itertools.count(1)
+    """Every block that can start a printed page gets an empty anchor (pb-1-1, pb-1-2, … in
+    chapter 1), so that the EPUB can mark where each page of the PDF begins. Numbered within
+    each chapter, so that an edit leaves the other chapters' HTML, and their laid-out pages,
+    as they were. Headings get none: the anchor would travel into tables of contents. (Done
+    here, not in a Lua filter, where it cost a second on a long paper.)"""
+    chapter, numbers = 0, itertools.count(1)
 
     def anchor() -> dict[str, Any]:
-        return {"t": "Span", "c": [[f"pb-{next(numbers)}", [], []], []]}
+        return {"t": "Span", "c": [[f"pb-{chapter}-{next(numbers)}", [], []], []]}
 
     def walk(blocks: list[Any]) -> list[Any]:
         out = []
+        nonlocal chapter, numbers
         for block in blocks:
             kind = block["t"]
+            if kind == "Header" and "chapter" in block["c"][1][1]:
+                chapter, numbers = chapter + 1, itertools.count(1)
             if kind in ("Para", "Plain"):
                 block["c"].insert(0, anchor())
             elif kind in ("BulletList", "OrderedList"):

@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def cmd_build(args: argparse.Namespace, root: Path) -> int:
     result = build(root, Path(args.out) if args.out else None, args.format, args.strict,
-                   args.draft, args.pdf_standard, cache=not args.no_cache)
+                   args.draft, args.pdf_standard, cache=not args.no_cache, pdf_layout=args.pdf_layout)
     report(list(result.warnings), root)
     for artifact in result.artifacts:
         print(f"{artifact.format}: {shown(artifact.path)}")
@@ -112,6 +112,9 @@ def make_parser() -> argparse.ArgumentParser:
                                help="stamp DRAFT, the version and the date on every PDF page")
     build_command.add_argument("--pdf-standard", choices=PDF_STANDARDS, default=PDF_STANDARDS[0],
                                help="pdf/ua-1 (accessible, default) or pdf/a-3b (archival)")
+    build_command.add_argument("--pdf-layout", choices=("pieces", "whole"), default="pieces",
+                               help="pieces (default): chapter by chapter on every core, then joined; "
+                                    "whole: the paper as one document in one process (slower; to compare)")
     build_command.add_argument("--no-cache", action="store_true",
                                help="make everything afresh, neither using nor changing output/.cache")
     check_command = command("check", "check the paper and report every problem, building nothing")

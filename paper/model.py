@@ -198,6 +198,10 @@ class BuildContext:
     """"pdf/ua-1" (accessible, the default) or "pdf/a-3b" (archival, also tagged)."""
     cache: Any = None
     """The build cache (paper.cache.Cache), or None to make everything afresh."""
+    pdf_layout: str = "pieces"
+    """"pieces": chapter by chapter in parallel, then joined; "whole": one document in one go."""
+    layout_workers: int = 0
+    """Processes that lay out the PDF's pieces; 0: one per core."""
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import fcntl
 import importlib
@@ -77,7 +78,7 @@ def load_and_check(root: Path, strict: bool = False) -> tuple[Paper, list[Diagno
 
 def build(root: Path, out: Path | None = None, formats: tuple[str, ...] = FORMATS,
           strict: bool = False, draft: bool = False, pdf_standard: str = "pdf/ua-1",
-          cache: bool = True) -> BuildResult:
+          cache: bool = True, pdf_layout: str = "pieces") -> BuildResult:
     """Build the paper in `root` into `out` (default root/output) in the given formats.
 
     With `cache` (the default), what an earlier build made from the same inputs is reused
@@ -87,7 +88,7 @@ def build(root: Path, out: Path | None = None, formats: tuple[str, ...] = FORMAT
     out = (out or root / "output").resolve()
     paper, warnings = load_and_check(root, strict)
     store = Cache(out / CACHE_FOLDER, persist=cache)
-    context = BuildContext(root, out, formats, source_date_epoch(paper), draft, pdf_standard, store)
+    context = BuildContext(root, out, formats, source_date_epoch(paper), draft, pdf_standard, store, pdf_layout)
     out.mkdir(parents=True, exist_ok=True)
     with exclusive(out):
         key = build_key(paper, context)
@@ -113,7 +114,8 @@ def build_key(paper: Paper, context: BuildContext) -> str:
         for chapter in edition.chapters:
             files.update(root / found for _l, _c, src, _a in images(chapter)
                          if (found := resolve_file(root, chapter, src)))
-    options = json.dumps([context.formats, context.draft, context.pdf_standard, context.source_date_epoch])
+    options = json.dumps([context.formats, context.draft, context.pdf_standard, context.source_date_epoch,
+                          context.pdf_layout])
     return Cache.key(pandoc.executable(), options,
                      *(f"{p.relative_to(root)}={file_digest(p)}" for p in sorted(files)))
 
@@ -171,6 +173,8 @@ def render_editions(jobs: list[tuple[Paper, Path]], context: BuildContext) -> li
     if len(jobs) == 1:
         return [render_edition(jobs[0][0], context, jobs[0][1])]
     workers = min(len(jobs), os.cpu_count() or 1)
+    # the cores left to each edition lay out its PDF's pieces
+    context = dataclasses.replace(context, layout_workers=max(1, (os.cpu_count() or 1) // len(jobs)))
     level = logging.getLogger("paper").getEffectiveLevel()
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                              initializer=worker_logging, initargs=(level,)) as pool:

@@ -82,7 +82,7 @@ def with_figure_anchors(node: Any) -> Any:
     return node
 
 
-PAGE_ANCHOR = re.compile(r'<span id="(pb-\d+)"></span>')
+PAGE_ANCHOR = re.compile(r'<span id="(pb-\d+-\d+)"></span>')
 
 
 def with_page_breaks(chapter: str, labels: dict[str, list[str]]) -> str:

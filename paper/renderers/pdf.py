@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
+import functools
 import json
+import logging
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
-import pikepdf
 import pypdfium2
 import weasyprint
 import weasyprint.urls
@@ -24,6 +27,10 @@ from ..licenses import license_statement
 from ..mathsvg import with_images
 from ..model import Artifact, BuildContext, Manuscript
 from . import PAGE_MAP, find_images, slug, template_environment, template_values
+from .pdfjoin import join, with_page_labels
+from .pdfpieces import Job, Laid, NotSettled, Piece, Plan, lay_out, split
+
+log = logging.getLogger(__name__)
 
 FONTS = Path(__file__).resolve().parent.parent / "fonts"
 COVER_WIDTH = 1400
@@ -38,61 +45,132 @@ def render_pdf(manuscript: Manuscript, context: BuildContext, staging: Path) -> 
     body = pandoc.to_html(document, manuscript.paper.root, context.source_date_epoch,
                           ("--section-divs", f"--lua-filter={pandoc.filter_path('footnotes.lua')}"),
                           cache=context.cache)
-    values = pdf_values(manuscript, context)
-    template = template_environment(manuscript.paper).get_template("pdf.html")
     # Front matter (executive summary, foreword…) keeps roman numbers; folio 1 is the first
     # page of the first part, chapter or appendix, which gets a page name of its own so that
-    # CSS can restart the count there (@page :nth(1 of body-start)) in one layout.
+    # CSS can restart the count there (@page :nth(1 of body-start)).
     first = next((c for c in manuscript.chapters if c.role != "front-matter"),
                  manuscript.chapters[0] if manuscript.chapters else None)
-    html = template.render(body=body, body_start_id=first.id if first else "",
-                           body_start_role=first.role if first else "", **values)
+    template = template_environment(manuscript.paper).get_template("pdf.html")
+    values = {"body_start_id": first.id if first else "", "body_start_role": first.role if first else "",
+              **pdf_values(manuscript, context)}
+    pieces = split(body, manuscript.chapters) if context.pdf_layout == "pieces" else None
+    made = None
+    if pieces and len(pieces) > 1:
+        try:
+            made = lay_out_pieces(pieces, template, values, manuscript, context)
+        except NotSettled as exc:
+            log.warning("pdf: %s; laying out the whole paper at once", exc)
+    pdf, pages = made or lay_out_whole(template.render(body=body, piece=None, **values), manuscript, context)
     target = staging / f"{slug(manuscript.paper)}.pdf"
-    cache, key = context.cache, layout_key(html, manuscript, context)
-    if cache and (pdf := cache.get(key)) is not None and (pages := cache.get(Cache.key(key, "pages"))) is not None:
-        target.write_bytes(pdf)
-        (staging / PAGE_MAP).write_bytes(pages)
-        return Artifact("pdf", target)
-    document = layout(html, manuscript, context)
-    body_start = next((i + 1 for i, page in enumerate(document.pages) if first and first.id in page.anchors), 1)
-    target.write_bytes(with_page_labels(write(document, manuscript, context), body_start))
-    write_page_map(document, manuscript.chapters[0].id if manuscript.chapters else "", body_start,
+    target.write_bytes(pdf)
+    write_page_map(pages, manuscript.chapters[0].id if manuscript.chapters else "", first.id if first else "",
                    staging)
-    if cache:
-        cache.put(key, target.read_bytes())
-        cache.put(Cache.key(key, "pages"), (staging / PAGE_MAP).read_bytes())
     return Artifact("pdf", target)
 
 
-def layout_key(html: str, manuscript: Manuscript, context: BuildContext) -> str:
-    """What a layout depends on: the HTML, the options, and the files it loads from the project
-    (images, and fonts or styles a project's templates name)."""
+def lay_out_whole(html: str, manuscript: Manuscript, context: BuildContext) -> tuple[bytes, list[tuple[str, ...]]]:
+    """The paper laid out as one document, in this process: the PDF and the ids on each page."""
+    cache, key = context.cache, Cache.key("whole", layout_key(html, manuscript, context))
+    if cache and (pdf := cache.get(key)) is not None and (pages := cache.get(Cache.key(key, "pages"))) is not None:
+        return pdf, [tuple(ids) for ids in json.loads(pages)]
+    document = layout(html, manuscript.paper.root, options(manuscript, context))
+    anchors = [tuple(page.anchors) for page in document.pages]
+    first = next((c.id for c in manuscript.chapters if c.role != "front-matter"), None)
+    body_start = next((i + 1 for i, ids in enumerate(anchors) if first in ids), 1)
+    pdf = with_page_labels(document.write_pdf(**options(manuscript, context)), body_start)
+    if cache:
+        cache.put(key, pdf)
+        cache.put(Cache.key(key, "pages"), json.dumps(anchors).encode())
+    return pdf, anchors
+
+
+def lay_out_pieces(pieces: list[Piece], template, values: dict[str, Any], manuscript: Manuscript,
+                   context: BuildContext) -> tuple[bytes, list[tuple[str, ...]]]:
+    """The paper laid out piece by piece (pdfpieces.py), in parallel, and joined."""
+    cache, files = context.cache, layout_files(manuscript)
+    plan_key = Cache.key("pdf-plan", slug(manuscript.paper), manuscript.paper.meta.language)
+
+    def render(body: str, **piece) -> str:
+        return template.render(body=body, piece=piece, **values)
+
+    def key(job: Job) -> str:
+        return Cache.key("piece", weasyprint.__version__, context.pdf_standard, files, job.html, str(job.pad))
+
+    def cached(job: Job) -> Laid | None:
+        if cache and (pdf := cache.get(key(job))) is not None \
+                and (pages := cache.get(Cache.key(key(job), "pages"))) is not None:
+            return Laid(tuple(tuple(ids) for ids in json.loads(pages)), pdf)
+        return None
+
+    workers = context.layout_workers or os.cpu_count() or 1
+    processes: list[ProcessPoolExecutor] = []
+
+    def pool() -> ProcessPoolExecutor:
+        if not processes:
+            from ..pipeline import worker_logging
+
+            processes.append(ProcessPoolExecutor(
+                workers, mp_context=multiprocessing.get_context("spawn"), initializer=worker_logging,
+                initargs=(logging.getLogger("paper").getEffectiveLevel(),)))
+        return processes[0]
+
+    run = functools.partial(lay_out_piece, root=str(manuscript.paper.root), options=options(manuscript, context))
+    try:
+        done, plan = lay_out(pieces, render, run, cached, pool, workers,
+                             Plan.from_json(cache.get(plan_key) if cache else None))
+    finally:
+        for executor in processes:
+            executor.shutdown(cancel_futures=True)
+    if cache:
+        cache.put(plan_key, plan.to_json())
+        for job, laid in done:
+            cache.put(key(job), laid.pdf)
+            cache.put(Cache.key(key(job), "pages"), json.dumps(laid.anchors).encode())
+    return join([laid.pdf for _job, laid in done], plan.body_start() + 1), plan.page_map()
+
+
+def lay_out_piece(job: Job, root: str, options: dict[str, Any]) -> Laid:
+    """One piece laid out (in a process of the pool): its pages' anchors and, unless it is only
+    measured, its PDF without the page laid out before it to make it begin on a left-hand page."""
+    document = layout(job.html, Path(root), options)
+    pages = document.pages[1:] if job.pad else document.pages
+    pdf = None if job.measure else document.copy(pages).write_pdf(**options)
+    return Laid(tuple(tuple(page.anchors) for page in pages), pdf)
+
+
+def layout_files(manuscript: Manuscript) -> str:
+    """The files a layout reads from the project (images, and the fonts or styles a project's
+    templates name), by content."""
     root = manuscript.paper.root
     files = {root / src for src in find_images(manuscript.document()["blocks"])}
     files.update(root / name for name in (manuscript.paper.meta.cover_image, *manuscript.paper.meta.logos) if name)
     for folder in ("templates", "fonts"):
         files.update(p for p in (root / folder).rglob("*") if p.is_file())
-    return Cache.key("weasyprint", weasyprint.__version__, html, context.pdf_standard,
-                     *(f"{p}={file_digest(p)}" for p in sorted(files)))
+    return "\n".join(f"{p}={file_digest(p)}" for p in sorted(files))
 
 
-def write_page_map(document: weasyprint.Document, first_chapter: str, body_start: int,
-                   staging: Path) -> None:
+def layout_key(html: str, manuscript: Manuscript, context: BuildContext) -> str:
+    """What a whole layout depends on: the HTML, the options and the files it loads."""
+    return Cache.key("weasyprint", weasyprint.__version__, html, context.pdf_standard, layout_files(manuscript))
+
+
+def write_page_map(pages: list[tuple[str, ...]], first_chapter: str, body_chapter: str, staging: Path) -> None:
     """Where each printed page from the first chapter on begins, as the anchor of its first block.
 
     A page on which no block begins (a long table or paragraph goes on) starts inside the
     last block begun before it. The EPUB uses this to mark the PDF's page numbers.
     """
-    pages, last = [], None
-    start = next((i for i, page in enumerate(document.pages) if first_chapter in page.anchors), body_start - 1)
-    for index, page in enumerate(document.pages[start:], start=start + 1):
-        begun = sorted(int(a[3:]) for a in page.anchors if a.startswith("pb-"))
-        first = f"pb-{begun[0]}" if begun else last
-        last = f"pb-{begun[-1]}" if begun else last
+    body_start = next((i + 1 for i, ids in enumerate(pages) if body_chapter in ids), 1)
+    start = next((i for i, ids in enumerate(pages) if first_chapter in ids), body_start - 1)
+    found, last = [], None
+    for index, ids in enumerate(pages[start:], start=start + 1):
+        begun = sorted((int(a.split("-")[1]), int(a.split("-")[2]), a) for a in ids if a.startswith("pb-"))
+        first = begun[0][2] if begun else last
+        last = begun[-1][2] if begun else last
         if first:
             label = roman(index) if index < body_start else str(index - body_start + 1)
-            pages.append({"label": label, "anchor": first})
-    (staging / PAGE_MAP).write_text(json.dumps(pages), encoding="utf-8")
+            found.append({"label": label, "anchor": first})
+    (staging / PAGE_MAP).write_text(json.dumps(found), encoding="utf-8")
 
 
 def render_cover_image(manuscript: Manuscript, context: BuildContext, staging: Path) -> Path:
@@ -104,7 +182,7 @@ def render_cover_image(manuscript: Manuscript, context: BuildContext, staging: P
     if context.cache and (png := context.cache.get(key)) is not None:
         target.write_bytes(png)
         return target
-    pdf = write(layout(html, manuscript, context), manuscript, context)
+    pdf = layout(html, manuscript.paper.root, options(manuscript, context)).write_pdf(**options(manuscript, context))
     page = pypdfium2.PdfDocument(pdf)[0]
     image = page.render(scale=COVER_WIDTH / page.get_width()).to_pil()
     image.save(target, format="PNG", optimize=True)
@@ -129,35 +207,15 @@ def options(manuscript: Manuscript, context: BuildContext) -> dict[str, Any]:
             "pdf_identifier": slug(manuscript.paper).encode()}
 
 
-def layout(html: str, manuscript: Manuscript, context: BuildContext) -> weasyprint.Document:
-    root = manuscript.paper.root
+def layout(html: str, root: Path, options: dict[str, Any]) -> weasyprint.Document:
     page = weasyprint.HTML(string=html, base_url=str(root) + "/", url_fetcher=ProjectFetcher(root))
     try:
-        return page.render(**options(manuscript, context))
+        return page.render(**options)
     except weasyprint.urls.FatalURLFetchingError as exc:
         reason = exc.__cause__ or exc
         raise UserError([error(Path("templates"), 0, "refused-url",
                                f"the PDF needs a file it may not read: {reason}; "
                                "keep images, fonts and stylesheets inside the project")]) from exc
-
-
-def write(document: weasyprint.Document, manuscript: Manuscript, context: BuildContext) -> bytes:
-    return document.write_pdf(**options(manuscript, context))
-
-
-def with_page_labels(pdf: bytes, body_start: int) -> bytes:
-    """Page labels as printed: i, ii, … for the front matter, then 1, 2, … from the first chapter.
-
-    WeasyPrint does not write them; pikepdf adds them without touching anything else.
-    """
-    with pikepdf.open(io.BytesIO(pdf)) as document:
-        numbers = [0, pikepdf.Dictionary(S=pikepdf.Name.r)]
-        if body_start > 1:
-            numbers += [body_start - 1, pikepdf.Dictionary(S=pikepdf.Name.D)]
-        document.Root.PageLabels = pikepdf.Dictionary(Nums=pikepdf.Array(numbers))
-        out = io.BytesIO()
-        document.save(out, deterministic_id=True)
-    return out.getvalue()
 
 
 class ProjectFetcher(weasyprint.urls.URLFetcher):

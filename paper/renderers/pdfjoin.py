@@ -1,0 +1,154 @@
+"""Join PDFs that WeasyPrint wrote piece by piece into the one PDF a whole-document layout gives.
+
+pikepdf copies the pages; what WeasyPrint keeps document-wide is put together here as it would
+have written it: the tag tree (one /Document element, a parent tree numbered page by page and
+then link by link), the named destinations, the outline, the links between pieces and the
+page labels. Catalogue entries and metadata come from the first piece, which describes the
+whole paper.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from urllib.parse import unquote
+
+import pikepdf
+
+from .pdfshare import share_fonts, share_profiles
+
+LINK_PREFIX = "https://link.invalid/#"
+"""A link into another piece is written as this URL, so that WeasyPrint keeps it; the join
+turns it back into a link to the named destination."""
+
+
+def join(pieces: list[bytes], body_start: int) -> bytes:
+    """The pieces' pages in order, as one PDF. `body_start`: number of the page printed "1"."""
+    out = pikepdf.open(io.BytesIO(pieces[0]))
+    sources = [out] + [pikepdf.open(io.BytesIO(data)) for data in pieces[1:]]
+    document = out.Root.StructTreeRoot.K[0]
+    pages, annotations, names, outline = [], [], [], []
+    for source in sources:
+        first = 0 if source is out else len(out.pages)
+        tree = parent_tree(source)
+        if source is not out:
+            source_document = source.Root.StructTreeRoot.K[0]
+            del source_document["/P"]  # the piece's own tree root stays behind
+            with warnings.catch_warnings():  # about named destinations, which are joined below
+                warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
+                out.pages.extend(source.pages)
+            for element in out.copy_foreign(source_document).K:
+                element.P = document
+                document.K.append(element)
+        copied = list(out.pages)[first:]
+        pages += [(page, copy(out, source, tree[int(page.StructParents)])) for page in copied]
+        links = {int(a.StructParent): a for page in copied for a in page.obj.get("/Annots", [])
+                 if "/StructParent" in a}
+        annotations += [(links[key], copy(out, source, tree[key])) for key in sorted(links)]
+        names += named_destinations(out, source)
+        outline += outline_items(out, source)
+    numbers = []
+    for index, (page, value) in enumerate(pages):
+        page.StructParents = index
+        numbers += [index, value]
+    for index, (annotation, value) in enumerate(annotations, start=len(pages)):
+        annotation.StructParent = index
+        numbers += [index, value]
+        retarget(annotation)
+    out.Root.StructTreeRoot.ParentTree = out.make_indirect(pikepdf.Dictionary(Nums=pikepdf.Array(numbers)))
+    if names:
+        names.sort(key=lambda pair: str(pair[0]))
+        flat = [item for pair in names for item in pair]
+        out.Root.Names = pikepdf.Dictionary(Dests=pikepdf.Dictionary(Names=pikepdf.Array(flat)))
+    link_outline(out, outline)
+    label_pages(out, body_start)
+    share_fonts(out)
+    share_profiles(out)
+    result = io.BytesIO()
+    out.save(result, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    for source in sources:
+        source.close()
+    return result.getvalue()
+
+
+def parent_tree(source: pikepdf.Pdf) -> dict[int, pikepdf.Object]:
+    numbers = source.Root.StructTreeRoot.ParentTree.Nums
+    return {int(numbers[i]): numbers[i + 1] for i in range(0, len(numbers), 2)}
+
+
+def copy(out: pikepdf.Pdf, source: pikepdf.Pdf, value: pikepdf.Object) -> pikepdf.Object:
+    """A parent-tree value in `out`: an array (held in place) of structure elements, or one."""
+    if source is out:
+        return value
+    if isinstance(value, pikepdf.Array) and not value.is_indirect:
+        return pikepdf.Array([out.copy_foreign(item) for item in value])
+    return out.copy_foreign(value)
+
+
+def named_destinations(out: pikepdf.Pdf, source: pikepdf.Pdf) -> list[tuple]:
+    names = source.Root.get("/Names", {}).get("/Dests", {}).get("/Names", [])
+    pairs = [(names[i], names[i + 1]) for i in range(0, len(names), 2)]
+    if source is out:
+        return pairs
+    return [(name, pikepdf.Array([out.copy_foreign(item) if isinstance(item, pikepdf.Page | pikepdf.Dictionary)
+                                  else item for item in destination]))
+            for name, destination in pairs]
+
+
+def outline_items(out: pikepdf.Pdf, source: pikepdf.Pdf) -> list[pikepdf.Dictionary]:
+    """The piece's top-level outline entries (each with its own entries below it)."""
+    item = source.Root.get("/Outlines", {}).get("/First")
+    items = []
+    while item is not None:
+        items.append(item if source is out else out.copy_foreign(item))
+        item = item.get("/Next")
+    return items
+
+
+def link_outline(out: pikepdf.Pdf, items: list[pikepdf.Dictionary]) -> None:
+    if not items:
+        return
+    root = out.Root.get("/Outlines") or out.make_indirect(pikepdf.Dictionary())
+    out.Root.Outlines = root
+    for before, item in zip([None, *items[:-1]], items, strict=True):
+        item.Parent = root
+        if before is None:
+            drop(item, "/Prev")
+        else:
+            item.Prev, before.Next = before, item
+    drop(items[-1], "/Next")
+    root.First, root.Last = items[0], items[-1]
+    root.Count = sum(1 + max(int(item.get("/Count", 0)), 0) for item in items)
+
+
+def drop(dictionary: pikepdf.Dictionary, key: str) -> None:
+    if key in dictionary:
+        del dictionary[key]
+
+
+def retarget(annotation: pikepdf.Dictionary) -> None:
+    """A link written as LINK_PREFIX + id becomes a link to the named destination `id`."""
+    uri = str(annotation.get("/A", {}).get("/URI", ""))
+    if uri.startswith(LINK_PREFIX):
+        name = pikepdf.String(unquote(uri[len(LINK_PREFIX):]))
+        del annotation["/A"]
+        annotation.Contents = name
+        annotation.Dest = name
+
+
+def label_pages(out: pikepdf.Pdf, body_start: int) -> None:
+    """Page labels as printed: i, ii, … for the front matter, then 1, 2, … from page `body_start`.
+    WeasyPrint does not write them."""
+    numbers = [0, pikepdf.Dictionary(S=pikepdf.Name.r)]
+    if body_start > 1:
+        numbers += [body_start - 1, pikepdf.Dictionary(S=pikepdf.Name.D)]
+    out.Root.PageLabels = pikepdf.Dictionary(Nums=pikepdf.Array(numbers))
+
+
+def with_page_labels(pdf: bytes, body_start: int) -> bytes:
+    """A whole-document PDF with its page labels."""
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        label_pages(document, body_start)
+        out = io.BytesIO()
+        document.save(out, deterministic_id=True)
+    return out.getvalue()
