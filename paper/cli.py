@@ -139,8 +139,9 @@ def setup_logging(verbose: bool) -> None:
     """Progress on a terminal, quiet in scripts and CI, everything with -v."""
     level = logging.DEBUG if verbose else logging.INFO if sys.stderr.isatty() else logging.WARNING
     logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr, force=True)
-    for noisy in ("weasyprint", "fontTools", "watchfiles"):
+    for noisy in ("weasyprint", "watchfiles"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
+    logging.getLogger("fontTools").setLevel(logging.WARNING)  # table by table, even with -v
 
 
 def formats(text: str) -> tuple[str, ...]:

@@ -1,0 +1,197 @@
+"""The PDF laid out piece by piece (a chapter at a time, in parallel) and joined, against the same
+paper laid out as one document; and what an edit makes the build lay out again."""
+
+from __future__ import annotations
+
+import logging
+import re
+from concurrent.futures import Executor
+from pathlib import Path
+
+import pikepdf
+import pypdfium2
+import pytest
+from conftest import copy_project, outputs
+from pdfcompare import differences, summary
+
+from paper.pipeline import build
+from paper.renderers.pdfpieces import Job, Laid, NotSettled, Piece, lay_out, split
+
+
+def pdf_of(out: Path) -> Path:
+    return next(out.glob("*.pdf"))
+
+
+def pixels(path: Path) -> list[bytes]:
+    document = pypdfium2.PdfDocument(path)
+    return [page.render(scale=0.6).to_pil().tobytes() for page in document]
+
+
+def laid_out(caplog) -> list[str]:
+    """The pieces the last build laid out (not measured, not taken from the cache)."""
+    return [r.getMessage().split()[3] for r in caplog.records if r.getMessage().startswith("pdf: laid out ")]
+
+
+@pytest.mark.parametrize("variant", ["new-page", "right-hand-page", "pdf/a-3b"])
+def test_pieces_give_the_whole_document(tmp_path, variant):
+    """Front matter, parts, appendices, cross-references with page numbers, lists: joined from
+    pieces, the PDF has the text, pixels, outline, links, destinations, page labels, tag tree
+    and metadata of the PDF laid out in one go."""
+    root = copy_project("structure", tmp_path)
+    standard = "pdf/a-3b" if variant == "pdf/a-3b" else "pdf/ua-1"
+    if variant == "right-hand-page":
+        with (root / "paper.yaml").open("a") as config:
+            config.write("chapter-start: right-hand-page\n")
+    build(root, tmp_path / "whole", ("pdf",), pdf_standard=standard, cache=False, pdf_layout="whole")
+    build(root, tmp_path / "pieces", ("pdf",), pdf_standard=standard, cache=False)
+    whole, pieces = pdf_of(tmp_path / "whole"), pdf_of(tmp_path / "pieces")
+    assert differences(whole, pieces) == []
+    assert pixels(whole) == pixels(pieces)
+    joined = summary(pieces)
+    assert len(joined["outline"]) > 10 and sum(map(len, joined["links"])) > 20
+    starts = [entry[2][0] for entry in joined["outline"] if entry[1].startswith(("Chapter", "Appendix"))]
+    assert len(starts) == 4
+    if variant == "right-hand-page":  # 0-based even: a right-hand page, after a blank one if need be
+        assert all(page % 2 == 0 for page in starts)
+    else:
+        assert any(page % 2 == 1 for page in starts)
+    # one embedded font per typeface, as in the whole document, and about its size
+    with pikepdf.open(pieces) as pdf:
+        fonts = {(str(f.BaseFont), f.objgen) for page in pdf.pages for f in page.Resources.Font.values()}
+        assert len(fonts) == len({name for name, _ in fonts})
+    assert pieces.stat().st_size < 1.1 * whole.stat().st_size
+
+
+def test_a_left_hand_start_is_laid_out_after_a_dropped_page(tmp_path):
+    """The minimal paper's front matter has five pages, so chapter 1 begins on a left-hand page."""
+    root = copy_project("minimal", tmp_path)
+    build(root, tmp_path / "whole", ("pdf",), cache=False, pdf_layout="whole")
+    build(root, tmp_path / "pieces", ("pdf",), cache=False)
+    assert summary(pdf_of(tmp_path / "pieces"))["labels"][5] == "1"
+    assert differences(pdf_of(tmp_path / "whole"), pdf_of(tmp_path / "pieces")) == []
+
+
+def test_an_edit_lays_out_its_chapter_only(tmp_path, caplog):
+    root = copy_project("structure", tmp_path)
+    build(root, formats=("pdf",))
+    chapter = root / "chapters" / "02-evidence.md"
+    chapter.write_text(chapter.read_text() + "\n\nA sentence added in an edit.\n")
+    caplog.set_level(logging.DEBUG, logger="paper")
+    caplog.clear()
+    build(root, formats=("pdf",))
+    assert len(laid_out(caplog)) == 1
+    assert "A sentence added in an edit." in "".join(summary(pdf_of(root / "output"))["text"])
+    build(root, tmp_path / "cold", ("pdf",), cache=False)
+    assert outputs(root / "output") == outputs(tmp_path / "cold")
+
+
+def test_a_longer_chapter_moves_the_pages_after_it(tmp_path, caplog):
+    """A chapter that grows by pages: every later piece starts elsewhere and shows other page
+    numbers, so it is laid out again; the contents follow; the result is the cold build's."""
+    root = copy_project("structure", tmp_path)
+    build(root, formats=("pdf",))
+    before = summary(pdf_of(root / "output"))
+    chapter = root / "chapters" / "01-setting.md"
+    chapter.write_text(chapter.read_text() + "\n\n" + "A paragraph added to make the chapter longer. " * 300 + "\n")
+    caplog.set_level(logging.DEBUG, logger="paper")
+    caplog.clear()
+    build(root, formats=("pdf",))
+    after = summary(pdf_of(root / "output"))
+    assert after["pages"] > before["pages"] + 1
+    # the edited piece and all after it are laid out again, the contents too; the edited one a
+    # second time, since its own "p. N" references to later chapters moved with its length
+    again = laid_out(caplog)
+    assert set(again) == {"front", "part-i", "evidence", "part-ii", "data", "references"}
+    assert all(again.count(name) <= 2 for name in again)
+    build(root, tmp_path / "whole", ("pdf",), cache=False, pdf_layout="whole")
+    assert differences(pdf_of(tmp_path / "whole"), pdf_of(root / "output")) == []
+    build(root, tmp_path / "cold", ("pdf",), cache=False)
+    assert outputs(root / "output") == outputs(tmp_path / "cold")
+
+
+# The scheduler, with a stand-in for WeasyPrint: a piece of n paragraphs takes n pages.
+
+class Counted(Executor):
+    def __init__(self):
+        self.jobs: list[Job] = []
+
+    def submit(self, fn, /, *args, **kwargs):
+        from concurrent.futures import Future
+
+        self.jobs.append(args[0])
+        future = Future()
+        future.set_result(fn(*args))
+        return future
+
+
+def fake_pieces() -> list[Piece]:
+    return [Piece("front", "")] + [Piece(f"c{i}", f'<section id="c{i}">' + "<p>x</p>" * (i + 1)
+                                           + f'<a class="crossref-page" href="#c{(i + 2) % 5 + 1}">next</a>')
+                                     for i in range(1, 6)]
+
+
+def render(body: str, front: bool, counter, pad, pad_chapter) -> str:
+    toc = "".join(f'<a href="#c{i}">{i}</a>' for i in range(1, 6)) if front else ""
+    return f"<p>front</p>{toc}" if front else f"<!--{counter} {pad}-->{body}"
+
+
+def run(job: Job) -> Laid:
+    if "<p>front</p>" in job.html:
+        return Laid((("front",),), b"front")
+    ids = tuple(re.findall(r' id="([^"]+)"', job.html))
+    pages = max(job.html.count("<p>x</p>"), 1)
+    return Laid((ids,) + ((),) * (pages - 1), None if job.measure else job.html.encode())
+
+
+def test_scheduler_lays_out_each_piece_once_its_start_is_known():
+    pool = Counted()
+    done, plan = lay_out(fake_pieces(), render, run, lambda job: None, lambda: pool, 2, {})
+    assert len(done) == 6 and all(laid.pdf for _job, laid in done)
+    # the front has one page, c1 two, c2 three…: c5 begins on page index 1 + 2 + 3 + 4 + 5
+    assert plan.start(5) == 15
+    assert plan.labels() == {"front": 1, "c1": 1, "c2": 3, "c3": 6, "c4": 10, "c5": 15}
+    assert 'data-page="6"' in done[5][0].html  # c5 refers to c3
+    assert '<!--14 True-->' in done[5][0].html  # c5 begins on a left-hand page, after page 14
+    # a piece is laid out again only when a "p. N" it shows was not known the first time
+    exact = [job.html.split('id="')[1].split('"')[0] for job in pool.jobs if not job.measure and "id=" in job.html]
+    assert max(exact.count(name) for name in set(exact)) <= 2
+
+
+def test_scheduler_with_the_last_builds_pages_measures_nothing():
+    first = Counted()
+    done, plan = lay_out(fake_pieces(), render, run, lambda job: None, lambda: first, 2, {})
+    again = Counted()
+    cache = {job.html: laid for job, laid in done}
+    lay_out(fake_pieces(), render, run, lambda job: cache.get(job.html), lambda: again, 2, plan.known)
+    assert again.jobs == []
+
+
+def test_page_numbers_that_never_settle_give_up():
+    def unstable(job: Job) -> Laid:  # the length depends on the page numbers shown
+        laid = run(job)
+        if 'id="c1"' in job.html and not job.measure:
+            return Laid(laid.anchors + ((),) * ((int(job.html.split('data-page="')[1].split('"')[0]) + 1) % 2),
+                        laid.pdf)
+        return laid
+
+    pieces = [Piece("front", ""), Piece("c1", '<section id="c1"><p>x</p><a class="crossref-page" href="#c1b">a</a>'),
+              Piece("c2", '<section id="c2"><p>x</p><span id="c1b"></span>')]
+    with pytest.raises(NotSettled):
+        lay_out(pieces, render, unstable, lambda job: None, lambda: Counted(), 1, {})
+
+
+def test_split_keeps_a_part_page_with_its_chapter():
+    class Chapter:
+        def __init__(self, ident, role):
+            self.id, self.role = ident, role
+
+    body = ('<section id="summary" class="level1 front-matter">S</section>'
+            '<section id="part-1" class="level1 part">P</section>'
+            '<section id="one" class="level1 chapter">1</section>'
+            '<section id="two" class="level1 chapter">2</section>')
+    chapters = [Chapter("summary", "front-matter"), Chapter("part-1", "part"), Chapter("one", "chapter"),
+                Chapter("two", "chapter")]
+    pieces = split(body, chapters)
+    assert [p.name for p in pieces] == ["front", "part-1", "two"]
+    assert "one" in pieces[1].body and "summary" in pieces[0].body
+    assert split(body.replace('id="two"', 'id="other"'), chapters) is None
