@@ -9,6 +9,7 @@ import logging
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -53,6 +54,7 @@ def render_pdf(manuscript: Manuscript, context: BuildContext, staging: Path) -> 
     template = template_environment(manuscript.paper).get_template("pdf.html")
     values = {"body_start_id": first.id if first else "", "body_start_role": first.role if first else "",
               **pdf_values(manuscript, context)}
+    log.debug("pdf: HTML ready")
     pieces = split(body, manuscript.chapters) if context.pdf_layout == "pieces" else None
     made = None
     if pieces and len(pieces) > 1:
@@ -86,9 +88,12 @@ def lay_out_whole(html: str, manuscript: Manuscript, context: BuildContext) -> t
 
 def lay_out_pieces(pieces: list[Piece], template, values: dict[str, Any], manuscript: Manuscript,
                    context: BuildContext) -> tuple[bytes, list[tuple[str, ...]]]:
-    """The paper laid out piece by piece (pdfpieces.py), in parallel, and joined."""
+    """The paper laid out piece by piece (pdfpieces.py), in parallel, and joined. The last
+    build's page numbers (the plan) stand in for those not known yet."""
     cache, files = context.cache, layout_files(manuscript)
     plan_key = Cache.key("pdf-plan", slug(manuscript.paper), manuscript.paper.meta.language)
+    known = Plan.from_json(cache.get(plan_key) if cache else None)
+    processes = Processes(context.layout_workers or os.cpu_count() or 1)
 
     def render(body: str, **piece) -> str:
         return template.render(body=body, piece=piece, **values)
@@ -102,31 +107,42 @@ def lay_out_pieces(pieces: list[Piece], template, values: dict[str, Any], manusc
             return Laid(tuple(tuple(ids) for ids in json.loads(pages)), pdf)
         return None
 
-    workers = context.layout_workers or os.cpu_count() or 1
-    processes: list[ProcessPoolExecutor] = []
-
-    def pool() -> ProcessPoolExecutor:
-        if not processes:
-            from ..pipeline import worker_logging
-
-            processes.append(ProcessPoolExecutor(
-                workers, mp_context=multiprocessing.get_context("spawn"), initializer=worker_logging,
-                initargs=(logging.getLogger("paper").getEffectiveLevel(),)))
-        return processes[0]
-
     run = functools.partial(lay_out_piece, root=str(manuscript.paper.root), options=options(manuscript, context))
     try:
-        done, plan = lay_out(pieces, render, run, cached, pool, workers,
-                             Plan.from_json(cache.get(plan_key) if cache else None))
+        done, plan = lay_out(pieces, render, run, cached, processes, processes.workers, known)
+    except BrokenProcessPool as exc:  # a process was killed, or this program cannot be started again
+        log.warning("pdf: the layout processes stopped (%s); laying out in this process", exc)
+        done, plan = lay_out(pieces, render, run, cached, processes, 1, known)
     finally:
-        for executor in processes:
-            executor.shutdown(cancel_futures=True)
+        processes.close()
     if cache:
         cache.put(plan_key, plan.to_json())
         for job, laid in done:
             cache.put(key(job), laid.pdf)
             cache.put(Cache.key(key(job), "pages"), json.dumps(laid.anchors).encode())
+    log.debug("pdf: %d pieces laid out; joining them", len(done))
     return join([laid.pdf for _job, laid in done], plan.body_start() + 1), plan.page_map()
+
+
+class Processes:
+    """The processes that lay out the pieces, started when first needed."""
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self.executor: ProcessPoolExecutor | None = None
+
+    def __call__(self) -> ProcessPoolExecutor:
+        if self.executor is None:
+            from ..pipeline import worker_logging
+
+            self.executor = ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=worker_logging,
+                initargs=(logging.getLogger("paper").getEffectiveLevel(),))
+        return self.executor
+
+    def close(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(cancel_futures=True)
 
 
 def lay_out_piece(job: Job, root: str, options: dict[str, Any]) -> Laid:
