@@ -33,10 +33,11 @@ def laid_out(caplog) -> list[str]:
 
 
 @pytest.mark.parametrize("variant", ["new-page", "right-hand-page", "pdf/a-3b"])
-def test_pieces_give_the_whole_document(tmp_path, variant):
+def test_pieces_give_the_whole_document(tmp_path, monkeypatch, variant):
     """Front matter, parts, appendices, cross-references with page numbers, lists: joined from
-    pieces, the PDF has the text, pixels, outline, links, destinations, page labels, tag tree
-    and metadata of the PDF laid out in one go."""
+    pieces laid out in parallel processes, the PDF has the text, pixels, outline, links,
+    destinations, page labels, tag tree and metadata of the PDF laid out in one go."""
+    monkeypatch.setattr("paper.renderers.pdfpieces.PARALLEL_FROM", 2)  # a short paper, in the pool too
     root = copy_project("structure", tmp_path)
     standard = "pdf/a-3b" if variant == "pdf/a-3b" else "pdf/ua-1"
     if variant == "right-hand-page":
@@ -143,9 +144,19 @@ def run(job: Job) -> Laid:
     return Laid((ids,) + ((),) * (pages - 1), None if job.measure else job.html.encode())
 
 
-def test_scheduler_lays_out_each_piece_once_its_start_is_known():
-    pool = Counted()
-    done, plan = lay_out(fake_pieces(), render, run, lambda job: None, lambda: pool, 2, {})
+def counting(jobs: list[Job]):
+    def counted(job: Job) -> Laid:
+        jobs.append(job)
+        return run(job)
+    return counted
+
+
+@pytest.mark.parametrize("threshold", [6, 12])  # six pieces: in the pool, or in this process
+def test_scheduler_lays_out_each_piece_once_its_start_is_known(monkeypatch, threshold):
+    monkeypatch.setattr("paper.renderers.pdfpieces.PARALLEL_FROM", threshold)
+    pool, jobs = Counted(), []
+    done, plan = lay_out(fake_pieces(), render, counting(jobs), lambda job: None, lambda: pool, 2, {})
+    assert len(pool.jobs) == (len(jobs) if threshold <= 6 else 0)
     assert len(done) == 6 and all(laid.pdf for _job, laid in done)
     # the front has one page, c1 two, c2 three…: c5 begins on page index 1 + 2 + 3 + 4 + 5
     assert plan.start(5) == 15
@@ -153,17 +164,15 @@ def test_scheduler_lays_out_each_piece_once_its_start_is_known():
     assert 'data-page="6"' in done[5][0].html  # c5 refers to c3
     assert '<!--14 True-->' in done[5][0].html  # c5 begins on a left-hand page, after page 14
     # a piece is laid out again only when a "p. N" it shows was not known the first time
-    exact = [job.html.split('id="')[1].split('"')[0] for job in pool.jobs if not job.measure and "id=" in job.html]
+    exact = [job.html.split('id="')[1].split('"')[0] for job in jobs if not job.measure and "id=" in job.html]
     assert max(exact.count(name) for name in set(exact)) <= 2
 
 
 def test_scheduler_with_the_last_builds_pages_measures_nothing():
-    first = Counted()
-    done, plan = lay_out(fake_pieces(), render, run, lambda job: None, lambda: first, 2, {})
-    again = Counted()
-    cache = {job.html: laid for job, laid in done}
-    lay_out(fake_pieces(), render, run, lambda job: cache.get(job.html), lambda: again, 2, plan.known)
-    assert again.jobs == []
+    done, plan = lay_out(fake_pieces(), render, run, lambda job: None, Counted, 2, {})
+    cache, again = {job.html: laid for job, laid in done}, []
+    lay_out(fake_pieces(), render, counting(again), lambda job: cache.get(job.html), Counted, 2, plan.known)
+    assert again == []
 
 
 def test_page_numbers_that_never_settle_give_up():

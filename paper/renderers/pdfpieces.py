@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 MAX_LAYOUTS = 4
 """Layouts of one piece before giving up on the pieces (the whole document is then laid out
 in one go): page numbers that never settle would need a paper built to defeat them."""
+PARALLEL_FROM = 8
+"""Pieces to lay out before other processes are worth starting (a second or so each, to load
+WeasyPrint): a short paper, or an edit, is laid out in this process."""
 ANCHOR_TAG = re.compile(r"<a\b[^>]*>")
 HREF = re.compile(r'\shref="#([^"]+)"')
 CLASSES = re.compile(r'\sclass="([^"]*)"')
@@ -238,6 +241,7 @@ def lay_out(pieces: list[Piece], render: Callable[..., str], run: Callable[[Job]
     done: dict[int, tuple[Job, Laid]] = {}
     running: dict[Future, tuple[int, Job]] = {}
     layouts: Counter[int] = Counter()
+    parallel = False
     while True:
         changed = True
         while changed:  # what the cache holds is taken first; it may make more known
@@ -262,7 +266,8 @@ def lay_out(pieces: list[Piece], render: Callable[..., str], run: Callable[[Job]
         jobs += [(i, plan.job(i, labels, measure=True)) for i in unknown[:max(free - len(jobs), 0)]]
         if not jobs and not running:
             raise NotSettled("no piece can be laid out")
-        executor = pool() if workers > 1 and len(jobs) + len(running) > 1 else InProcess()
+        parallel = parallel or workers > 1 and len(todo) + len(unknown) >= PARALLEL_FROM
+        executor = pool() if parallel else InProcess()
         for index, job in jobs:
             if not job.measure:
                 layouts[index] += 1
