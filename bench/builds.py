@@ -6,7 +6,8 @@ For each size it generates a synthetic paper (bench/synthetic.py: about 8 PDF pa
 chapter) and prints: the cold build of all formats and the time of each format, a rebuild
 with nothing changed, a rebuild after editing one chapter, the peak memory of the build,
 and the same chapters made into a PDF by `pandoc --citeproc --pdf-engine=weasyprint` with
-the ratio. Every build runs in a process of its own, so memory is measured per build.
+the ratio. Every build runs in a process of its own, so memory is measured per build (all its
+processes together).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -39,15 +41,50 @@ DONE = re.compile(r"^(pdf|epub|cite|html): done in ([\d.]+) s", re.M)
 
 
 def measured(command: list[str], **kwargs) -> tuple[float, float, str]:
-    """(seconds, peak memory in MB, stderr) of one command in a process of its own."""
+    """(seconds, peak memory in MB, stderr) of one command in a process of its own. The memory
+    is the largest sum, sampled every 50 ms, of the resident sizes of the command and every
+    process it started (the build lays out the PDF in several)."""
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, **kwargs)
+    peak, done = [0], threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.05):
+            peak[0] = max(peak[0], tree_memory(process.pid))
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
     stderr = process.stderr.read()
     _pid, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - start
+    done.set()
+    sampler.join()
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{stderr}")
-    return seconds, usage.ru_maxrss / 1024, stderr
+    return seconds, max(peak[0], usage.ru_maxrss * 1024) / 2**20, stderr
+
+
+def tree_memory(root: int) -> int:
+    """Bytes resident in process `root` and its descendants, from /proc (Linux)."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    tree, grew = {root}, True
+    while grew:
+        found = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= found
+        grew = bool(found)
+    total = 0
+    for pid in tree:
+        try:
+            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except OSError:
+            continue
+    return total
 
 
 def build(folder: Path) -> tuple[float, float, dict[str, float]]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
 import os
 import re
 import subprocess
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,11 @@ MINIMUM_VERSION = (3, 1, 2)
 FILTERS = Path(__file__).parent / "filters"
 TIME_LIMIT = int(os.environ.get("PAPER_PANDOC_TIME_LIMIT", "300"))
 """Seconds one pandoc run may take before it is stopped."""
+LARGE = 2_000_000
+"""Characters of input (a paper of some 150 pages) from which a run waits for any other such
+run to finish: pandoc needs some 50 bytes of memory per character, and the EPUB, the PDF's
+HTML and the website's one-page paper would otherwise hold three copies at once."""
+ONE_LARGE = threading.Lock()
 
 
 class PandocError(Exception):
@@ -87,8 +94,9 @@ def execute(args: list[str], text: str, cwd: Path, source_date_epoch: int) -> tu
     env = {"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8",
            "SOURCE_DATE_EPOCH": str(source_date_epoch)}
     try:
-        result = subprocess.run(command, input=text.encode("utf-8"), capture_output=True,
-                                cwd=cwd, env=env, timeout=TIME_LIMIT)
+        with ONE_LARGE if len(text) > LARGE else contextlib.nullcontext():
+            result = subprocess.run(command, input=text.encode("utf-8"), capture_output=True,
+                                    cwd=cwd, env=env, timeout=TIME_LIMIT)
     except subprocess.TimeoutExpired as exc:
         raise PandocError(f"pandoc took longer than {TIME_LIMIT} s and was stopped; a chapter may "
                           "be far too long or nest lists or quotations very deeply") from exc

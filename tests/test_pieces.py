@@ -204,3 +204,14 @@ def test_split_keeps_a_part_page_with_its_chapter():
     assert [p.name for p in pieces] == ["front", "part-1", "two"]
     assert "one" in pieces[1].body and "summary" in pieces[0].body
     assert split(body.replace('id="two"', 'id="other"'), chapters) is None
+
+
+def test_a_projects_own_css_without_page_rules_is_laid_out_in_one_go(tmp_path, caplog):
+    root = copy_project("minimal", tmp_path)
+    (root / "templates").mkdir(exist_ok=True)
+    (root / "templates" / "pdf.css").write_text("@page { size: A4; margin: 20mm; }\n")
+    caplog.set_level(logging.DEBUG, logger="paper")
+    build(root, formats=("pdf",))
+    assert laid_out(caplog) == []
+    assert any("templates/pdf.css has no rules for data-page" in r.getMessage() for r in caplog.records)
+    assert "Introduction to testing" in "".join(summary(pdf_of(root / "output"))["text"])

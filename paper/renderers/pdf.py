@@ -55,7 +55,7 @@ def render_pdf(manuscript: Manuscript, context: BuildContext, staging: Path) -> 
     values = {"body_start_id": first.id if first else "", "body_start_role": first.role if first else "",
               **pdf_values(manuscript, context)}
     log.debug("pdf: HTML ready")
-    pieces = split(body, manuscript.chapters) if context.pdf_layout == "pieces" else None
+    pieces = split(body, manuscript.chapters) if context.pdf_layout == "pieces" and pieces_allowed(manuscript) else None
     made = None
     if pieces and len(pieces) > 1:
         try:
@@ -68,6 +68,19 @@ def render_pdf(manuscript: Manuscript, context: BuildContext, staging: Path) -> 
     write_page_map(pages, manuscript.chapters[0].id if manuscript.chapters else "", first.id if first else "",
                    staging)
     return Artifact("pdf", target)
+
+
+def pieces_allowed(manuscript: Manuscript) -> bool:
+    """Whether a project's own PDF templates can be laid out piece by piece: its pdf.html must
+    handle `piece`, its pdf.css give the page numbers a piece is handed (data-page)."""
+    folder = manuscript.paper.templates
+    for name, needs in (("pdf.html", "piece"), ("pdf.css", "data-page")):
+        path = folder / name if folder else None
+        if path and path.is_file() and needs not in path.read_text(encoding="utf-8"):
+            log.warning("pdf: templates/%s has no rules for %s (see the built-in one); the PDF is laid out "
+                        "in one go, which is slower", name, needs)
+            return False
+    return True
 
 
 def lay_out_whole(html: str, manuscript: Manuscript, context: BuildContext) -> tuple[bytes, list[tuple[str, ...]]]:
