@@ -215,3 +215,21 @@ def test_a_projects_own_css_without_page_rules_is_laid_out_in_one_go(tmp_path, c
     assert laid_out(caplog) == []
     assert any("templates/pdf.css has no rules for data-page" in r.getMessage() for r in caplog.records)
     assert "Introduction to testing" in "".join(summary(pdf_of(root / "output"))["text"])
+
+
+def test_layout_processes_that_break_leave_the_work_to_this_one(tmp_path, monkeypatch, caplog):
+    """A pool that cannot start (a script read from standard input) or loses a process."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    class Broken(Executor):
+        def submit(self, fn, /, *args, **kwargs):
+            raise BrokenProcessPool("a process in the pool was terminated")
+
+    monkeypatch.setattr("paper.renderers.pdfpieces.PARALLEL_FROM", 2)
+    monkeypatch.setattr("paper.renderers.pdf.Processes.__call__", lambda self: Broken())
+    root = copy_project("structure", tmp_path)
+    build(root, tmp_path / "fallback", ("pdf",), cache=False)
+    assert any("laying out in this process" in r.getMessage() for r in caplog.records)
+    monkeypatch.undo()
+    build(root, tmp_path / "normal", ("pdf",), cache=False)
+    assert pdf_of(tmp_path / "fallback").read_bytes() == pdf_of(tmp_path / "normal").read_bytes()
