@@ -8,7 +8,7 @@ import json
 import logging
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from ..mathsvg import with_images
 from ..model import Artifact, BuildContext, Manuscript
 from . import PAGE_MAP, find_images, slug, template_environment, template_values
 from .pdfjoin import join, with_page_labels
-from .pdfpieces import Job, Laid, NotSettled, Piece, Plan, lay_out, split
+from .pdfpieces import Job, Laid, NotSettled, Piece, Plan, groups, lay_out
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +41,12 @@ MAX_DATA_URL = 5_000_000
 
 
 def render_pdf(manuscript: Manuscript, context: BuildContext, staging: Path) -> Artifact:
-    document = manuscript.document()
-    document["blocks"] = with_images(document["blocks"], manuscript.math)
-    body = pandoc.to_html(document, manuscript.paper.root, context.source_date_epoch,
-                          ("--section-divs", f"--lua-filter={pandoc.filter_path('footnotes.lua')}"),
-                          cache=context.cache)
+    # Each piece's chapters are converted to HTML on their own, so that an edit converts one
+    # chapter again and not the paper (the conversions are cached).
+    names, parts = zip(*groups(manuscript.chapters), strict=True)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        bodies = list(pool.map(functools.partial(piece_body, manuscript, context), parts))
+    body = "".join(bodies)
     # Front matter (executive summary, foreword…) keeps roman numbers; folio 1 is the first
     # page of the first part, chapter or appendix, which gets a page name of its own so that
     # CSS can restart the count there (@page :nth(1 of body-start)).
@@ -55,9 +56,9 @@ def render_pdf(manuscript: Manuscript, context: BuildContext, staging: Path) -> 
     values = {"body_start_id": first.id if first else "", "body_start_role": first.role if first else "",
               **pdf_values(manuscript, context)}
     log.debug("pdf: HTML ready")
-    pieces = split(body, manuscript.chapters) if context.pdf_layout == "pieces" and pieces_allowed(manuscript) else None
+    pieces = [Piece(name, html) for name, html in zip(names, bodies, strict=True)]
     made = None
-    if pieces and len(pieces) > 1:
+    if context.pdf_layout == "pieces" and len(pieces) > 1 and pieces_allowed(manuscript):
         try:
             made = lay_out_pieces(pieces, template, values, manuscript, context)
         except NotSettled as exc:
@@ -68,6 +69,17 @@ def render_pdf(manuscript: Manuscript, context: BuildContext, staging: Path) -> 
     write_page_map(pages, manuscript.chapters[0].id if manuscript.chapters else "", first.id if first else "",
                    staging)
     return Artifact("pdf", target)
+
+
+def piece_body(manuscript: Manuscript, context: BuildContext, chapters: tuple) -> str:
+    """Chapters as the PDF's HTML: formulas as images, notes as footnotes, sections as <section>."""
+    if not chapters:
+        return ""
+    document = manuscript.document(chapters)
+    document["blocks"] = with_images(document["blocks"], manuscript.math)
+    return pandoc.to_html(document, manuscript.paper.root, context.source_date_epoch,
+                          ("--section-divs", f"--lua-filter={pandoc.filter_path('footnotes.lua')}"),
+                          cache=context.cache) + "\n"
 
 
 def pieces_allowed(manuscript: Manuscript) -> bool:

@@ -60,7 +60,7 @@ class Piece:
     name: str
     """"front", or the id of the piece's first section."""
     body: str
-    """Its part of the paper's HTML (for the front, the front-matter chapters)."""
+    """Its chapters as HTML (for the front, the front-matter chapters)."""
 
 
 @dataclass(frozen=True)
@@ -82,21 +82,20 @@ class Laid:
 Pages = tuple[tuple[str, ...], ...]
 
 
-def split(body: str, chapters: list) -> list[Piece] | None:
-    """The pieces of the paper's HTML body, or None if its chapters cannot be found in it."""
-    starts, previous = [], None
+def groups(chapters: tuple) -> list[tuple[str, tuple]]:
+    """The chapters of each piece, by the piece's name: the front matter with the front, then
+    each chapter or appendix, a part's title page going with the chapter after it."""
+    found: list[tuple[str, tuple]] = [("front", ())]
+    previous = None
     for chapter in chapters:
-        if chapter.role != "front-matter" and previous != "part":
-            at = body.find(f'<section id="{markup.escape(chapter.id)}" class="level1')
-            if at < 0 or (starts and at < starts[-1][0]):
-                return None
-            starts.append((at, chapter.id))
+        if chapter.role == "front-matter" and len(found) == 1:
+            found[0] = ("front", (*found[0][1], chapter))
+        elif previous == "part":
+            found[-1] = (found[-1][0], (*found[-1][1], chapter))
+        else:
+            found.append((chapter.id, (chapter,)))
         previous = chapter.role
-    if not starts:
-        return [Piece("front", body)]
-    ends = [at for at, _ in starts[1:]] + [len(body)]
-    return [Piece("front", body[:starts[0][0]])] + [Piece(name, body[at:end])
-                                                     for (at, name), end in zip(starts, ends, strict=True)]
+    return found
 
 
 class Plan:

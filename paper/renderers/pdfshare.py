@@ -11,6 +11,7 @@ kept once.
 
 from __future__ import annotations
 
+import copy
 import io
 import re
 from collections.abc import Iterator
@@ -95,34 +96,70 @@ def join_fonts(pdf: pikepdf.Pdf, fonts: list[pikepdf.Dictionary]) -> bool:
     """Make fonts[0] hold every glyph of `fonts`; False (nothing changed) if they do not fit."""
     programs = [TTFont(io.BytesIO(program(font).read_bytes()), lazy=True, recalcBBoxes=False,
                        recalcTimestamp=False) for font in fonts]
-    base = max(programs, key=lambda p: len(p.getGlyphOrder()))
-    order = base.getGlyphOrder()
-    glyphs, metrics = base["glyf"].glyphs, base["hmtx"].metrics
-    for other in programs:
+    used = [widths(font.DescendantFonts[0].get("/W", [])) for font in fonts]
+    highest = [max(found, default=0) for found in used]
+    base = programs[highest.index(max(highest))]
+    order = list(base.getGlyphOrder())
+    for other, top, found in zip(programs, highest, used, strict=True):
         if other is base:
             continue
         if other["head"].unitsPerEm != base["head"].unitsPerEm:
             return False
-        other_glyphs, other_metrics = other["glyf"].glyphs, other["hmtx"].metrics
-        for gid, name in enumerate(other.getGlyphOrder()):
-            if raw_size(other_glyphs[name]) and not raw_size(glyphs[order[gid]]):
-                glyphs[order[gid]] = other_glyphs[name]
-            if other_metrics[name][0] and not metrics[order[gid]][0]:
-                metrics[order[gid]] = other_metrics[name]
-        ids = {name: gid for gid, name in enumerate(other.getGlyphOrder())}
-        for table in other["cmap"].tables:
-            mine = base["cmap"].getcmap(table.platformID, table.platEncID)
-            if mine is not None:
-                for code, name in table.cmap.items():
-                    mine.cmap.setdefault(code, order[ids[name]])
+        add_glyphs(base, order, other, top, sorted(found))
         widen(base, other)
+    base.setGlyphOrder(order)
+    base["glyf"].setGlyphOrder(order)
+    base["maxp"].numGlyphs = len(order)
     data = io.BytesIO()
     base.save(data)
     descendant = fonts[0].DescendantFonts[0]
     descendant.FontDescriptor.FontFile2 = pdf.make_stream(data.getvalue(), Length1=len(data.getvalue()))
-    descendant.W = widths_array(merged(widths(font.DescendantFonts[0].get("/W", [])) for font in fonts))
+    descendant.W = widths_array(merged(used))
     fonts[0].ToUnicode = pdf.make_stream(to_unicode(merged(unicode_map(font) for font in fonts)))
     return True
+
+
+def add_glyphs(base: TTFont, order: list[str], other: TTFont, top: int, wanted: list[int]) -> None:
+    """Copy into `base` the glyphs `wanted` of `other` that it lacks.
+
+    WeasyPrint keeps each glyph's id up to the highest one a piece uses (`top`); the parts of
+    accented letters (a tilde) that lie beyond are renumbered after it, differently in each
+    piece. So glyphs are copied by id up to `top`, and parts beyond it are added as new glyphs
+    (at the end of `order`) for the letters copied here to point to.
+    """
+    names, glyphs, metrics = other.getGlyphOrder(), base["glyf"].glyphs, base["hmtx"].metrics
+    added: dict[int, str] = {}
+
+    def take(gid: int) -> str:
+        """The name in `base` of the glyph `gid` of `other`, copied if need be."""
+        if gid > top:
+            if gid not in added:
+                added[gid] = f"paper.{len(order)}"
+                order.append(added[gid])
+                copy_glyph(gid, added[gid])
+            return added[gid]
+        if not raw_size(glyphs[order[gid]]) and raw_size(other["glyf"].glyphs[names[gid]]):
+            copy_glyph(gid, order[gid])
+        return order[gid]
+
+    def copy_glyph(gid: int, name: str) -> None:
+        glyph = other["glyf"][names[gid]]  # decoded; a letter's parts named as in `other`
+        if glyph.isComposite():
+            glyph = copy.deepcopy(glyph)
+            for component in glyph.components:
+                component.glyphName = take(other.getGlyphID(component.glyphName))
+        glyphs[name] = glyph
+        metrics[name] = other["hmtx"].metrics[names[gid]]
+
+    for gid in wanted:
+        if gid <= top:
+            take(gid)
+    for table in other["cmap"].tables:
+        mine = base["cmap"].getcmap(table.platformID, table.platEncID)
+        if mine is not None:
+            for code, name in table.cmap.items():
+                if other.getGlyphID(name) <= top:
+                    mine.cmap.setdefault(code, order[other.getGlyphID(name)])
 
 
 def program(font: pikepdf.Dictionary) -> pikepdf.Stream:
