@@ -220,7 +220,7 @@ def link_elsewhere(html: str, targets: tuple[str, ...], labels: dict[str, int], 
 
 
 class InProcess(Executor):
-    """Runs a job at once, in this process: for one core, or one piece to lay out."""
+    """Runs a job at once, in this process: on one core, for a short paper, or for an edit."""
 
     def submit(self, fn, /, *args, **kwargs) -> Future:
         future: Future = Future()
