@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -254,6 +255,26 @@ class Manuscript:
         """A pandoc JSON document holding the given chapters (default: all)."""
         blocks = [b for ch in (self.chapters if chapters is None else chapters) for b in ch.blocks]
         return {"pandoc-api-version": list(self.api_version), "meta": {}, "blocks": blocks}
+
+    @functools.cached_property
+    def images(self) -> tuple[str, ...]:
+        """Every image path in the paper, in document order; found once, since several
+        renderers ask and a long paper's tree takes a while to walk."""
+        return tuple(find_images([ch.blocks for ch in self.chapters]))
+
+
+def find_images(node: Any) -> list[str]:
+    """Every image path in a pandoc AST, in document order."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        if node.get("t") == "Image":
+            found.append(node["c"][2][0])
+        else:
+            found.extend(find_images(node.get("c")))
+    elif isinstance(node, (list, tuple)):
+        for item in node:
+            found.extend(find_images(item))
+    return found
 
 
 @dataclass(frozen=True)

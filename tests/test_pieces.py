@@ -80,7 +80,7 @@ def test_an_edit_lays_out_its_chapter_only(tmp_path, caplog):
     caplog.set_level(logging.DEBUG, logger="paper")
     caplog.clear()
     build(root, formats=("pdf",))
-    assert len(laid_out(caplog)) == 1
+    assert laid_out(caplog) == ["evidence"]
     assert "A sentence added in an edit." in "".join(summary(pdf_of(root / "output"))["text"])
     build(root, tmp_path / "cold", ("pdf",), cache=False)
     assert outputs(root / "output") == outputs(tmp_path / "cold")

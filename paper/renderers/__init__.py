@@ -88,17 +88,3 @@ def cover_image(staging: Path) -> Path | None:
     """The raster front cover, made once per build before the renderers run (if needed)."""
     path = staging / "cover.png"
     return path if path.is_file() else None
-
-
-def find_images(node: Any) -> list[str]:
-    """Every image path in a pandoc AST, in document order."""
-    found: list[str] = []
-    if isinstance(node, dict):
-        if node.get("t") == "Image":
-            found.append(node["c"][2][0])
-        else:
-            found.extend(find_images(node.get("c")))
-    elif isinstance(node, (list, tuple)):
-        for item in node:
-            found.extend(find_images(item))
-    return found

@@ -14,7 +14,7 @@ from typing import Any
 from .. import pandoc
 from ..labels import labels_for
 from ..model import Artifact, BuildContext, Manuscript, PaperMeta
-from . import PAGE_MAP, cover_image, find_images, numbered_lists, slug
+from . import PAGE_MAP, cover_image, numbered_lists, slug
 
 STYLESHEET = Path(__file__).parent.parent / "templates" / "epub.css"
 
@@ -36,14 +36,14 @@ def make_epub(manuscript: Manuscript, context: BuildContext, staging: Path) -> P
                        f"--css={stylesheet}", f"--resource-path={paper.root}",
                        *([f"--epub-cover-image={cover}"] if cover else [])],
                       document, paper.root, context.source_date_epoch, target, cache=context.cache,
-                      depends=tuple(paper.root / src for src in sorted(set(find_images(document["blocks"])))))
+                      depends=tuple(paper.root / src for src in sorted(set(manuscript.images))))
     return target
 
 
 def finish_epub(target: Path, manuscript: Manuscript, staging: Path) -> Artifact:
     paper = manuscript.paper
     pages = json.loads((staging / PAGE_MAP).read_text()) if (staging / PAGE_MAP).is_file() else []
-    finish(target, paper.meta, pages, bool(find_images(manuscript.document()["blocks"])),
+    finish(target, paper.meta, pages, bool(manuscript.images),
            labels_for(paper.meta.language))
     return Artifact("epub", target)
 

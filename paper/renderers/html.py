@@ -22,7 +22,7 @@ from ..errors import UserError
 from ..licenses import license_statement, spdx_license
 from ..model import Artifact, BuildContext, ChapterText, Manuscript
 from ..search import index_site
-from . import cover_image, find_images, slug, template_environment, template_values
+from . import cover_image, slug, template_environment, template_values
 
 ID = re.compile(r'\sid="([^"]+)"')
 LOCAL_LINK = re.compile(r'href="#([^"]+)"')
@@ -95,7 +95,7 @@ def write_edition(manuscript: Manuscript, context: BuildContext, staging: Path, 
         write(assets / name, env.get_template(name).render(**values))
     if cover_image(staging):
         shutil.copyfile(cover_image(staging), assets / "cover.png")
-    for src in sorted(set(find_images(manuscript.document()["blocks"]))):
+    for src in sorted(set(manuscript.images)):
         target = site / src
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(paper.root / src, target)

@@ -27,7 +27,7 @@ from ..labels import long_date, roman
 from ..licenses import license_statement
 from ..mathsvg import with_images
 from ..model import Artifact, BuildContext, Manuscript
-from . import PAGE_MAP, find_images, slug, template_environment, template_values
+from . import PAGE_MAP, slug, template_environment, template_values
 from .pdfjoin import join, with_page_labels
 from .pdfpieces import Job, Laid, NotSettled, Piece, Plan, groups, lay_out
 
@@ -46,7 +46,6 @@ def render_pdf(manuscript: Manuscript, context: BuildContext, staging: Path) -> 
     names, parts = zip(*groups(manuscript.chapters), strict=True)
     with ThreadPoolExecutor(max_workers=2) as pool:
         bodies = list(pool.map(functools.partial(piece_body, manuscript, context), parts))
-    body = "".join(bodies)
     # Front matter (executive summary, foreword…) keeps roman numbers; folio 1 is the first
     # page of the first part, chapter or appendix, which gets a page name of its own so that
     # CSS can restart the count there (@page :nth(1 of body-start)).
@@ -63,7 +62,8 @@ def render_pdf(manuscript: Manuscript, context: BuildContext, staging: Path) -> 
             made = lay_out_pieces(pieces, template, values, manuscript, context)
         except NotSettled as exc:
             log.warning("pdf: %s; laying out the whole paper at once", exc)
-    pdf, pages = made or lay_out_whole(template.render(body=body, piece=None, **values), manuscript, context)
+    pdf, pages = made or lay_out_whole(template.render(body="".join(bodies), piece=None, **values), manuscript,
+                                       context)
     target = staging / f"{slug(manuscript.paper)}.pdf"
     target.write_bytes(pdf)
     write_page_map(pages, manuscript.chapters[0].id if manuscript.chapters else "", first.id if first else "",
@@ -183,7 +183,7 @@ def layout_files(manuscript: Manuscript) -> str:
     """The files a layout reads from the project (images, and the fonts or styles a project's
     templates name), by content."""
     root = manuscript.paper.root
-    files = {root / src for src in find_images(manuscript.document()["blocks"])}
+    files = {root / src for src in manuscript.images}
     files.update(root / name for name in (manuscript.paper.meta.cover_image, *manuscript.paper.meta.logos) if name)
     for folder in ("templates", "fonts"):
         files.update(p for p in (root / folder).rglob("*") if p.is_file())
