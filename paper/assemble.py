@@ -4,31 +4,30 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 from . import pandoc
-from .check import CROSSREF_KINDS, KIND_PREFIXES, body_lines, citation_keys, images, resolve_file
+from .check import CROSSREF_KINDS, KIND_PREFIXES, citation_keys, cited_keys
 from .config import STYLES
 from .diagnostics import Diagnostic, error
 from .errors import UserError
 from .labels import labels_for, letter, roman
 from .mathsvg import render_math
 from .model import BuildContext, Chapter, ChapterText, Manuscript, NumberedItem, Paper
+from .resolve import Resolver, refusal
 from .sanitize import sanitize
-
-NOTE_OR_CODE = re.compile(r"(`+).+?\1|\[\^([^\]\s]+)\]")
-"""A code span (left alone) or a footnote label such as [^1] or [^1]:."""
+from .tree import meta_blocks, meta_inlines, meta_list, stringify, walk
 
 
 def assemble(paper: Paper, context: BuildContext, workdir: Path) -> Manuscript:
-    """Parse all chapters in one pandoc run with citeproc; split the result by chapter.
+    """Join the chapters' trees and run pandoc once over the whole paper (numbering, cross-
+    references and citeproc need every chapter); split the result by chapter.
 
     `workdir` is a scratch folder inside the output folder for the bibliography as CSL JSON.
     """
-    text, segments = combined_markdown(paper)
-    args = ["--from=markdown-yaml_metadata_block", "--to=json",
+    document = combined_document(paper)
+    args = ["--from=json", "--to=json",
             f"--lua-filter={pandoc.filter_path('chapters.lua')}",
             f"--lua-filter={pandoc.filter_path('crossref.lua')}",
             f"--metadata=lang:{paper.meta.language}", "--metadata=link-citations:true"]
@@ -44,22 +43,53 @@ def assemble(paper: Paper, context: BuildContext, workdir: Path) -> Manuscript:
         else:
             args.append("--citeproc")
     try:
-        out = pandoc.run(args, text, paper.root, context.source_date_epoch, cache=context.cache)
+        out = pandoc.run(args, json.dumps(document, ensure_ascii=False), paper.root, context.source_date_epoch,
+                         cache=context.cache)
     except pandoc.PandocError as exc:
-        raise UserError([locate(exc, segments)]) from exc
+        message = str(exc).splitlines()[0] if str(exc) else "pandoc failed"
+        raise UserError([error(Path("chapters"), 0, "pandoc",
+                               f"pandoc could not assemble the paper: {message}")]) from exc
     document = json.loads(out)
     problems = unresolved(document["meta"], paper)
-    document["blocks"] = sanitize(with_page_anchors(document["blocks"]))
+    blocks, findings = sanitize(with_page_anchors(document["blocks"]), approved(paper))
+    document["blocks"] = blocks
+    problems += [error(Path("paper.yaml"), 0, "refused-image", message) for level, _c, message, _n in findings
+                 if level == "error"]
     formulas, math_problems = render_math(document, paper)
     if problems or math_problems:
         raise UserError(problems + math_problems)
-    abstract = ""
-    if paper.meta.abstract:
-        abstract = pandoc.run(["--from=markdown", "--to=html5", "--wrap=none"],
-                              paper.meta.abstract, paper.root, context.source_date_epoch, cache=context.cache)
+    abstract = markdown_html(paper.meta.abstract, paper, context) if paper.meta.abstract else ""
     numbered = tuple(NumberedItem(**item) for item in meta_json(document["meta"], "paper-numbered"))
     return Manuscript(paper, tuple(document["pandoc-api-version"]),
                       split_chapters(document["blocks"], paper), abstract, numbered, formulas)
+
+
+def approved(paper: Paper):
+    """Image paths in the assembled paper: those the chapters' trees resolved, or a path from
+    the project folder (an image in a part's title from paper.yaml, say), checked again."""
+    known = {src for chapter in paper.chapters for src in chapter.images}
+    resolver = Resolver(paper.root)
+
+    def source(src: str) -> tuple[str | None, str, str]:
+        if src in known:
+            return src, "", ""
+        found = resolver.file(src)
+        return (found.path.as_posix(), "", "") if found.path else (None, "refused-image", refusal(src, found.reason))
+
+    return source
+
+
+def markdown_html(text: str, paper: Paper, context: BuildContext) -> str:
+    """Markdown from paper.yaml (the abstract) as clean HTML: read in pandoc's sandbox into a
+    tree, cleaned like a chapter, written as HTML."""
+    read = pandoc.run(["--from=markdown-yaml_metadata_block", "--to=json"], text, paper.root,
+                      context.source_date_epoch, quiet=True, cache=context.cache)
+    document = json.loads(read)
+    document["blocks"], findings = sanitize(document["blocks"], approved(paper))
+    if any(level == "error" for level, *_rest in findings):
+        raise UserError([error(Path("paper.yaml"), 0, "refused-image", message)
+                         for level, _c, message, _n in findings if level == "error"])
+    return pandoc.to_html(document, paper.root, context.source_date_epoch, cache=context.cache)
 
 
 def with_page_anchors(blocks: list[Any]) -> list[Any]:
@@ -131,59 +161,80 @@ def style_path(paper: Paper) -> Path:
     return shipped if shipped.is_file() else paper.root / paper.meta.citation_style
 
 
-def combined_markdown(paper: Paper) -> tuple[str, list[tuple[int, Chapter]]]:
-    """One Markdown text for the whole paper, and where each chapter's body starts in it."""
-    parts: list[str] = []
-    segments: list[tuple[int, Chapter]] = []
-    line = 1
+def raw(kind: str, info: dict[str, Any]) -> dict[str, Any]:
+    return {"t": "RawBlock", "c": [kind, json.dumps(info, ensure_ascii=False)]}
+
+
+def text(words: str) -> list[dict[str, Any]]:
+    """Plain words as inlines."""
+    out: list[dict[str, Any]] = []
+    for i, word in enumerate(words.split(" ")):
+        if i:
+            out.append({"t": "Space"})
+        if word:
+            out.append({"t": "Str", "c": word})
+    return out
+
+
+def span(inlines: list[Any], cls: str) -> dict[str, Any]:
+    return {"t": "Para", "c": [{"t": "Span", "c": [["", [cls], []], inlines]}]}
+
+
+def combined_document(paper: Paper) -> dict[str, Any]:
+    """One pandoc document of the whole paper from the chapters' trees, with a marker before
+    each chapter and part that chapters.lua turns into its heading."""
     labels = labels_for(paper.meta.language)
-
-    def add(text: str) -> None:
-        nonlocal line
-        parts.append(text)
-        line += text.count("\n")
-
-    add("```{=paper-settings}\n" + json.dumps({
+    blocks: list[Any] = [raw("paper-settings", {
         "labels": labels, "section_numbers": paper.meta.section_numbers,
-        "page_references": paper.meta.page_references}, ensure_ascii=False) + "\n```\n\n")
+        "page_references": paper.meta.page_references})]
     part = ""
+    used: set[str] = set()
     for chapter, (role, number, label) in zip(paper.chapters, chapter_numbers(paper), strict=True):
         if chapter.part and chapter.part != part:
             numeral = roman(1 + [p.title for p in paper.meta.parts].index(chapter.part)).upper()
-            add(marker({"id": f"part-{numeral.lower()}", "title": chapter.part, "source": "",
-                        "images": {}, "classes": ["part"], "role": "part", "number": numeral,
-                        "label": f"{labels['part']} {numeral}"}))
+            blocks.append(raw("paper-chapter", {
+                "id": f"part-{numeral.lower()}", "title": chapter.part, "source": "", "classes": ["part"],
+                "role": "part", "number": numeral, "label": f"{labels['part']} {numeral}"}))
         part = chapter.part
-        found = {src: resolve_file(paper.root, chapter, src) for _l, _c, src, _a in images(chapter)}
-        info = {"id": chapter.id, "title": chapter.title, "source": chapter.path.as_posix(),
-                "images": {src: p.as_posix() for src, p in found.items() if p},
-                "classes": ["front-matter", "unnumbered"] if role == "front-matter" else [role],
-                "role": role, "number": number, "label": label, "lang": chapter.language,
-                "notice": labels["untranslated"] if chapter.language else ""}
-        add(marker(info))
-        add(chapter_meta(chapter, labels))
-        segments.append((line, chapter))
-        add(own_notes(chapter).rstrip("\n") + "\n\n")
+        blocks.append(raw("paper-chapter", {
+            "id": chapter.id, "title": "", "source": chapter.path.as_posix(),
+            "classes": ["front-matter", "unnumbered"] if role == "front-matter" else [role],
+            "role": role, "number": number, "label": label, "lang": chapter.language,
+            "notice": labels["untranslated"] if chapter.language else ""}))
+        if chapter.title:
+            blocks.append({"t": "Header", "c": [1, ["", [], []], meta_inlines(chapter.fields, "paper-title")]})
+        blocks += chapter_meta(chapter, labels)
+        blocks += unique_heading_ids(chapter.blocks, used)
     if (paper.references and paper.meta.reference_list == "end"
-            and any(next(citation_keys(c), None) for c in paper.chapters)):
-        add(marker({"id": "references", "title": labels["references"], "source": "",
-                    "images": {}, "classes": ["unnumbered", "references"],
-                    "role": "references"}))
-        add("::: {#refs}\n:::\n")
-    return "".join(parts), segments
+            and any(next(cited_keys(c), None) for c in paper.chapters)):
+        blocks.append(raw("paper-chapter", {"id": "references", "title": labels["references"], "source": "",
+                                            "classes": ["unnumbered", "references"], "role": "references"}))
+        blocks.append({"t": "Div", "c": [["refs", [], []], []]})
+    return {"pandoc-api-version": list(pandoc.api_version()), "meta": {}, "blocks": blocks}
 
 
-def own_notes(chapter: Chapter) -> str:
-    """The chapter's body with its footnote labels made its own: [^1] becomes [^intro--1].
-
-    Chapters are read as one text, and authors number their notes [^1], [^2]… in every
-    chapter; without this, every chapter would show the first chapter's note 1.
-    """
-    def relabel(match: re.Match) -> str:
-        return match.group(0) if match.group(1) else f"[^{chapter.id}--{match.group(2)}]"
-
-    return "\n".join(text if code else NOTE_OR_CODE.sub(relabel, text)
-                     for _offset, text, code in body_lines(chapter))
+def unique_heading_ids(blocks: tuple[Any, ...], used: set[str]) -> list[Any]:
+    """The chapter's blocks, with a heading id that an earlier chapter already gave a heading
+    made unique (introduction-1), as pandoc does in one document; links within the chapter
+    follow. Each chapter was read on its own, so only pandoc's own ids within it are unique."""
+    ids = [node["c"][1][0] for node in walk(list(blocks)) if node["t"] == "Header" and node["c"][1][0]]
+    renamed: dict[str, str] = {}
+    for ident in ids:
+        if ident in used and ident not in renamed:
+            n = 1
+            while f"{ident}-{n}" in used or f"{ident}-{n}" in ids:
+                n += 1
+            renamed[ident] = f"{ident}-{n}"
+    used.update(renamed.get(i, i) for i in ids)
+    if not renamed:
+        return list(blocks)
+    copy = json.loads(json.dumps(list(blocks)))
+    for node in walk(copy):
+        if node["t"] == "Header" and node["c"][1][0] in renamed:
+            node["c"][1][0] = renamed[node["c"][1][0]]
+        elif node["t"] == "Link" and node["c"][2][0].startswith("#") and node["c"][2][0][1:] in renamed:
+            node["c"][2][0] = "#" + renamed[node["c"][2][0][1:]]
+    return copy
 
 
 def chapter_numbers(paper: Paper) -> list[tuple[str, str, str]]:
@@ -202,58 +253,30 @@ def chapter_numbers(paper: Paper) -> list[tuple[str, str, str]]:
     return out
 
 
-def marker(info: dict[str, Any]) -> str:
-    return "```{=paper-chapter}\n" + json.dumps(info, ensure_ascii=False) + "\n```\n\n"
+def chapter_meta(chapter: Chapter, labels: dict[str, str]) -> list[Any]:
+    """Authors, session and abstract under the chapter title, from the front matter's trees."""
+    fields = chapter.fields
+    out: list[Any] = []
 
+    def joined(items: list[list[Any]], separator: str) -> list[Any]:
+        inlines: list[Any] = []
+        for i, item in enumerate(items):
+            if i:
+                inlines += [{"t": "Str", "c": separator}, {"t": "Space"}]
+            inlines += item
+        return inlines
 
-def chapter_meta(chapter: Chapter, labels: dict[str, str]) -> str:
-    """Authors, session and abstract under the chapter title, as Markdown."""
-    lines = []
     if chapter.authors:
-        lines.append(f"[{', '.join(chapter.authors)}]{{.chapter-authors}}\n\n")
+        out.append(span(joined(meta_list(fields, "paper-authors"), ","), "chapter-authors"))
     if chapter.session:
-        lines.append(f"[{labels['session']}: {chapter.session}]{{.chapter-session}}\n\n")
+        out.append(span(text(f"{labels['session']}:") + [{"t": "Space"}] + meta_inlines(fields, "paper-session"),
+                        "chapter-session"))
     if chapter.contributors:
-        lines.append(f"[{labels['contributions']}: {'; '.join(chapter.contributors)}]"
-                     "{.chapter-contributors}\n\n")
+        out.append(span(text(f"{labels['contributions']}:") + [{"t": "Space"}]
+                        + joined(meta_list(fields, "paper-contributors"), ";"), "chapter-contributors"))
     if chapter.abstract:
-        lines.append(f"::: chapter-abstract\n{chapter.abstract}\n:::\n\n")
-    if not lines:
-        return ""
-    return "::::: chapter-meta\n" + "".join(lines) + ":::::\n\n"
-
-
-def locate(exc: pandoc.PandocError, segments: list[tuple[int, Chapter]]):
-    """Turn pandoc's line in the combined text back into a chapter file and line."""
-    message = str(exc).splitlines()[0] if str(exc) else "pandoc failed"
-    if exc.line is not None:
-        for start, chapter in reversed(segments):
-            if exc.line >= start:
-                return error(chapter.path, chapter.body_line + exc.line - start, "pandoc",
-                             f"pandoc cannot read this chapter: {message}")
-    return error(Path("chapters"), 0, "pandoc", f"pandoc failed: {exc}")
-
-
-def stringify(inlines: list[dict[str, Any]]) -> str:
-    """Plain text of pandoc AST inlines."""
-    out = []
-    for item in inlines:
-        kind, content = item.get("t"), item.get("c")
-        if kind == "Str":
-            out.append(content)
-        elif kind in ("Space", "SoftBreak", "LineBreak"):
-            out.append(" ")
-        elif kind in ("Code", "Math"):
-            out.append(content[-1])
-        elif kind == "Note":
-            continue
-        elif kind == "Span" and "heading-number" in content[0][1]:
-            continue
-        elif kind in ("Quoted", "Span", "Cite", "Link", "Image"):
-            out.append(stringify(content[1]))
-        elif isinstance(content, list):
-            out.append(stringify(content))
-    return "".join(out)
+        out.append({"t": "Div", "c": [["", ["chapter-abstract"], []], meta_blocks(fields, "paper-abstract")]})
+    return [{"t": "Div", "c": [["", ["chapter-meta"], []], out]}] if out else []
 
 
 def split_chapters(blocks: list[dict[str, Any]], paper: Paper) -> tuple[ChapterText, ...]:

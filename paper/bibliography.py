@@ -96,9 +96,18 @@ class _Raw:
     field_lines: dict[str, int]
 
 
+MAX_BIB_BYTES = 50_000_000
+MAX_FIELD = 100_000
+"""Characters of one field once its @string macros are expanded: macros that repeat each other
+(a = x # x, b = a # a, …) would otherwise double at every line."""
+
+
 def load_bibliography(root: Path, name: str = "references.bib") -> tuple[list[Reference], list[Diagnostic]]:
     """Read the project's BibTeX file; return its entries as CSL JSON and every problem found."""
     path = Path(name)
+    if (root / name).stat().st_size > MAX_BIB_BYTES:
+        return [], [error(path, 0, "bibliography-too-large", f"{name} is over {MAX_BIB_BYTES // 1_000_000} MB, "
+                          "more than any paper's bibliography: check that it is the right file")]
     data = (root / name).read_bytes()
     try:
         text = data.decode("utf-8-sig")
@@ -182,6 +191,13 @@ def _value(raw: str, macros: dict[str, str], path: Path, line: int,
                                     f"'{part}' is neither in braces nor a defined @string: "
                                     f"write {{{part}}} if it is meant as text"))
             out.append(part)
+        if sum(map(len, out)) > MAX_FIELD:
+            if any(p.code == "field-too-long" for p in problems):  # once: each macro after it is too long too
+                return "".join(out)[:MAX_FIELD]
+            problems.append(error(path, line, "field-too-long",
+                                  f"this value is longer than {MAX_FIELD:,} characters once its @string "
+                                  "macros are put in: check that the macros do not repeat each other"))
+            return "".join(out)[:MAX_FIELD]
     return "".join(out)
 
 

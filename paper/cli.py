@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import os
@@ -36,6 +37,13 @@ def main(argv: list[str] | None = None) -> int:
         errors = sum(1 for d in exc.diagnostics if d.level == "error")
         print(f"{args.command} stopped: {errors} error(s); nothing in the output folder was changed",
               file=sys.stderr)
+        return 1
+    except OSError as exc:  # a file that cannot be read, a full or read-only disk
+        name = shown(Path(exc.filename)) if exc.filename else shown(root)
+        doing = "write" if exc.errno in (errno.ENOSPC, errno.EROFS, errno.EDQUOT) else "read or write"
+        print(f"{name}: error: cannot {doing} this file: {exc.strerror or exc}; free some space or check "
+              "that the folder may be written, then build again [os-error]", file=sys.stderr)
+        print(f"{args.command} stopped: 1 error(s); the previous outputs are as they were", file=sys.stderr)
         return 1
 
 
@@ -169,4 +177,4 @@ def as_json(d: Diagnostic, root: Path) -> dict:
 def shown(path: Path) -> str:
     """A path relative to the current folder when it is below it, else absolute."""
     relative = os.path.relpath(path)
-    return str(Path(path).resolve()) if relative.startswith("..") else relative
+    return os.path.abspath(path) if relative.startswith("..") else relative

@@ -11,7 +11,8 @@ from typing import Any
 from xml.etree import ElementTree
 
 from .diagnostics import Diagnostic, error
-from .model import Author, Edition, PaperMeta, Part, Series
+from .model import Author, Edition, Limits, PaperMeta, Part, Series
+from .resolve import Resolver
 from .yamlfile import Key, parse_yaml
 
 KEYS = {
@@ -44,6 +45,8 @@ KEYS = {
     "version": "the version of this draft or edition, e.g. 0.3",
     "site-url": "the address where the website will be published, e.g. https://example.org/paper/",
     "languages": "the editions' languages, the source language first, e.g. [en, es, pt-BR]",
+    "limits": "how large the input may be: chapters, chapter-mb, nesting, image-mb, image-megapixels, "
+              "svg-elements",
     "editions": "for each translated edition: title, subtitle, abstract, keywords, disclaimer, series, parts",
 }
 PAGE_SIZES = ("A4", "Letter")
@@ -56,6 +59,9 @@ PAGE_REFERENCES = ("other-chapters", "all", "none")
 PART_KEYS = ("part", "chapters")
 EDITION_KEYS = ("title", "subtitle", "abstract", "keywords", "disclaimer", "series", "parts", "authors")
 SERIES_KEYS = ("name", "number")
+LIMIT_KEYS = {"chapters": "chapters", "chapter-mb": "chapter_mb", "nesting": "nesting", "image-mb": "image_mb",
+              "image-megapixels": "image_megapixels", "svg-elements": "svg_elements"}
+MAX_CONFIG_BYTES = 1_000_000
 
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|\d{3}))?$")
 DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
@@ -71,7 +77,20 @@ def load_config(root: Path, name: str = "paper.yaml") -> tuple[PaperMeta | None,
     if not file.is_file():
         return None, [error(path, 0, "no-config",
                             f"no {name} in {root}: create one with at least title, authors and date")]
-    data, lines, problems = parse_yaml(file.read_text(encoding="utf-8-sig"), path)
+    if Resolver(root).inside(file) is None:
+        return None, [error(path, 0, "outside-project", f"{name} is a link to a file outside the project: "
+                            "builds read nothing outside the paper's folder; put the file itself here")]
+    if file.stat().st_size > MAX_CONFIG_BYTES:
+        return None, [error(path, 0, "config-too-large", f"{name} is over {MAX_CONFIG_BYTES // 1000} kB; "
+                            "paper.yaml holds the paper's details only: check that it is the right file")]
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        data = file.read_bytes()
+        line = data[:exc.start].count(b"\n") + 1
+        return None, [error(path, line, "not-utf8", f"{name} is not UTF-8 text (byte {exc.start + 1} cannot "
+                            "be read): save it as UTF-8")]
+    data, lines, problems = parse_yaml(text, path)
     if problems:
         return None, problems
     if data is None:
@@ -155,6 +174,7 @@ class _Checker:
             disclaimer=self.text(data, "disclaimer"),
             version=self.text(data, "version"),
             site_url=self.site_url(self.text(data, "site-url")),
+            limits=self.limits(data.get("limits")),
         )
         languages = self.languages(data, meta.language)
         return replace(meta, languages=languages,
@@ -210,11 +230,28 @@ class _Checker:
                       "e.g. https://example.org/papers/citizen-security/")
         return text
 
+    def limits(self, value: Any) -> Limits:
+        if value is None:
+            return Limits()
+        if not isinstance(value, dict):
+            self.fail(("limits",), "bad-type", "'limits' is a mapping such as 'chapters: 2000'")
+            return Limits()
+        self.unknown_keys(value, LIMIT_KEYS, ("limits",))
+        given = {}
+        for key, name in LIMIT_KEYS.items():
+            number = value.get(key)
+            if number is None:
+                continue
+            if isinstance(number, bool) or not isinstance(number, int) or not 0 < number <= 1_000_000:
+                self.fail(("limits", key), "bad-type", f"'{key}' is a whole number above 0")
+            else:
+                given[name] = number
+        return Limits(**given)
+
     def project_file(self, text: str, key: Key) -> str:
         """A path inside the project that must exist (an image named in paper.yaml)."""
         if text:
-            path = (self.root / text).resolve()
-            if not path.is_relative_to(self.root.resolve()) or not path.is_file():
+            if Resolver(self.root).project_file(text) is None:
                 self.fail(key, "missing-file", f"{text} is not a file inside the project: "
                           "give its path from the project folder, e.g. images/cover.jpg")
         return text
@@ -223,16 +260,16 @@ class _Checker:
         if not text or (STYLES / f"{text}.csl").is_file():
             return text or "chicago-author-date"
         shipped = ", ".join(sorted(p.stem for p in STYLES.glob("*.csl")))
-        path = (self.root / text).resolve()
-        if not text.endswith(".csl") or not path.is_relative_to(self.root.resolve()):
+        found = Resolver(self.root).project_file(text) if text.endswith(".csl") else None
+        if not text.endswith(".csl"):
             self.fail(("citation-style",), "unknown-style",
                       f"'{text}' is not a citation style here: use one of {shipped}, "
                       "or the path of a .csl file inside the project")
-        elif not path.is_file():
-            self.fail(("citation-style",), "unknown-style", f"the style file {text} does not exist")
-        elif not _is_csl(path):
-            self.fail(("citation-style",), "bad-style",
-                      f"{text} is not a CSL style (an XML file whose root is <style>)")
+        elif found is None:
+            self.fail(("citation-style",), "unknown-style", f"the style file {text} is not a file inside "
+                      f"the project: give its path from the project folder, or use one of {shipped}")
+        elif (problem := csl_problem(self.root / found)):
+            self.fail(("citation-style",), "bad-style", f"{text} {problem}")
         return text
 
     def choice(self, data: dict, name: str, allowed: tuple[str, ...]) -> str:
@@ -276,7 +313,7 @@ class _Checker:
         for key, names in (("front-matter", front), ("chapters", tuple(chapters)), ("appendices", appendices)):
             for i, name in enumerate(names):
                 where = (key, i) if key != "chapters" else keys[name]
-                if not (self.root / "chapters" / name).is_file():
+                if Resolver(self.root).project_file(f"chapters/{name}") is None:
                     self.fail(where, "missing-chapter",
                               f"chapters/{name} does not exist: correct the name or remove the line")
                 if name in seen:
@@ -390,11 +427,22 @@ def first_language(data: dict) -> str:
     return str(languages[0]) if isinstance(languages, list) and languages else "en"
 
 
-def _is_csl(path: Path) -> bool:
+def csl_problem(path: Path) -> str:
+    """Why a CSL file cannot be used, or "". A dependent style names its parent by a link that
+    citeproc would fetch: refused, since builds read nothing but the project's files."""
     try:
-        return ElementTree.parse(path).getroot().tag.endswith("style")
-    except ElementTree.ParseError:
-        return False
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            return "is too large for a citation style"
+        root = ElementTree.parse(path).getroot()
+    except (ElementTree.ParseError, OSError, ValueError):
+        return "is not a CSL style (an XML file whose root is <style>)"
+    if not root.tag.endswith("style"):
+        return "is not a CSL style (an XML file whose root is <style>)"
+    for link in root.iter("{http://purl.org/net/xbiblio/csl}link"):
+        if link.get("rel") == "independent-parent":
+            return ("is a dependent style, which takes its rules from another style by a link; builds "
+                    "read nothing outside the project: use the parent style's own .csl file instead")
+    return ""
 
 
 def _orcid_checksum_ok(orcid: str) -> bool:

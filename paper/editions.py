@@ -7,8 +7,9 @@ import hashlib
 from dataclasses import replace
 from pathlib import Path
 
+from .cache import Cache
 from .diagnostics import Diagnostic, error, warning
-from .loader import load_chapter
+from .loader import load_chapters
 from .model import Chapter, Paper, PaperMeta, Part, Series
 
 LANGUAGE_NAMES = {"en": "English", "es": "Español", "pt": "Português", "fr": "Français"}
@@ -34,17 +35,18 @@ def source_hash(root: Path, chapter: Chapter) -> str:
     return hashlib.sha256((root / chapter.path).read_bytes().replace(b"\r\n", b"\n")).hexdigest()[:12]
 
 
-def load_translations(paper: Paper, slug: str) -> tuple[tuple[Paper, ...], list[Diagnostic]]:
+def load_translations(paper: Paper, slug: str,
+                      cache: Cache | None = None) -> tuple[tuple[Paper, ...], list[Diagnostic]]:
     """Every edition listed under `languages:` after the first, as a whole paper in its language."""
     editions, problems = [], []
     for language in paper.meta.languages[1:]:
-        edition, found = load_edition(paper, language, slug)
+        edition, found = load_edition(paper, language, slug, cache)
         editions.append(edition)
         problems += found
     return tuple(editions), problems
 
 
-def load_edition(source: Paper, language: str, slug: str) -> tuple[Paper, list[Diagnostic]]:
+def load_edition(source: Paper, language: str, slug: str, cache: Cache | None = None) -> tuple[Paper, list[Diagnostic]]:
     """The chapters in chapters/<language>/, each in its source's place; a chapter not yet
     translated is the source chapter, marked with its language."""
     root = source.root
@@ -52,8 +54,9 @@ def load_edition(source: Paper, language: str, slug: str) -> tuple[Paper, list[D
     by_name = {chapter.path.name: chapter for chapter in source.chapters}
     translated: dict[str, Chapter] = {}
     problems: list[Diagnostic] = []
-    for file in sorted((root / folder).glob("*.md")) if (root / folder).is_dir() else []:
-        chapter, found = load_chapter(root, folder / file.name)
+    files = sorted((root / folder).glob("*.md")) if (root / folder).is_dir() else []
+    loaded = load_chapters(root, [folder / file.name for file in files], source.meta.limits, cache)
+    for file, (chapter, found) in zip(files, loaded, strict=True):
         problems += found
         name = chapter.translation_of or file.name
         if name not in by_name:

@@ -2,31 +2,53 @@
 
 from __future__ import annotations
 
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+from . import pandoc, tree
 from .bibliography import load_bibliography
+from .cache import Cache
 from .config import load_config
 from .diagnostics import Diagnostic, error, warning
-from .model import Chapter, Paper, PaperMeta
+from .images import check_image
+from .model import Chapter, Limits, Paper, PaperMeta
+from .resolve import Resolver, refusal
+from .sanitize import HtmlCleaner, TreeCleaner
 from .yamlfile import parse_yaml
 
-MAX_CHAPTER_BYTES = 5_000_000
 CHAPTER_KEYS = ("title", "authors", "session", "abstract", "contributors", "notes", "translation-of",
                 "source-hash")
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 
 
-def load_paper(root: Path) -> tuple[Paper | None, list[Diagnostic]]:
-    """Read everything the build needs; return the paper (None on fatal problems) and diagnostics."""
+def load_paper(root: Path, cache: Cache | None = None) -> tuple[Paper | None, list[Diagnostic]]:
+    """Read everything the build needs; return the paper (None on fatal problems) and diagnostics.
+
+    Every chapter is read by pandoc into its tree here (in parallel, and from `cache` when its
+    text was read before)."""
     meta, problems = load_config(root)
     chapter_dir = root / "chapters"
+    resolver = Resolver(root)
+    limits = meta.limits if meta else Limits()
     if not chapter_dir.is_dir():
         problems.append(error(Path("chapters"), 0, "no-chapters",
                               "there is no chapters/ folder: create it, one .md file per chapter"))
         return None, problems
+    if resolver.inside(chapter_dir) is None:
+        problems.append(error(Path("chapters"), 0, "outside-project",
+                              "chapters/ is a link to a folder elsewhere: builds read nothing outside the "
+                              "paper's folder; put the chapters themselves in chapters/"))
+        return None, problems
     found = sorted(p.name for p in chapter_dir.glob("*.md"))
+    if len(found) > limits.chapters:
+        problems.append(error(Path("chapters"), 0, "too-many-chapters",
+                              f"chapters/ holds {len(found):,} chapter files, more than the {limits.chapters:,} "
+                              "a paper may have; if that is right, raise 'limits: chapters:' in paper.yaml"))
+        return None, problems
     roles = chapter_roles(meta, found)
     if meta and meta.chapters:
         for name in sorted(set(found) - set(roles)):
@@ -37,13 +59,17 @@ def load_paper(root: Path) -> tuple[Paper | None, list[Diagnostic]]:
         problems.append(error(Path("chapters"), 0, "no-chapters",
                               "chapters/ has no .md files: add at least one chapter"))
     chapters = []
-    for name, (role, part) in roles.items():
-        if (chapter_dir / name).is_file():
-            chapter, chapter_problems = load_chapter(root, Path("chapters") / name)
-            problems.extend(chapter_problems)
-            chapters.append(replace(chapter, role=role, part=part))
+    paths = [Path("chapters") / name for name in roles if (chapter_dir / name).is_file()]
+    for path, (chapter, chapter_problems) in zip(paths, load_chapters(root, paths, limits, cache), strict=True):
+        problems.extend(chapter_problems)
+        role, part = roles[path.name]
+        chapters.append(replace(chapter, role=role, part=part))
     references, bibliography = [], None
-    if (root / "references.bib").is_file():
+    if (root / "references.bib").exists() and resolver.inside(root / "references.bib") is None:
+        problems.append(error(Path("references.bib"), 0, "outside-project",
+                              "references.bib is a link to a file outside the project: builds read nothing "
+                              "outside the paper's folder; put the file itself here"))
+    elif (root / "references.bib").is_file():
         bibliography = Path("references.bib")
         references, bib_problems = load_bibliography(root)
         problems.extend(bib_problems)
@@ -67,18 +93,38 @@ def chapter_roles(meta: PaperMeta | None, found: list[str]) -> dict[str, tuple[s
     return roles
 
 
-def load_chapter(root: Path, path: Path) -> tuple[Chapter, list[Diagnostic]]:
-    """Split one chapter file into front matter and body, keeping the body's first line number."""
-    size = (root / path).stat().st_size
-    if size > MAX_CHAPTER_BYTES:
+def load_chapters(root: Path, paths: list[Path], limits: Limits,
+                  cache: Cache | None = None) -> list[tuple[Chapter, list[Diagnostic]]]:
+    """Several chapters at once: each pandoc run is a process of its own."""
+    with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
+        return list(pool.map(lambda path: load_chapter(root, path, limits, cache), paths))
+
+
+def load_chapter(root: Path, path: Path, limits: Limits | None = None,
+                 cache: Cache | None = None) -> tuple[Chapter, list[Diagnostic]]:
+    """One chapter file: its front matter checked, its body read by pandoc into a clean tree."""
+    limits = limits or Limits()
+    file = root / path
+    if Resolver(root).inside(file) is None:
+        return _empty(path), [error(path, 0, "outside-project",
+                                    "this chapter is a link to a file elsewhere: builds read nothing outside "
+                                    "the paper's folder; put the chapter itself in the project")]
+    size = file.stat().st_size
+    if size > limits.chapter_mb * 1_000_000:
         return _empty(path), [error(path, 0, "chapter-too-large",
                                     f"this chapter is {size // 1_000_000} MB; a chapter of a paper is "
-                                    "far smaller: check that it is the right file, or split it")]
+                                    "far smaller: check that it is the right file, or split it (or raise "
+                                    "'limits: chapter-mb:' in paper.yaml)")]
+    data = file.read_bytes()
     try:
-        text = (root / path).read_text(encoding="utf-8-sig").replace("\r\n", "\n")
+        text = data.decode("utf-8-sig").replace("\r\n", "\n")
     except UnicodeDecodeError as exc:
-        return _empty(path), [error(path, 0, "not-utf8",
-                                    f"this file is not UTF-8 text ({exc.reason}): save it as UTF-8")]
+        line = data[:exc.start].count(b"\n") + 1
+        column = exc.start - data.rfind(b"\n", 0, exc.start)
+        return _empty(path), [error(path, line, "not-utf8",
+                                    f"this file is not UTF-8 text (byte {exc.start + 1} of the file, "
+                                    f"{data[exc.start:exc.start + 1]!r}, cannot be read): save it as UTF-8",
+                                    column)]
     problems: list[Diagnostic] = []
     fields: dict = {}
     lines: dict = {}
@@ -108,21 +154,82 @@ def load_chapter(root: Path, path: Path) -> tuple[Chapter, list[Diagnostic]]:
                                   f"'{key}' is a list of names, one per line starting with '- '"))
             value = []
         names[key] = tuple(str(v) for v in value)
+    texts = {key: _text(fields.get(key)) for key in ("title", "session", "abstract", "notes",
+                                                     "translation-of", "source-hash")}
     chapter = Chapter(
-        path=path,
-        id=chapter_id(path),
-        body=body,
-        body_line=body_line,
-        title=str(fields.get("title") or "").strip(),
-        authors=names["authors"],
-        session=str(fields.get("session") or "").strip(),
-        abstract=str(fields.get("abstract") or "").strip(),
-        contributors=names["contributors"],
-        notes=str(fields.get("notes") or "").strip(),
-        translation_of=str(fields.get("translation-of") or "").strip(),
-        source_hash=str(fields.get("source-hash") or "").strip(),
-    )
-    return chapter, problems
+        path=path, id=chapter_id(path), body=body, body_line=body_line, title=texts["title"],
+        authors=names["authors"], session=texts["session"], abstract=texts["abstract"],
+        contributors=names["contributors"], notes=texts["notes"],
+        translation_of=texts["translation-of"], source_hash=texts["source-hash"])
+    read = {"title": chapter.title, "session": chapter.session, "abstract": chapter.abstract,
+            "authors": list(chapter.authors), "contributors": list(chapter.contributors)}
+    try:
+        document, notes = tree.read(body, {k: v for k, v in read.items() if v}, root, cache, limits.nesting)
+    except tree.TooDeep:
+        return replace(chapter, read=False), problems + [error(path, body_line, "too-deep",
+                                          "this chapter nests lists, quotations or blocks inside each other far "
+                                          "too deeply for any text: simplify it (the limit is 'limits: nesting: "
+                                          f"{limits.nesting}' in paper.yaml)")]
+    except pandoc.PandocError as exc:
+        line = body_line + exc.line - 5 if exc.line and exc.line > 4 else body_line
+        message = str(exc).splitlines()[0] if str(exc) else "pandoc failed"
+        return replace(chapter, read=False), problems + [error(path, line, "pandoc",
+                                                               f"pandoc cannot read this chapter: {message}")]
+    problems += [pandoc_warning(chapter, note) for note in notes]
+    clean, found = clean_tree(root, chapter, document, limits, lines)
+    return replace(chapter, blocks=tuple(clean["blocks"]), fields=clean["meta"],
+                   images=tuple(_images(clean["blocks"]))), problems + found
+
+
+UNCLOSED = re.compile(r"Div at line (\d+) column \d+ unclosed")
+PANDOC_LINE = re.compile(r"(?:at |line )(\d+)(?::| column)")
+
+
+def pandoc_warning(chapter: Chapter, note: str) -> Diagnostic:
+    """One of pandoc's warnings about the chapter, at the chapter's own line."""
+    unclosed = UNCLOSED.search(note)
+    found = unclosed or PANDOC_LINE.search(note)
+    line = chapter.body_line + int(found.group(1)) - 1 - tree.PREFIX_LINES if found else 0
+    line = max(line, chapter.body_line) if found else 0
+    if unclosed:
+        return error(chapter.path, line, "unclosed-block",
+                     "this '::: ' block is never closed: add a line with ':::' where it ends")
+    return warning(chapter.path, line, "pandoc", f"pandoc: {note.removeprefix('[WARNING] ')}")
+
+
+def _text(value: Any) -> str:
+    return "" if value is None or isinstance(value, (dict, list)) else str(value).strip()
+
+
+def _images(blocks: list[Any]) -> list[str]:
+    return [node["c"][2][0] for node in tree.walk(blocks) if node["t"] == "Image" and node["c"][2][0]]
+
+
+def clean_tree(root: Path, chapter: Chapter, document: dict[str, Any], limits: Limits,
+               lines: dict) -> tuple[dict[str, Any], list[Diagnostic]]:
+    """The chapter's tree with raw HTML cleaned, unsafe links and attributes removed and every
+    image resolved inside the project; what was removed or refused, at its line."""
+    resolver = Resolver(root)
+    bases = (chapter.path.parent, Path("chapters"), Path("."))
+
+    def source(src: str) -> tuple[str | None, str, str]:
+        found = resolver.file(src, bases)
+        if found.path is None:
+            return None, "remote-image" if found.reason == "remote" else "missing-image", refusal(src, found.reason)
+        problem = check_image(root / found.path, limits)
+        if problem:
+            return None, "bad-image", f"image {src} {problem}"
+        return found.path.as_posix(), "", ""
+
+    cleaner = TreeCleaner(HtmlCleaner(source))
+    clean = {"blocks": cleaner(document["blocks"]), "meta": cleaner(document.get("meta", {}))}
+    locator = tree.Locator(chapter.body, chapter.body_line, fallback=chapter.body_line)
+    problems = []
+    for level, code, message, needle in cleaner.findings:
+        line, column = locator.find(needle, starts=("[", "<"))
+        make = error if level == "error" else warning
+        problems.append(make(chapter.path, line, code, message, column))
+    return clean, problems
 
 
 def chapter_id(path: Path) -> str:
@@ -133,4 +240,4 @@ def chapter_id(path: Path) -> str:
 
 
 def _empty(path: Path) -> Chapter:
-    return Chapter(path=path, id=chapter_id(path), body="", body_line=1)
+    return Chapter(path=path, id=chapter_id(path), body="", body_line=1, read=False)

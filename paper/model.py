@@ -68,6 +68,24 @@ class Edition:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """How large the input may be (paper.yaml `limits:`); a 1,000-page book stays well inside."""
+
+    chapters: int = 1000
+    """Chapter files in the paper, translations counted apart."""
+    chapter_mb: int = 5
+    """Size of one chapter file."""
+    nesting: int = 200
+    """Levels of nesting in a chapter's document tree (lists in lists in quotations…)."""
+    image_mb: int = 25
+    """Size of one image file."""
+    image_megapixels: int = 100
+    """Pixels of one raster image, read from its header."""
+    svg_elements: int = 50_000
+    """Elements of one SVG drawing, counting each <use> as the elements it repeats."""
+
+
+@dataclass(frozen=True)
 class PaperMeta:
     """What paper.yaml says about the paper as a whole."""
 
@@ -121,6 +139,7 @@ class PaperMeta:
     """Every edition's language, the source's first; empty means only `language`."""
     editions: tuple[Edition, ...] = ()
     """Titles and abstracts of the translated editions."""
+    limits: Limits = Limits()
     valid: bool = True
     """False when paper.yaml had errors: the paper may be checked but never built."""
 
@@ -157,6 +176,15 @@ class Chapter:
     """For a translation: the source chapter's hash when it was translated (see `paper check`)."""
     language: str = ""
     """Set when the chapter is not in its edition's language (a translation still missing)."""
+    blocks: tuple[Any, ...] = field(default=(), compare=False, repr=False)
+    """The body as pandoc read it (sandboxed), cleaned and with image paths resolved."""
+    fields: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """The front matter's texts as pandoc read them (paper-title, paper-authors…)."""
+    read: bool = field(default=True, compare=False, repr=False)
+    """False when the file could not be read (not UTF-8, far too deep): its other checks are
+    skipped, so the one error that matters is not buried under the ones it causes."""
+    images: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    """Project-relative path of every image the chapter shows, in order."""
 
 
 @dataclass(frozen=True)

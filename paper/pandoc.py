@@ -50,6 +50,13 @@ def executable() -> str:
     return path
 
 
+@functools.cache
+def api_version() -> tuple[int, ...]:
+    """The version of pandoc's document format (JSON), as this pandoc writes it."""
+    output, _warnings = execute(["--from=markdown", "--to=json"], "", FILTERS, 0)
+    return tuple(json.loads(output)["pandoc-api-version"])
+
+
 def cache_key(cache: Cache, args: list[str], text: str, source_date_epoch: int,
               depends: tuple[Path, ...]) -> str:
     """What a pandoc run depends on: its arguments (a file given as an argument by its content,
@@ -57,7 +64,7 @@ def cache_key(cache: Cache, args: list[str], text: str, source_date_epoch: int,
     parts = [executable(), str(source_date_epoch), text]
     for arg in args:
         name, _, value = arg.partition("=")
-        if name == "--output":
+        if name in ("--output", "--resource-path"):  # a staging folder; what is in it is in `depends`
             continue
         parts.append(f"{name}={file_digest(Path(value))}" if value and Path(value).is_file() else arg)
     parts += [f"{path}={file_digest(path)}" for path in depends]
@@ -66,6 +73,14 @@ def cache_key(cache: Cache, args: list[str], text: str, source_date_epoch: int,
 
 def run(args: list[str], text: str, cwd: Path, source_date_epoch: int, quiet: bool = False,
         cache: Cache | None = None, depends: tuple[Path, ...] = ()) -> str:
+    output, warnings = run_with_warnings(args, text, cwd, source_date_epoch, cache, depends)
+    for line in [] if quiet else warnings:
+        log.warning("pandoc: %s", line)
+    return output
+
+
+def run_with_warnings(args: list[str], text: str, cwd: Path, source_date_epoch: int,
+                      cache: Cache | None = None, depends: tuple[Path, ...] = ()) -> tuple[str, list[str]]:
     """Run pandoc with `text` on stdin; return its stdout or raise PandocError.
 
     Its warnings are logged unless `quiet` (when the caller finds the problems itself). With a
@@ -76,20 +91,16 @@ def run(args: list[str], text: str, cwd: Path, source_date_epoch: int, quiet: bo
     stored = cache.get(key) if cache else None
     if stored is not None:
         result = json.loads(stored)
-        for line in [] if quiet else result["warnings"]:
-            log.warning("pandoc: %s", line)
-        return result["output"]
+        return result["output"], result["warnings"]
     output, warnings = execute(args, text, cwd, source_date_epoch)
-    for line in [] if quiet else warnings:
-        log.warning("pandoc: %s", line)
     if cache:
         cache.put(key, json.dumps({"output": output, "warnings": warnings}).encode("utf-8"))
-    return output
+    return output, warnings
 
 
 def execute(args: list[str], text: str, cwd: Path, source_date_epoch: int) -> tuple[str, list[str]]:
     """pandoc's output and its warnings, or PandocError."""
-    command = [executable(), *args]
+    command = [executable(), *([] if "--to=epub3" in args else ["--sandbox"]), *args]
     log.debug("pandoc %s", " ".join(args))
     env = {"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8",
            "SOURCE_DATE_EPOCH": str(source_date_epoch)}

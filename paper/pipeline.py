@@ -23,13 +23,14 @@ from . import pandoc
 from .assemble import assemble
 from .cache import FOLDER as CACHE_FOLDER
 from .cache import Cache, file_digest
-from .check import check_paper, images, resolve_file
+from .check import check_paper
 from .diagnostics import Diagnostic, has_errors
 from .editions import edition_code, load_translations, translation_status
 from .errors import UserError
 from .loader import load_paper
 from .model import Artifact, BuildContext, BuildResult, Manuscript, Paper
-from .renderers import Renderer, slug
+from .publish import digest, publish
+from .renderers import Renderer, slug, template_errors
 from .renderers.cite import check_deposit
 
 log = logging.getLogger(__name__)
@@ -46,17 +47,20 @@ def renderer(name: str) -> Renderer:
     return getattr(module, f"render_{name}")
 
 
-def diagnose(root: Path, strict: bool = False) -> tuple[Paper | None, list[Diagnostic]]:
+def diagnose(root: Path, strict: bool = False, cache: Cache | None = None) -> tuple[Paper | None, list[Diagnostic]]:
     """Read and check the whole project; every problem found, sorted by file and line.
 
-    With `strict`, warnings count as errors.
+    With `strict`, warnings count as errors. Chapters read before are taken from `cache`
+    (by default the one in the project's output folder, which is only read here).
     """
-    paper, problems = load_paper(root)
+    if cache is None:
+        cache = Cache(root / "output" / CACHE_FOLDER)
+    paper, problems = load_paper(root, cache)
     if paper is not None:
         problems += check_paper(paper)
         if paper.meta.valid:
             problems += check_deposit(paper.meta)
-            translations, found = load_translations(paper, slug(paper))
+            translations, found = load_translations(paper, slug(paper), cache)
             problems += found
             for edition in translations:
                 problems += check_paper(edition, unused=False) + translation_status(paper, edition)
@@ -68,9 +72,9 @@ def diagnose(root: Path, strict: bool = False) -> tuple[Paper | None, list[Diagn
     return paper, problems
 
 
-def load_and_check(root: Path, strict: bool = False) -> tuple[Paper, list[Diagnostic]]:
+def load_and_check(root: Path, strict: bool = False, cache: Cache | None = None) -> tuple[Paper, list[Diagnostic]]:
     """The paper and its warnings; UserError with every problem if any is an error."""
-    paper, problems = diagnose(root, strict)
+    paper, problems = diagnose(root, strict, cache)
     if paper is None or not paper.meta.valid or has_errors(problems):
         raise UserError(problems)
     return paper, problems
@@ -86,19 +90,21 @@ def build(root: Path, out: Path | None = None, formats: tuple[str, ...] = FORMAT
     """
     root = root.resolve()
     out = (out or root / "output").resolve()
-    paper, warnings = load_and_check(root, strict)
     store = Cache(out / CACHE_FOLDER, persist=cache)
+    paper, warnings = load_and_check(root, strict, store)
     context = BuildContext(root, out, formats, source_date_epoch(paper), draft, pdf_standard, store, pdf_layout)
     out.mkdir(parents=True, exist_ok=True)
     with exclusive(out):
         key = build_key(paper, context)
         manifest = store.manifest()
-        done = [Artifact(f, out / name) for f, name in manifest.get("artifacts", [])]
-        if manifest.get("key") == key and done and all(a.path.exists() for a in done):
+        done = [(Artifact(entry[0], out / entry[1]), entry[2]) for entry in manifest.get("artifacts", [])
+                if len(entry) == 3]
+        if manifest.get("key") == key and done and all(a.path.exists() and digest(a.path) == fingerprint
+                                                       for a, fingerprint in done):
             log.info("nothing has changed since the last build")
-            return BuildResult(tuple(done), tuple(warnings))
+            return BuildResult(tuple(a for a, _f in done), tuple(warnings))
         result = _build(paper, warnings, context, out)
-        store.commit({"key": key, "artifacts": [[a.format, str(a.path.relative_to(out))]
+        store.commit({"key": key, "artifacts": [[a.format, str(a.path.relative_to(out)), digest(a.path)]
                                                 for a in result.artifacts]})
         return result
 
@@ -112,8 +118,7 @@ def build_key(paper: Paper, context: BuildContext) -> str:
     files.update(root / name for name in (paper.meta.cover_image, *paper.meta.logos, paper.meta.citation_style) if name)
     for edition in (paper, *paper.translations):
         for chapter in edition.chapters:
-            files.update(root / found for _l, _c, src, _a in images(chapter)
-                         if (found := resolve_file(root, chapter, src)))
+            files.update(root / src for src in chapter.images)
     options = json.dumps([context.formats, context.draft, context.pdf_standard, context.source_date_epoch,
                           context.pdf_layout])
     return Cache.key(pandoc.executable(), options,
@@ -158,11 +163,14 @@ def _build(paper: Paper, warnings: list[Diagnostic], context: BuildContext, out:
         if "html" in formats:
             from .renderers.html import render_site
 
-            artifacts.append(timed("html", render_site, editions, context, staging))
+            with template_errors(paper):
+                artifacts.append(timed("html", render_site, editions, context, staging))
         order = {f: i for i, f in enumerate(formats)}
         artifacts.sort(key=lambda a: order[a.format])  # stable: the source edition first
-        published = [publish(a, out) for a in artifacts if not is_nested(a, staging)]
-        return BuildResult(tuple(published), tuple(warnings))
+        published = [a for a in artifacts if not is_nested(a, staging)]
+        paths = publish([a.path for a in published], out)
+        return BuildResult(tuple(Artifact(a.format, path) for a, path in zip(published, paths, strict=True)),
+                           tuple(warnings))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -198,6 +206,11 @@ def edition_in_worker(job: tuple[Paper, Path, BuildContext]) -> tuple[Manuscript
 
 def render_edition(paper: Paper, context: BuildContext, staging: Path) -> tuple[Manuscript, dict[str, Artifact]]:
     """One edition's PDF, EPUB and citation files (the website is made for all editions at once)."""
+    with template_errors(paper):
+        return _render_edition(paper, context, staging)
+
+
+def _render_edition(paper: Paper, context: BuildContext, staging: Path) -> tuple[Manuscript, dict[str, Artifact]]:
     formats = context.formats
     start = time.perf_counter()
     manuscript = assemble(paper, context, staging)
@@ -257,21 +270,6 @@ def timed(name: str, renderer: Renderer, *args) -> Artifact:
     artifact = renderer(*args)
     log.info("%s: done in %.1f s", name, time.perf_counter() - start)
     return artifact
-
-
-def publish(artifact: Artifact, out: Path) -> Artifact:
-    """Move a finished artefact from staging into the output folder, replacing the old one."""
-    target = out / artifact.path.name
-    if artifact.path.is_dir():
-        old = out / f"{STAGING_PREFIX}old-{artifact.path.name}"
-        if target.exists():
-            os.replace(target, old)
-        os.replace(artifact.path, target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(artifact.path, target)
-    log.debug("wrote %s", target)
-    return Artifact(artifact.format, target)
 
 
 def remove_stale_staging(out: Path) -> None:

@@ -66,12 +66,17 @@ class Preview:
         self.lock = threading.Lock()
 
     def rebuild(self) -> None:
+        """Build the website edition; whatever goes wrong is shown in the page, and the
+        watcher goes on."""
         try:
             build(self.root, self.out, ("html",))
         except UserError as exc:
-            with self.lock:
-                self.problems = "\n".join(str(d) for d in exc.diagnostics if d.level == "error")
-            log.warning("build failed:\n%s", self.problems)
+            self.failed("\n".join(str(d) for d in exc.diagnostics if d.level == "error"))
+            return
+        except Exception as exc:  # a bug in this tool: said in the page, the preview goes on
+            log.exception("the build failed unexpectedly")
+            self.failed(f"the build failed unexpectedly ({type(exc).__name__}: {exc}); this is a bug "
+                        "in the tool: please report it with the chapter that caused it")
             return
         with self.lock:
             self.version += 1
@@ -80,12 +85,19 @@ class Preview:
         if self.with_pdf:
             threading.Thread(target=self.rebuild_pdf, daemon=True).start()
 
+    def failed(self, problems: str) -> None:
+        with self.lock:
+            self.problems = problems
+        log.warning("build failed:\n%s", problems)
+
     def rebuild_pdf(self) -> None:
         try:
             build(self.root, self.out, ("pdf",))
             log.info("rebuilt the PDF")
         except UserError:
             pass  # the website edition already shows the problems
+        except Exception:
+            log.exception("the PDF could not be rebuilt")
 
     def state(self) -> bytes:
         with self.lock:
@@ -131,10 +143,15 @@ class Handler(SimpleHTTPRequestHandler):
 
 
 def watched(change: watchfiles.Change, path: str, root: Path) -> bool:
-    """Sources only: never the output folder, hidden folders or editors' backup files."""
-    relative = Path(path).resolve().relative_to(root)
-    return not (relative.parts[0] == "output" or any(p.startswith(".") for p in relative.parts)
-                or path.endswith(("~", ".swp", ".tmp")))
+    """Sources only: never the output folder, hidden folders, editors' backup files, or a path
+    that leads out of the project (a symbolic link to elsewhere)."""
+    try:
+        relative = Path(path).relative_to(root)
+        outside = not Path(path).resolve().is_relative_to(root)
+    except (ValueError, OSError, RuntimeError):
+        return False
+    return not (outside or not relative.parts or relative.parts[0] == "output"
+                or any(p.startswith(".") for p in relative.parts) or path.endswith(("~", ".swp", ".tmp")))
 
 
 def serve(root: Path, port: int, with_pdf: bool) -> int:
@@ -145,9 +162,14 @@ def serve(root: Path, port: int, with_pdf: bool) -> int:
     stop = threading.Event()
 
     def watch() -> None:
-        for _changes in watchfiles.watch(preview.root, stop_event=stop, debounce=300,
-                                         watch_filter=lambda c, p: watched(c, p, preview.root)):
-            preview.rebuild()
+        while not stop.is_set():
+            try:
+                for _changes in watchfiles.watch(preview.root, stop_event=stop, debounce=300,
+                                                 watch_filter=lambda c, p: watched(c, p, preview.root)):
+                    preview.rebuild()
+            except Exception:  # the watcher itself failed (a folder vanished): start it again
+                log.exception("watching the project failed; watching again")
+                stop.wait(1)
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()

@@ -12,6 +12,18 @@ from .diagnostics import Diagnostic, error
 Key = tuple[Any, ...]
 
 
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader without aliases: `*name` repeats a value by reference, and a few
+    lines of them nest into billions of values ("billion laughs")."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(None, None, "an alias (*name) repeats another value by "
+                                              "reference; this tool does not allow them", mark)
+        return super().compose_node(parent, index)
+
+
 def parse_yaml(
     text: str, path: Path, first_line: int = 1
 ) -> tuple[Any, dict[Key, int], list[Diagnostic]]:
@@ -22,7 +34,7 @@ def parse_yaml(
     silently accepts, are reported as errors.
     """
     offset = first_line - 1
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -31,13 +43,17 @@ def parse_yaml(
         problems: list[Diagnostic] = []
         _walk(node, (), lines, problems, path, offset)
         data = loader.construct_document(node)
+    except RecursionError:
+        return None, {}, [error(path, first_line, "yaml-too-deep",
+                                "the YAML nests lists or keys far too deeply: simplify it")]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         if exc.context_mark and mark.index >= len(text.rstrip()):
             mark = exc.context_mark  # "unexpected end": the opening bracket or quote is the place
         line = mark.line + 1 + offset if mark else first_line
         what = (exc.problem or exc.context or "not valid YAML").strip()
-        hint = "check the indentation and that text containing ':' or '#' is in quotes"
+        hint = ("write the value out in full instead" if "alias" in what else
+                "check the indentation and that text containing ':' or '#' is in quotes")
         return None, {}, [error(path, line, "yaml-syntax", f"invalid YAML: {what} ({hint})")]
     finally:
         loader.dispose()

@@ -21,7 +21,10 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 
 def outputs(folder: Path) -> dict[str, bytes]:
-    """Every file a build published, by path: not its lock or its cache (output/.cache/)."""
+    """Every file a build published, by path: what output/current holds (the files output/
+    links to), or a folder's files, never the lock or the cache (output/.cache/)."""
+    if (folder / "current").is_dir():
+        folder = (folder / "current").resolve()
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
             if p.is_file() and p.name != ".build.lock" and ".cache" not in p.relative_to(folder).parts}
 

@@ -161,3 +161,32 @@ def test_deposit_records_and_what_they_lack(project, capsys):
         "https://orcid.org/0000-0002-1825-0097"
     assert attributes["types"] == {"resourceTypeGeneral": "Text", "resourceType": "Discussion paper"}
     assert attributes["publicationYear"] == 2020 and attributes["publisher"] == "Test Press"
+
+
+def test_citation_files_survive_hostile_metadata(project):
+    """Line breaks, braces and backslashes in the paper's details cannot add a record to the
+    RIS file or a field to the BibTeX: real readers (rispy, bibtexparser, cffconvert) read
+    back one record with the text as written."""
+    import bibtexparser
+    import rispy
+    import yaml
+
+    config = project / "paper.yaml"
+    title = "Broken } title, note = {injected} \\ end"
+    config.write_text(config.read_text().replace(
+        "title: ", "title: |-\n  " + title + "\n  ER  - \n  TY  - JOUR\n  x ", 1))
+    assert main(["build", "--project", str(project), "--format", "cite"]) == 0
+    cite = project / "output" / "cite"
+    records = rispy.loads((cite / "minimal.ris").read_text())
+    assert len(records) == 1 and records[0]["type_of_reference"] == "RPRT"
+    title = records[0]["title"]
+    assert title.startswith("Broken } title, note = {injected}") and "ER - TY - JOUR" in title
+    library = bibtexparser.parse_string((cite / "minimal.bib").read_text())
+    assert len(library.entries) == 1 and not library.failed_blocks
+    assert "note" not in library.entries[0].fields_dict
+    cff = yaml.safe_load((cite / "CITATION.cff").read_text())
+    assert cff["title"].startswith("Broken } title") and "TY  - JOUR" in cff["title"]
+    validate = Path(sys.executable).parent / "cffconvert"
+    result = subprocess.run([str(validate), "--validate", "-i", str(cite / "CITATION.cff")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

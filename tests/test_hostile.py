@@ -35,10 +35,13 @@ def add_to_chapter(project: Path, markdown: str) -> None:
 @pytest.mark.parametrize("markdown, expected", [
     ("![Secret](/etc/passwd)", "15:1: error: image /etc/passwd is outside the project"),
     ("![Elsewhere](../../outside.png)", "15:1: error: image ../../outside.png is outside the project"),
-    ("<script>alert(1)</script>", "15:1: warning: '<script' is removed from the outputs"),
-    ('<img src="images/square.svg" alt="x" onerror="alert(1)">', "15:38: warning: 'onerror=' is removed"),
-    ('<a href="javascript:alert(1)">x</a>', "15:10: warning: 'javascript:' is removed"),
-    ('<iframe src="https://example.org"></iframe>', "15:1: warning: '<iframe' is removed"),
+    ("<script>alert(1)</script>", "15:1: warning: the HTML element <script> is removed from the outputs"),
+    ('<img src="../images/square.svg" alt="x" onerror="alert(1)">',
+     "15:1: warning: the attribute 'onerror' of <img> is removed"),
+    ('<a href="javascript:alert(1)">x</a>', "15:1: warning: the link javascript:alert(1) is removed"),
+    ('<iframe src="https://example.org"></iframe>', "15:1: warning: the HTML element <iframe> is removed"),
+    ("```{=HTML}\n<script>alert(1)</script>\n```", "16:1: warning: the HTML element <script> is removed"),
+    ("Text [link](\x01javascript:alert(1)).", "15:6: warning: the link javascript:alert(1) is removed"),
     ("::: box\nA box that is never closed.", "15: error: this '::: ' block is never closed"),
 ])
 def test_hostile_markdown_is_reported(project, capsys, markdown, expected):
@@ -175,3 +178,40 @@ def test_random_input_gives_a_result_or_a_clean_error(project, front, body, bib)
     assert time.monotonic() - start < 10
     references, problems = load_bibliography(project)
     assert all(str(p) for p in problems)
+
+
+def test_outputs_are_published_together(project, monkeypatch):
+    """All formats appear at once, by one switch of output/current; a build stopped just
+    before the switch publishes nothing, and the next one publishes everything."""
+    import paper.publish
+
+    build(project)
+    out = project / "output"
+    first = (out / "current").resolve()
+    assert all((out / name).resolve().parent == first for name in ("minimal.pdf", "minimal.epub", "html", "cite"))
+    before = outputs(out / "current")
+    add_to_chapter(project, "A change that is never published.")
+
+    def stopped(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(paper.publish, "switch", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        build(project)
+    assert (out / "current").resolve() == first and outputs(out / "current") == before
+    monkeypatch.undo()
+    build(project, formats=("pdf",))
+    second = (out / "current").resolve()
+    assert second != first and sorted(p.name for p in second.iterdir()) == sorted(p.name for p in first.iterdir())
+    assert b"never published" not in (out / "html" / "findings.html").read_bytes()  # the last html build's
+    assert (out / "minimal.epub").read_bytes() == before["minimal.epub"]  # carried over from the last build
+
+
+def test_the_cache_never_trusts_an_edited_output(project):
+    build(project, formats=("epub",))
+    out = project / "output"
+    good = (out / "minimal.epub").read_bytes()
+    (out / "minimal.epub").unlink()
+    (out / "current" / "minimal.epub").write_bytes(b"edited by hand")
+    build(project, formats=("epub",))
+    assert (out / "minimal.epub").read_bytes() == good

@@ -1,8 +1,10 @@
 -- Gives the assembled paper its chapter structure.
--- Python puts a raw block of format "paper-chapter" (JSON: id, title, source, images, role,
--- number, label, classes) before each chapter and each part. Here each chapter gets one level-1 heading (its front matter title,
--- or its own first heading), its other headings are shifted to level 2 and below, and its
--- image paths are replaced by the checked, project-relative ones.
+-- Python puts a raw block of format "paper-chapter" (JSON: id, title, source, role, number,
+-- label, classes) before each chapter and each part (a chapter's own raw blocks of that format
+-- were removed when it was read). Here each chapter gets one level-1 heading (its first
+-- heading, which Python made from the front matter's title if it has one; a part's or the
+-- references' title is given in the marker), and its other headings are shifted to level 2
+-- and below.
 
 local function min_header_level(blocks)
   local level = 7
@@ -18,18 +20,10 @@ local function title_inlines(text)
   return pandoc.Inlines(text)
 end
 
--- <img src="..."> written as raw HTML gets the same checked, project-relative path.
-function with_resolved_sources(text, images)
-  return (text:gsub([[(src%s*=%s*)(["'])(.-)%2]], function(prefix, quote, src)
-    local resolved = images[src]
-    if resolved then return prefix .. quote .. resolved .. quote end
-  end))
-end
-
 local function build_chapter(info, blocks)
   local title
   local body = pandoc.Blocks({})
-  if info.title ~= "" then
+  if (info.title or "") ~= "" then
     title = title_inlines(info.title)
     body = blocks
   else
@@ -62,13 +56,6 @@ local function build_chapter(info, blocks)
       h.level = math.min(h.level + shift, 6)
       return h
     end,
-    Image = function(img)
-      local resolved = info.images[img.src]
-      if resolved then img.src = resolved end
-      return img
-    end,
-    RawInline = function(raw) raw.text = with_resolved_sources(raw.text, info.images); return raw end,
-    RawBlock = function(raw) raw.text = with_resolved_sources(raw.text, info.images); return raw end,
   })
   local out = pandoc.Blocks({ heading })
   if (info.lang or "") ~= "" then

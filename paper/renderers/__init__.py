@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+import traceback
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
@@ -10,7 +12,10 @@ from types import SimpleNamespace
 from typing import Any
 
 import jinja2
+import jinja2.sandbox
 
+from ..diagnostics import error
+from ..errors import UserError
 from ..labels import labels_for, long_date
 from ..model import Artifact, BuildContext, Manuscript, Paper
 
@@ -23,22 +28,47 @@ def template_environment(paper: Paper) -> jinja2.Environment:
     """Templates from the project's templates/ folder first, then the built-in ones.
 
     StrictUndefined: a template that names a missing value fails the build instead of
-    printing nothing.
+    printing nothing. Sandboxed: a paper folder's templates come from anyone, and may use the
+    values they are given, never Python's internals (`cycler.__init__.__globals__`).
     """
     loaders: list[jinja2.BaseLoader] = []
     if paper.templates:
         loaders.append(jinja2.FileSystemLoader(paper.templates))
     loaders.append(jinja2.PackageLoader("paper", "templates"))
-    env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), undefined=jinja2.StrictUndefined,
-                             autoescape=jinja2.select_autoescape(["html", "xhtml", "xml"]),
-                             keep_trailing_newline=True)
+    env = jinja2.sandbox.ImmutableSandboxedEnvironment(
+        loader=jinja2.ChoiceLoader(loaders), undefined=jinja2.StrictUndefined,
+        autoescape=jinja2.select_autoescape(["html", "xhtml", "xml"]), keep_trailing_newline=True)
     env.filters["css_string"] = css_string
     return env
 
 
+@contextlib.contextmanager
+def template_errors(paper: Paper):
+    """A template that fails (a syntax error, a missing value, a forbidden attribute) is a
+    located error naming the template file, not a traceback."""
+    try:
+        yield
+    except jinja2.TemplateError as exc:
+        name, line = getattr(exc, "filename", None), getattr(exc, "lineno", None) or 0
+        for frame, number in traceback.walk_tb(exc.__traceback__):
+            filename = frame.f_code.co_filename
+            if filename.endswith((".html", ".css", ".xml", ".js", ".xhtml")):
+                name, line = filename, number
+        path = Path(name) if name else Path("templates")
+        if paper.templates and path.is_relative_to(paper.root):
+            path = path.relative_to(paper.root)
+        message = exc.message or str(exc)
+        raise UserError([error(path, line, "template", f"the template cannot be used: {message}; "
+                               "correct it, or delete it to use the built-in one")]) from None
+
+
 def css_string(text: str) -> str:
-    """Text as a quoted CSS string, e.g. for `content:` or `string-set:`."""
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+    """Text as a quoted CSS string, e.g. for `content:` or `string-set:`. Safe inside a
+    <style> element too: '<' and '>' are written as CSS escapes, so a title holding
+    '</style>' cannot end it."""
+    escaped = (text.replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3c ").replace(">", "\\3e ")
+               .replace("&", "\\26 "))
+    escaped = "".join(" " if ch in "\n\r\f\v\x00" else ch for ch in escaped)
     return jinja2.filters.Markup(f'"{escaped}"')
 
 

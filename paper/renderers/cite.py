@@ -88,13 +88,17 @@ def full_title(meta: PaperMeta) -> str:
 
 
 def bibtex_name(author: Author) -> str:
-    return f"{{{author.name}}}" if author.organization else f"{author.family}, {author.given}"
+    """A name for BibTeX's author field, already escaped (an organisation in braces, so that
+    BibTeX never splits it)."""
+    if author.organization:
+        return f"{{{_bibtex_escape(author.name)}}}"
+    return f"{_bibtex_escape(author.family)}, {_bibtex_escape(author.given)}"
 
 
 def bibtex(meta: PaperMeta, key: str, abstract: str) -> str:
     fields = {
         "author": " and ".join(bibtex_name(a) for a in meta.authors),
-        "title": f"{{{full_title(meta)}}}",
+        "title": full_title(meta),
         "institution": meta.publisher,
         "type": meta.series.name if meta.series else RESOURCE_TYPE,
         "number": meta.series.number if meta.series else "",
@@ -107,13 +111,23 @@ def bibtex(meta: PaperMeta, key: str, abstract: str) -> str:
         "abstract": abstract,
         "copyright": meta.license,
     }
-    body = ",\n".join(f"  {name} = {{{_bibtex_escape(value)}}}"
-                      for name, value in fields.items() if value)
+    escaped = {name: value if name == "author" else _bibtex_escape(value) for name, value in fields.items()}
+    escaped["title"] = f"{{{escaped['title']}}}"  # kept as written: no lower-casing by styles
+    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in escaped.items() if fields[name])
     return f"@techreport{{{key},\n{body}\n}}\n"
 
 
+def one_line(text: str) -> str:
+    """A value on one line: RIS and BibTeX readers take a line break for the start of a new
+    record or field."""
+    return " ".join(text.split())
+
+
 def _bibtex_escape(text: str) -> str:
-    return re.sub(r"([%&#_$])", r"\\\1", text)
+    """A value inside BibTeX braces: a brace or backslash of its own can no longer close the
+    field and open another."""
+    text = one_line(text).replace("\\", "\\textbackslash ").replace("{", "\\{").replace("}", "\\}")
+    return re.sub(r"([%&#_$])", r"\\\1", text).replace("\\textbackslash ", "{\\textbackslash}")
 
 
 def ris(meta: PaperMeta, abstract: str) -> str:
@@ -126,7 +140,7 @@ def ris(meta: PaperMeta, abstract: str) -> str:
     if meta.series:
         lines += [("T3", meta.series.name), ("VL", meta.series.number)]
     lines += [("KW", keyword) for keyword in meta.keywords]
-    body = "\n".join(f"{tag}  - {value}" for tag, value in lines if value)
+    body = "\n".join(f"{tag}  - {one_line(value)}" for tag, value in lines if one_line(value))
     return body + "\nER  - \n"
 
 

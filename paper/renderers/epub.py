@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import uuid
 import zipfile
 from html import escape, unescape
@@ -32,10 +33,17 @@ def make_epub(manuscript: Manuscript, context: BuildContext, staging: Path) -> P
         stylesheet = STYLESHEET
     target = staging / f"{slug(paper)}.epub"
     cover = cover_image(staging)
+    # pandoc's EPUB writer reads the images itself, so it runs outside pandoc's sandbox, in a
+    # folder holding copies of the images the chapters' trees approved and nothing else.
+    media = staging / "epub-media"
+    for src in sorted(set(manuscript.images)):
+        (media / src).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(paper.root / src, media / src)
+    media.mkdir(exist_ok=True)
     pandoc.run_binary(["--to=epub3", "--mathml", "--toc", "--toc-depth=2", "--split-level=1",
-                       f"--css={stylesheet}", f"--resource-path={paper.root}",
-                       *([f"--epub-cover-image={cover}"] if cover else [])],
-                      document, paper.root, context.source_date_epoch, target, cache=context.cache,
+                       f"--css={stylesheet.resolve()}", f"--resource-path={media}",
+                       *([f"--epub-cover-image={cover.resolve()}"] if cover else [])],
+                      document, media, context.source_date_epoch, target, cache=context.cache,
                       depends=tuple(paper.root / src for src in sorted(set(manuscript.images))))
     return target
 

@@ -267,10 +267,13 @@ class ProjectFetcher(weasyprint.urls.URLFetcher):
         self.allowed = (root.resolve(), FONTS)
 
     def fetch(self, url: str, headers=None):
-        if url.startswith("data:") and len(url) > MAX_DATA_URL:
+        kind = urlparse(url).scheme.lower()  # WeasyPrint reads FILE: as file:
+        if kind == "data" and len(url) > MAX_DATA_URL:
             raise ValueError(f"refused an embedded data: image of {len(url) // 1_000_000} MB")
-        if url.startswith("file:"):
+        if kind == "file":
             path = Path(url2pathname(urlparse(url).path)).resolve()
             if not any(path.is_relative_to(folder) for folder in self.allowed):
-                raise ValueError(f"refused to read {path}: builds only read files inside the project")
+                raise ValueError(f"refused to read {path.name}: builds only read files inside the project")
+        elif kind != "data":
+            raise ValueError(f"refused {kind or 'an'} address: builds never go online")
         return super().fetch(url, headers)

@@ -1,0 +1,176 @@
+"""Each chapter is read once, by pandoc in its sandbox, into its document tree. Every later
+question about a chapter (its images, links, ids, citations, raw HTML, headings) is answered
+from that tree; the source text only gives the line for a message."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from . import pandoc
+from .cache import Cache
+
+READ = ["--from=markdown-yaml_metadata_block", "--to=json",
+        f"--lua-filter={pandoc.filter_path('fields.lua')}"]
+MAX_DEPTH = 200
+"""Levels of nesting in a chapter's tree (some 60 lists or quotations inside each other): far
+more than any real text, and few enough that no step of the build runs out of stack."""
+
+
+class TooDeep(ValueError):
+    """The text nests lists, quotations or blocks too deeply."""
+
+
+PREFIX_LINES = 4
+"""Lines put before the body (the fields block), which pandoc's line numbers count."""
+
+
+def read(body: str, fields: dict[str, Any], root: Path, cache: Cache | None = None,
+         max_depth: int = MAX_DEPTH) -> tuple[dict[str, Any], list[str]]:
+    """A chapter body and its front matter texts as a pandoc JSON document (meta paper-<name>),
+    and pandoc's warnings."""
+    text = "```{=paper-fields}\n" + json.dumps(fields, ensure_ascii=False) + "\n```\n\n" + body
+    output, warnings = pandoc.run_with_warnings(READ, text, root, 0, cache=cache)
+    return load_json(output, max_depth), warnings
+
+
+def load_json(text: str, max_depth: int = MAX_DEPTH) -> Any:
+    """pandoc's JSON, refused when it nests deeper than `max_depth`."""
+    try:
+        document = json.loads(text)
+    except RecursionError as exc:
+        raise TooDeep() from exc
+    if depth(document) > max_depth:
+        raise TooDeep()
+    return document
+
+
+def depth(node: Any) -> int:
+    """How deeply lists and dicts nest in a JSON value (without recursion)."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        value, level = stack.pop()
+        if isinstance(value, dict):
+            value = value.values()
+        elif not isinstance(value, list):
+            continue
+        deepest = max(deepest, level)
+        stack.extend((item, level + 1) for item in value if isinstance(item, (list, dict)))
+    return deepest
+
+
+def walk(node: Any) -> Iterator[dict[str, Any]]:
+    """Every element of a tree (a dict with "t"), in document order."""
+    stack = [node]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            if "t" in value:
+                yield value
+            children = [value["c"]] if "c" in value else list(value.values())
+        elif isinstance(value, (list, tuple)):
+            children = value
+        else:
+            continue
+        stack.extend(reversed([c for c in children if isinstance(c, (list, dict, tuple))]))
+
+
+def stringify(inlines: Any) -> str:
+    """Plain text of pandoc AST inlines (notes and heading numbers left out)."""
+    out = []
+    for item in inlines or []:
+        if not isinstance(item, dict):
+            continue
+        kind, content = item.get("t"), item.get("c")
+        if kind == "Str":
+            out.append(content)
+        elif kind in ("Space", "SoftBreak", "LineBreak"):
+            out.append(" ")
+        elif kind in ("Code", "Math"):
+            out.append(content[-1])
+        elif kind == "Note":
+            continue
+        elif kind == "Span" and "heading-number" in content[0][1]:
+            continue
+        elif kind in ("Quoted", "Span", "Cite", "Link", "Image"):
+            out.append(stringify(content[1]))
+        elif kind in ("Para", "Plain"):
+            out.append(stringify(content))
+        elif isinstance(content, list):
+            out.append(stringify(content))
+    return "".join(out)
+
+
+def meta_inlines(meta: dict[str, Any], name: str) -> list[Any]:
+    """A front matter text read by fields.lua, as inlines (its first paragraph)."""
+    value = meta.get(name)
+    return first_inlines(value["c"]) if value and value["t"] == "MetaBlocks" else []
+
+
+def meta_list(meta: dict[str, Any], name: str) -> list[list[Any]]:
+    value = meta.get(name)
+    if not value or value["t"] != "MetaList":
+        return []
+    return [first_inlines(item["c"]) for item in value["c"] if item["t"] == "MetaBlocks"]
+
+
+def meta_blocks(meta: dict[str, Any], name: str) -> list[Any]:
+    value = meta.get(name)
+    return value["c"] if value and value["t"] == "MetaBlocks" else []
+
+
+def first_inlines(blocks: list[Any]) -> list[Any]:
+    for block in blocks:
+        if block["t"] in ("Para", "Plain"):
+            return block["c"]
+    return []
+
+
+class Locator:
+    """Finds the line and column of an element's text in a chapter's source, for messages.
+    Elements come in document order, so each text is looked for after its last place."""
+
+    def __init__(self, body: str, body_line: int, fallback: int = 0):
+        self.lines = body.split("\n")
+        self.body_line = body_line
+        self.fallback = fallback
+        self.after: dict[str, tuple[int, int]] = {}
+
+    def find(self, needle: str, starts: tuple[str, ...] = ()) -> tuple[int, int]:
+        """(line, column), both 1-based, or (fallback line, 0) when the text is not found.
+        With `starts`, the column is that of the nearest of them before the text on its line
+        (the '![' of an image whose path was found)."""
+        line, column = self._find(needle)
+        if starts and column:
+            text = self.lines[line - self.body_line][:column - 1]
+            found = max((text.rfind(start) for start in starts), default=-1)
+            if found > 0 and text[found - 1:found + 1] == "![":
+                found -= 1
+            column = found + 1 if found >= 0 else column
+        return line, column
+
+    @staticmethod
+    def _ends_there(text: str, end: int, needle: str) -> bool:
+        """Whether the text found is whole: '@tbl:rat' is not the start of '@tbl:rates'."""
+        return end >= len(text) or not needle[-1].isalnum() or not (text[end].isalnum() or text[end] in "_:")
+
+    def _find(self, needle: str) -> tuple[int, int]:
+        needle = needle.strip()
+        if not needle:
+            return self.fallback, 0
+        start = self.after.get(needle, (0, -1))
+        for number in range(start[0], len(self.lines)):
+            text = self.lines[number]
+            column = text.find(needle, start[1] + 1 if number == start[0] else 0)
+            while column >= 0 and not self._ends_there(text, column + len(needle), needle):
+                column = text.find(needle, column + 1)
+            if column >= 0:
+                self.after[needle] = (number, column)
+                return self.body_line + number, column + 1
+        if needle in self.after:  # seen before: the same place again
+            number, column = self.after[needle]
+            return self.body_line + number, column + 1
+        first = needle.split("\n")[0]
+        return self._find(first) if first != needle else (self.fallback, 0)
