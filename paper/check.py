@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -55,37 +56,72 @@ def check_paper(paper: Paper, unused: bool = True) -> list[Diagnostic]:
         problems.extend(check_citations(paper, chapter, keys, targets))
     problems.extend(check_links(paper, targets))
     problems.extend(check_ids(paper))
-    if paper.bibliography is not None and unused:
+    if paper.bibliography is not None and unused and all(chapter.read for chapter in paper.chapters):
         problems.extend(check_unused(paper))
     return problems
 
 
-def elements(chapter: Chapter) -> Iterator[dict[str, Any]]:
-    """Every element of the chapter's tree, its front matter texts first."""
-    yield from walk(list(chapter.fields.values()))
-    yield from walk(list(chapter.blocks))
+@dataclass(frozen=True)
+class Index:
+    """What the checks need to know of a chapter's tree, found in one walk of it."""
+
+    heading: str = ""
+    """Plain text of the first heading."""
+    cites: tuple[str, ...] = ()
+    """Citation keys (and @fig:… cross-references), in order, the front matter's first."""
+    ids: tuple[tuple[str, str], ...] = ()
+    """(id, what carries it): "Header", "Figure", "Table", "box" (a Div of class box),
+    "Div", "Span"…, "equation" for '$$ … $$ {#eq:x}', and "text" for an id written where no
+    element takes it ('{#fig:x}' after a space)."""
+    links: tuple[str, ...] = ()
+    """Every link's target, in order."""
+    images: tuple[str, ...] = ()
+    """Every image's path, in order."""
+
+
+def index(blocks: list[Any], fields: dict[str, Any]) -> Index:
+    heading, cites, ids, links, images = None, [], [], [], []
+    cites += [c["citationId"] for node in walk(list(fields.values())) if node["t"] == "Cite" for c in node["c"][0]]
+    for node in walk(blocks):
+        kind = node["t"]
+        if kind == "Cite":
+            cites += [citation["citationId"] for citation in node["c"][0]]
+        elif kind == "Link":
+            links.append(node["c"][2][0])
+        elif kind == "Image" and node["c"][2][0]:
+            images.append(node["c"][2][0])
+        if kind == "Header" and heading is None:
+            heading = stringify(node["c"][2])
+        if kind in ATTR_POSITION:
+            attr = node["c"][ATTR_POSITION[kind]]
+            if attr[0]:
+                ids.append((attr[0], "box" if kind == "Div" and "box" in attr[1] else kind))
+        elif kind in ("Para", "Plain"):
+            inlines = node["c"]
+            for i, item in enumerate(inlines):
+                if item["t"] == "Str" and item["c"].startswith("{#") and item["c"].endswith("}"):
+                    words = item["c"][2:-1].split()
+                    before = [x for x in inlines[:i] if x["t"] != "Space"]
+                    after_math = bool(before) and before[-1]["t"] == "Math"
+                    ids.append((words[0] if words else "", "equation" if after_math else "text"))
+    return Index(heading or "", tuple(cites), tuple(ids), tuple(links), tuple(images))
 
 
 def first_heading(chapter: Chapter) -> str:
-    return next((stringify(node["c"][2]) for node in walk(list(chapter.blocks)) if node["t"] == "Header"), "")
+    return chapter.index.heading
 
 
 def citation_keys(chapter: Chapter) -> Iterator[tuple[int, int, str]]:
     """(line, column, key) of each citation in the chapter, the column being that of '@'."""
     locator = Locator(chapter.body, chapter.body_line, fallback=chapter.body_line)
-    for node in elements(chapter):
-        if node["t"] == "Cite":
-            for citation in node["c"][0]:
-                key = citation["citationId"]
-                line, column = locator.find("@" + key)
-                yield line, column, key
+    for key in chapter.index.cites:
+        line, column = locator.find("@" + key)
+        yield line, column, key
 
 
 def cited_keys(chapter: Chapter) -> Iterator[str]:
     """The citation keys of a chapter, in order, without looking for their lines."""
-    for node in elements(chapter):
-        if node["t"] == "Cite":
-            yield from (citation["citationId"] for citation in node["c"][0])
+    yield from chapter.index.cites
 
 
 def is_crossref(key: str) -> bool:
@@ -129,32 +165,12 @@ def check_unused(paper: Paper) -> list[Diagnostic]:
             for ref in paper.references if ref.key not in cited]
 
 
-def element_ids(chapter: Chapter) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """(id, what carries it, element) for every id in the chapter: "Header", "Figure", "Table",
-    "box" (a Div of class box), "Div", "Span"…, "equation" for '$$ … $$ {#eq:x}', and "text"
-    for an id written where no element takes it ('{#fig:x}' after a space)."""
-    for node in walk(list(chapter.blocks)):
-        kind = node["t"]
-        if kind in ATTR_POSITION:
-            attr = node["c"][ATTR_POSITION[kind]]
-            if attr[0]:
-                yield attr[0], "box" if kind == "Div" and "box" in attr[1] else kind, node
-        elif kind in ("Para", "Plain"):
-            inlines = node["c"]
-            for i, item in enumerate(inlines):
-                if item["t"] == "Str" and item["c"].startswith("{#") and item["c"].endswith("}"):
-                    ident = item["c"][2:-1].split()[0] if item["c"][2:-1].split() else ""
-                    before = [x for x in inlines[:i] if x["t"] != "Space"]
-                    after_math = bool(before) and before[-1]["t"] == "Math"
-                    yield ident, "equation" if after_math else "text", item
-
-
 def anchors(paper: Paper) -> set[str]:
     """Every id a link can point at: chapters, parts, and every id of every chapter's tree."""
     found = {chapter.id for chapter in paper.chapters} | {"refs", "references"}
     found |= {f"part-{roman(i)}" for i in range(1, len(paper.meta.parts) + 1)}
     for chapter in paper.chapters:
-        found.update(ident for ident, kind, _node in element_ids(chapter) if kind != "text")
+        found.update(ident for ident, kind in chapter.index.ids if kind != "text")
     return found
 
 
@@ -175,7 +191,7 @@ def check_ids(paper: Paper) -> list[Diagnostic]:
     seen: dict[str, tuple[Path, int]] = {}
     for chapter in paper.chapters:
         locator = Locator(chapter.body, chapter.body_line, fallback=chapter.body_line)
-        for ident, kind, _node in element_ids(chapter):
+        for ident, kind in chapter.index.ids:
             if not is_crossref(ident) and kind == "Header":
                 continue
             line, column = locator.find("#" + ident)
@@ -203,10 +219,7 @@ def check_links(paper: Paper, known: set[str]) -> list[Diagnostic]:
     resolver = Resolver(paper.root)
     for chapter in paper.chapters:
         locator = Locator(chapter.body, chapter.body_line, fallback=chapter.body_line)
-        for node in walk(list(chapter.blocks)):
-            if node["t"] != "Link":
-                continue
-            target = node["c"][2][0]
+        for target in chapter.index.links:
             if scheme(target) or not target:
                 continue
             line, column = locator.find(target, starts=("[", "<"))
@@ -218,8 +231,12 @@ def check_links(paper: Paper, known: set[str]) -> list[Diagnostic]:
                 continue
             path = target.split("#")[0]
             found = resolver.file(path, (chapter.path.parent, Path("chapters"), Path(".")))
-            if path and found.path is None:
-                where = ("is outside the project" if found.reason == "outside" else
-                         "leads nowhere: no such file next to the chapter or in the project")
-                problems.append(warning(chapter.path, line, "broken-link", f"the link to {path} {where}", column))
+            if path and found.path is None and found.reason == "outside":
+                problems.append(error(chapter.path, line, "outside-link",
+                                      f"the link to {path} leads outside the project, where no reader of the "
+                                      "website or the EPUB can follow it: copy the file into the project, or "
+                                      "link to its web address", column))
+            elif path and found.path is None:
+                problems.append(warning(chapter.path, line, "broken-link", f"the link to {path} leads nowhere: "
+                                        "no such file next to the chapter or in the project", column))
     return problems

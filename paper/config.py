@@ -11,6 +11,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from .diagnostics import Diagnostic, error
+from .images import check_image
 from .model import Author, Edition, Limits, PaperMeta, Part, Series
 from .resolve import Resolver
 from .yamlfile import Key, parse_yaml
@@ -108,6 +109,7 @@ class _Checker:
         self.path = path
         self.lines = lines
         self.problems: list[Diagnostic] = []
+        self.limit = Limits()
 
     def fail(self, key: Key, code: str, message: str) -> None:
         line = self.lines.get(key) or self.lines.get(key[:-1], 1)
@@ -146,6 +148,7 @@ class _Checker:
             self.fail((), "bad-type", "paper.yaml must be a mapping of keys such as 'title: ...'")
             return None
         self.unknown_keys(data, KEYS)
+        self.limit = self.limits(data.get("limits"))
         meta = PaperMeta(
             title=self.text(data, "title", required=True),
             subtitle=self.text(data, "subtitle"),
@@ -174,7 +177,7 @@ class _Checker:
             disclaimer=self.text(data, "disclaimer"),
             version=self.text(data, "version"),
             site_url=self.site_url(self.text(data, "site-url")),
-            limits=self.limits(data.get("limits")),
+            limits=self.limit,
         )
         languages = self.languages(data, meta.language)
         return replace(meta, languages=languages,
@@ -249,11 +252,14 @@ class _Checker:
         return Limits(**given)
 
     def project_file(self, text: str, key: Key) -> str:
-        """A path inside the project that must exist (an image named in paper.yaml)."""
+        """An image named in paper.yaml: a file inside the project, and a usable picture."""
         if text:
-            if Resolver(self.root).project_file(text) is None:
+            found = Resolver(self.root).project_file(text)
+            if found is None:
                 self.fail(key, "missing-file", f"{text} is not a file inside the project: "
                           "give its path from the project folder, e.g. images/cover.jpg")
+            elif (problem := check_image(self.root / found, self.limit)):
+                self.fail(key, "bad-image", f"image {text} {problem}")
         return text
 
     def citation_style(self, text: str) -> str:

@@ -12,12 +12,13 @@ from typing import Any
 from . import pandoc, tree
 from .bibliography import load_bibliography
 from .cache import Cache
+from .check import Index, index
 from .config import load_config
 from .diagnostics import Diagnostic, error, warning
 from .images import check_image
 from .model import Chapter, Limits, Paper, PaperMeta
 from .resolve import Resolver, refusal
-from .sanitize import HtmlCleaner, TreeCleaner
+from .sanitize import HtmlCleaner, TooDeep, TreeCleaner
 from .yamlfile import parse_yaml
 
 CHAPTER_KEYS = ("title", "authors", "session", "abstract", "contributors", "notes", "translation-of",
@@ -164,21 +165,22 @@ def load_chapter(root: Path, path: Path, limits: Limits | None = None,
     read = {"title": chapter.title, "session": chapter.session, "abstract": chapter.abstract,
             "authors": list(chapter.authors), "contributors": list(chapter.contributors)}
     try:
-        document, notes = tree.read(body, {k: v for k, v in read.items() if v}, root, cache, limits.nesting)
-    except tree.TooDeep:
-        return replace(chapter, read=False), problems + [error(path, body_line, "too-deep",
+        document, notes = tree.read(body, {k: v for k, v in read.items() if v}, root, cache)
+        problems += [pandoc_warning(chapter, note) for note in notes]
+        clean, found = clean_tree(root, chapter, document, limits)
+    except (TooDeep, RecursionError):
+        return replace(chapter, read=False, index=Index()), problems + [error(path, body_line, "too-deep",
                                           "this chapter nests lists, quotations or blocks inside each other far "
                                           "too deeply for any text: simplify it (the limit is 'limits: nesting: "
                                           f"{limits.nesting}' in paper.yaml)")]
     except pandoc.PandocError as exc:
         line = body_line + exc.line - 5 if exc.line and exc.line > 4 else body_line
         message = str(exc).splitlines()[0] if str(exc) else "pandoc failed"
-        return replace(chapter, read=False), problems + [error(path, line, "pandoc",
+        return replace(chapter, read=False, index=Index()), problems + [error(path, line, "pandoc",
                                                                f"pandoc cannot read this chapter: {message}")]
-    problems += [pandoc_warning(chapter, note) for note in notes]
-    clean, found = clean_tree(root, chapter, document, limits, lines)
-    return replace(chapter, blocks=tuple(clean["blocks"]), fields=clean["meta"],
-                   images=tuple(_images(clean["blocks"]))), problems + found
+    found_index = index(clean["blocks"], clean["meta"])
+    return replace(chapter, blocks=tuple(clean["blocks"]), fields=clean["meta"], images=found_index.images,
+                   index=found_index), problems + found
 
 
 UNCLOSED = re.compile(r"Div at line (\d+) column \d+ unclosed")
@@ -201,12 +203,8 @@ def _text(value: Any) -> str:
     return "" if value is None or isinstance(value, (dict, list)) else str(value).strip()
 
 
-def _images(blocks: list[Any]) -> list[str]:
-    return [node["c"][2][0] for node in tree.walk(blocks) if node["t"] == "Image" and node["c"][2][0]]
-
-
-def clean_tree(root: Path, chapter: Chapter, document: dict[str, Any], limits: Limits,
-               lines: dict) -> tuple[dict[str, Any], list[Diagnostic]]:
+def clean_tree(root: Path, chapter: Chapter, document: dict[str, Any],
+               limits: Limits) -> tuple[dict[str, Any], list[Diagnostic]]:
     """The chapter's tree with raw HTML cleaned, unsafe links and attributes removed and every
     image resolved inside the project; what was removed or refused, at its line."""
     resolver = Resolver(root)
@@ -221,7 +219,7 @@ def clean_tree(root: Path, chapter: Chapter, document: dict[str, Any], limits: L
             return None, "bad-image", f"image {src} {problem}"
         return found.path.as_posix(), "", ""
 
-    cleaner = TreeCleaner(HtmlCleaner(source))
+    cleaner = TreeCleaner(HtmlCleaner(source), max_depth=limits.nesting)
     clean = {"blocks": cleaner(document["blocks"]), "meta": cleaner(document.get("meta", {}))}
     locator = tree.Locator(chapter.body, chapter.body_line, fallback=chapter.body_line)
     problems = []
@@ -240,4 +238,4 @@ def chapter_id(path: Path) -> str:
 
 
 def _empty(path: Path) -> Chapter:
-    return Chapter(path=path, id=chapter_id(path), body="", body_line=1, read=False)
+    return Chapter(path=path, id=chapter_id(path), body="", body_line=1, read=False, index=Index())

@@ -75,8 +75,10 @@ class Limits:
     """Chapter files in the paper, translations counted apart."""
     chapter_mb: int = 5
     """Size of one chapter file."""
-    nesting: int = 200
-    """Levels of nesting in a chapter's document tree (lists in lists in quotations…)."""
+    nesting: int = 100
+    """Levels of nesting in a chapter's document tree (a list inside a list takes two, a
+    quotation one): far more than any real text, and few enough that no step of the build
+    runs out of stack."""
     image_mb: int = 25
     """Size of one image file."""
     image_megapixels: int = 100
@@ -185,6 +187,8 @@ class Chapter:
     skipped, so the one error that matters is not buried under the ones it causes."""
     images: tuple[str, ...] = field(default=(), compare=False, repr=False)
     """Project-relative path of every image the chapter shows, in order."""
+    index: Any = field(default=None, compare=False, repr=False)
+    """What the checks need of the tree (paper.check.Index), found once when it is read."""
 
 
 @dataclass(frozen=True)

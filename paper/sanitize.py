@@ -15,6 +15,10 @@ import nh3
 
 from .resolve import normalise_url, safe_link, scheme
 
+
+class TooDeep(ValueError):
+    """The text nests lists, quotations or blocks too deeply."""
+
 TAGS = nh3.ALLOWED_TAGS - {"map", "area"}
 ATTRIBUTES = {"*": {"class", "id", "title", "lang", "dir", "role"}, **nh3.ALLOWED_ATTRIBUTES}
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
@@ -192,6 +196,9 @@ class TreeCleaner:
     """Raw formats of the tool's own that are kept (never those of a chapter)."""
     author: bool = True
     """Cleaning what an author wrote: the tool's own classes and attributes are removed too."""
+    max_depth: int = 0
+    """Levels of nesting allowed (0: any); deeper raises TooDeep."""
+    level: int = 0
 
     @property
     def findings(self) -> list[Finding]:
@@ -199,7 +206,12 @@ class TreeCleaner:
 
     def __call__(self, node: Any) -> Any:
         if isinstance(node, list):
-            return [cleaned for cleaned in map(self, node) if cleaned is not REMOVED]
+            self.level += 1
+            if self.max_depth and self.level > self.max_depth:
+                raise TooDeep()
+            cleaned = [item for item in map(self, node) if item is not REMOVED]
+            self.level -= 1
+            return cleaned
         if not isinstance(node, dict):
             return node
         kind = node.get("t")

@@ -11,70 +11,51 @@ from typing import Any
 
 from . import pandoc
 from .cache import Cache
+from .sanitize import TooDeep
 
 READ = ["--from=markdown-yaml_metadata_block", "--to=json",
         f"--lua-filter={pandoc.filter_path('fields.lua')}"]
-MAX_DEPTH = 200
-"""Levels of nesting in a chapter's tree (some 60 lists or quotations inside each other): far
-more than any real text, and few enough that no step of the build runs out of stack."""
-
-
-class TooDeep(ValueError):
-    """The text nests lists, quotations or blocks too deeply."""
-
-
 PREFIX_LINES = 4
 """Lines put before the body (the fields block), which pandoc's line numbers count."""
 
 
-def read(body: str, fields: dict[str, Any], root: Path, cache: Cache | None = None,
-         max_depth: int = MAX_DEPTH) -> tuple[dict[str, Any], list[str]]:
+def read(body: str, fields: dict[str, Any], root: Path,
+         cache: Cache | None = None) -> tuple[dict[str, Any], list[str]]:
     """A chapter body and its front matter texts as a pandoc JSON document (meta paper-<name>),
     and pandoc's warnings."""
     text = "```{=paper-fields}\n" + json.dumps(fields, ensure_ascii=False) + "\n```\n\n" + body
     output, warnings = pandoc.run_with_warnings(READ, text, root, 0, cache=cache)
-    return load_json(output, max_depth), warnings
+    return load_json(output), warnings
 
 
-def load_json(text: str, max_depth: int = MAX_DEPTH) -> Any:
-    """pandoc's JSON, refused when it nests deeper than `max_depth`."""
+def load_json(text: str) -> Any:
+    """pandoc's JSON; nesting too deep for the parser is TooDeep (the cleaner bounds it further)."""
     try:
-        document = json.loads(text)
+        return json.loads(text)
     except RecursionError as exc:
         raise TooDeep() from exc
-    if depth(document) > max_depth:
-        raise TooDeep()
-    return document
-
-
-def depth(node: Any) -> int:
-    """How deeply lists and dicts nest in a JSON value (without recursion)."""
-    deepest, stack = 0, [(node, 1)]
-    while stack:
-        value, level = stack.pop()
-        if isinstance(value, dict):
-            value = value.values()
-        elif not isinstance(value, list):
-            continue
-        deepest = max(deepest, level)
-        stack.extend((item, level + 1) for item in value if isinstance(item, (list, dict)))
-    return deepest
 
 
 def walk(node: Any) -> Iterator[dict[str, Any]]:
     """Every element of a tree (a dict with "t"), in document order."""
     stack = [node]
+    containers = (list, dict, tuple)
     while stack:
         value = stack.pop()
-        if isinstance(value, dict):
+        if type(value) is dict:
             if "t" in value:
                 yield value
-            children = [value["c"]] if "c" in value else list(value.values())
-        elif isinstance(value, (list, tuple)):
-            children = value
-        else:
-            continue
-        stack.extend(reversed([c for c in children if isinstance(c, (list, dict, tuple))]))
+                value = value.get("c")
+                if not isinstance(value, containers):
+                    continue
+                if type(value) is dict:
+                    stack.append(value)
+                    continue
+            else:
+                value = list(value.values())
+        for child in reversed(value):
+            if isinstance(child, containers):
+                stack.append(child)
 
 
 def stringify(inlines: Any) -> str:

@@ -226,6 +226,13 @@ CASES = [
                                    yaml_config("citation-style: style.csl\n")), refused="[bad-style]"),
     Case("csl outside", yaml_config("citation-style: '{outside}/parent.csl'\n"), refused="[unknown-style]"),
     Case("cover image outside", yaml_config("cover-image: '{outside}/canary.svg'\n"), refused="[missing-file]"),
+    Case("cover image pixel bomb", many(write("images/bomb.png", png_header(100_000, 100_000)),
+                                        yaml_config("cover-image: images/bomb.png\n")),
+         refused="paper.yaml:18: error: image images/bomb.png has far too many pixels"),
+    Case("link to a file outside", append("[the secret]({outside}/canary.txt) and [up](../../../outside/canary.txt)"),
+         refused=f"{CHAPTER}:15:1: error: the link to"),
+    Case("chapter posing as the search page", write("chapters/03-search.md", "# Search\n"),
+         refused="[reserved-chapter-id]"),
     # the network
     Case("remote reference-style image", append("![x][c]\n\n[c]: {url}/x.png"), refused="[remote-image]"),
     Case("remote audio", append('<audio src="{url}/a.mp3"></audio>')),

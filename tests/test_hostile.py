@@ -215,3 +215,29 @@ def test_the_cache_never_trusts_an_edited_output(project):
     (out / "current" / "minimal.epub").write_bytes(b"edited by hand")
     build(project, formats=("epub",))
     assert (out / "minimal.epub").read_bytes() == good
+
+
+def test_the_preview_survives_any_failed_rebuild(project, monkeypatch, tmp_path):
+    """paper serve: a rebuild that fails with a bug, not a user error, is shown in the page and
+    the preview goes on; a symbolic link out of the project is never watched."""
+    import watchfiles
+
+    import paper.serve
+
+    preview = paper.serve.Preview(project, with_pdf=False)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(paper.serve, "build", broken)
+    preview.rebuild()
+    assert "failed unexpectedly (RuntimeError: a bug)" in preview.problems
+    monkeypatch.undo()
+    preview.rebuild()
+    assert preview.problems == "" and preview.version == 1
+    (tmp_path / "elsewhere").mkdir()
+    (project / "chapters" / "linked").symlink_to(tmp_path / "elsewhere")
+    root = project.resolve()
+    assert not paper.serve.watched(watchfiles.Change.added, str(root / "chapters" / "linked"), root)
+    assert not paper.serve.watched(watchfiles.Change.added, str(tmp_path / "elsewhere" / "x.md"), root)
+    assert paper.serve.watched(watchfiles.Change.modified, str(root / "chapters" / "01-intro.md"), root)
