@@ -7,7 +7,9 @@ import errno
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from . import __version__
@@ -47,7 +49,33 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+BUILD_TIME_LIMIT = int(os.environ.get("PAPER_BUILD_TIME_LIMIT", "3600"))
+"""Seconds a whole `paper build` may take (a 540-page paper takes under a minute)."""
+
+
+def stop_build(signum: int, frame) -> None:
+    """The build took too long: said once, and the process ends at once, whatever thread or
+    process of the layout is still busy. The published outputs are untouched; the next build
+    removes the unfinished one."""
+    print(f"{shown(Path('.'))}: error: the build took longer than {BUILD_TIME_LIMIT} s and was stopped; a "
+          "chapter or template may be far too large or complex for the layout (set PAPER_BUILD_TIME_LIMIT "
+          "to allow more) [time-limit]\nbuild stopped: 1 error(s); the previous outputs are as they were",
+          file=sys.stderr, flush=True)
+    os._exit(1)
+
+
 def cmd_build(args: argparse.Namespace, root: Path) -> int:
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGALRM, stop_build)
+        signal.alarm(BUILD_TIME_LIMIT)
+    try:
+        return _cmd_build(args, root)
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            signal.alarm(0)
+
+
+def _cmd_build(args: argparse.Namespace, root: Path) -> int:
     result = build(root, Path(args.out) if args.out else None, args.format, args.strict,
                    args.draft, args.pdf_standard, cache=not args.no_cache, pdf_layout=args.pdf_layout)
     report(list(result.warnings), root)

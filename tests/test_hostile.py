@@ -4,6 +4,7 @@ error, an interrupted or concurrent build loses nothing, and builds are reproduc
 from __future__ import annotations
 
 import http.server
+import os
 import shutil
 import signal
 import subprocess
@@ -241,3 +242,18 @@ def test_the_preview_survives_any_failed_rebuild(project, monkeypatch, tmp_path)
     assert not paper.serve.watched(watchfiles.Change.added, str(root / "chapters" / "linked"), root)
     assert not paper.serve.watched(watchfiles.Change.added, str(tmp_path / "elsewhere" / "x.md"), root)
     assert paper.serve.watched(watchfiles.Change.modified, str(root / "chapters" / "01-intro.md"), root)
+
+
+def test_a_build_that_takes_too_long_is_stopped(project):
+    """The whole build is bounded in time (pandoc runs are, and WeasyPrint's layout too): it
+    stops with one error, and the published outputs stay as they were."""
+    assert subprocess.run([*BUILD, "--project", str(project)], capture_output=True).returncode == 0
+    before = outputs(project / "output")
+    add_to_chapter(project, "A change that is never published.")
+    start = time.monotonic()
+    result = subprocess.run([*BUILD, "--project", str(project), "--no-cache"], capture_output=True, text=True,
+                            env={**os.environ, "PAPER_BUILD_TIME_LIMIT": "1"})
+    assert result.returncode == 1 and time.monotonic() - start < 30
+    assert "error: the build took longer than 1 s and was stopped" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert outputs(project / "output") == before
