@@ -12,10 +12,11 @@ from .check import CROSSREF_KINDS, KIND_PREFIXES, citation_keys, cited_keys
 from .config import STYLES
 from .diagnostics import Diagnostic, error
 from .errors import UserError
+from .images import image_source
 from .labels import labels_for, letter, roman
 from .mathsvg import render_math
 from .model import BuildContext, Chapter, ChapterText, Manuscript, NumberedItem, Paper
-from .resolve import Resolver, refusal
+from .resolve import Resolver
 from .sanitize import sanitize
 from .tree import meta_blocks, meta_inlines, meta_list, stringify, walk
 
@@ -51,10 +52,8 @@ def assemble(paper: Paper, context: BuildContext, workdir: Path) -> Manuscript:
                                f"pandoc could not assemble the paper: {message}")]) from exc
     document = json.loads(out)
     problems = unresolved(document["meta"], paper)
-    blocks, findings = sanitize(with_page_anchors(document["blocks"]), approved(paper))
-    document["blocks"] = blocks
-    problems += [error(Path("paper.yaml"), 0, "refused-image", message) for level, _c, message, _n in findings
-                 if level == "error"]
+    document["blocks"], findings = sanitize(with_page_anchors(document["blocks"]), approved(paper))
+    problems += refused(findings)
     formulas, math_problems = render_math(document, paper)
     if problems or math_problems:
         raise UserError(problems + math_problems)
@@ -71,12 +70,14 @@ def approved(paper: Paper):
     resolver = Resolver(paper.root)
 
     def source(src: str) -> tuple[str | None, str, str]:
-        if src in known:
-            return src, "", ""
-        found = resolver.file(src)
-        return (found.path.as_posix(), "", "") if found.path else (None, "refused-image", refusal(src, found.reason))
+        return (src, "", "") if src in known else image_source(resolver, src, (Path("."),), paper.meta.limits)
 
     return source
+
+
+def refused(findings: list) -> list[Diagnostic]:
+    """What the last cleaning of Markdown from paper.yaml (the abstract, part titles) refused."""
+    return [error(Path("paper.yaml"), 0, code, message) for level, code, message, _n in findings if level == "error"]
 
 
 def markdown_html(text: str, paper: Paper, context: BuildContext) -> str:
@@ -86,9 +87,8 @@ def markdown_html(text: str, paper: Paper, context: BuildContext) -> str:
                       context.source_date_epoch, quiet=True, cache=context.cache)
     document = json.loads(read)
     document["blocks"], findings = sanitize(document["blocks"], approved(paper))
-    if any(level == "error" for level, *_rest in findings):
-        raise UserError([error(Path("paper.yaml"), 0, "refused-image", message)
-                         for level, _c, message, _n in findings if level == "error"])
+    if refused(findings):
+        raise UserError(refused(findings))
     return pandoc.to_html(document, paper.root, context.source_date_epoch, cache=context.cache)
 
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .diagnostics import Diagnostic, error, warning
 from .labels import roman
-from .model import Chapter, Paper
-from .resolve import Resolver, scheme
+from .model import Chapter, Index, Paper
+from .resolve import Resolver, chapter_bases, scheme
+from .sanitize import ATTR_POSITION
 from .tree import Locator, stringify, walk
 
 RESERVED_IDS = {"index", "references", "all", "search"}
@@ -22,8 +22,6 @@ CROSSREF_KINDS = {"fig": "figure", "tbl": "table", "box": "box", "eq": "equation
 """Cross-reference prefixes (@fig:map) and what they point at."""
 KIND_PREFIXES = {"figure": "fig", "table": "tbl", "box": "box", "equation": "eq", "section": "sec",
                  "chapter": "sec", "appendix": "sec", "part": "sec"}
-ATTR_POSITION = {"Span": 0, "Div": 0, "Link": 0, "Image": 0, "Code": 0, "CodeBlock": 0,
-                 "Table": 0, "Figure": 0, "Header": 1}
 
 
 def check_paper(paper: Paper, unused: bool = True) -> list[Diagnostic]:
@@ -61,25 +59,8 @@ def check_paper(paper: Paper, unused: bool = True) -> list[Diagnostic]:
     return problems
 
 
-@dataclass(frozen=True)
-class Index:
-    """What the checks need to know of a chapter's tree, found in one walk of it."""
-
-    heading: str = ""
-    """Plain text of the first heading."""
-    cites: tuple[str, ...] = ()
-    """Citation keys (and @fig:… cross-references), in order, the front matter's first."""
-    ids: tuple[tuple[str, str], ...] = ()
-    """(id, what carries it): "Header", "Figure", "Table", "box" (a Div of class box),
-    "Div", "Span"…, "equation" for '$$ … $$ {#eq:x}', and "text" for an id written where no
-    element takes it ('{#fig:x}' after a space)."""
-    links: tuple[str, ...] = ()
-    """Every link's target, in order."""
-    images: tuple[str, ...] = ()
-    """Every image's path, in order."""
-
-
 def index(blocks: list[Any], fields: dict[str, Any]) -> Index:
+    """The chapter's Index, from its clean tree and front matter texts."""
     heading, cites, ids, links, images = None, [], [], [], []
     cites += [c["citationId"] for node in walk(list(fields.values())) if node["t"] == "Cite" for c in node["c"][0]]
     for node in walk(blocks):
@@ -113,7 +94,7 @@ def first_heading(chapter: Chapter) -> str:
 
 def citation_keys(chapter: Chapter) -> Iterator[tuple[int, int, str]]:
     """(line, column, key) of each citation in the chapter, the column being that of '@'."""
-    locator = Locator(chapter.body, chapter.body_line, fallback=chapter.body_line)
+    locator = Locator.of(chapter)
     for key in chapter.index.cites:
         line, column = locator.find("@" + key)
         yield line, column, key
@@ -190,7 +171,7 @@ def check_ids(paper: Paper) -> list[Diagnostic]:
     problems = []
     seen: dict[str, tuple[Path, int]] = {}
     for chapter in paper.chapters:
-        locator = Locator(chapter.body, chapter.body_line, fallback=chapter.body_line)
+        locator = Locator.of(chapter)
         for ident, kind in chapter.index.ids:
             if not is_crossref(ident) and kind == "Header":
                 continue
@@ -218,7 +199,7 @@ def check_links(paper: Paper, known: set[str]) -> list[Diagnostic]:
     problems = []
     resolver = Resolver(paper.root)
     for chapter in paper.chapters:
-        locator = Locator(chapter.body, chapter.body_line, fallback=chapter.body_line)
+        locator = Locator.of(chapter)
         for target in chapter.index.links:
             if scheme(target) or not target:
                 continue
@@ -230,7 +211,7 @@ def check_links(paper: Paper, known: set[str]) -> list[Diagnostic]:
                                             "{#id} has that name", column))
                 continue
             path = target.split("#")[0]
-            found = resolver.file(path, (chapter.path.parent, Path("chapters"), Path(".")))
+            found = resolver.file(path, chapter_bases(chapter.path))
             if path and found.path is None and found.reason == "outside":
                 problems.append(error(chapter.path, line, "outside-link",
                                       f"the link to {path} leads outside the project, where no reader of the "

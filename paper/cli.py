@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import functools
 import json
 import logging
 import os
@@ -53,11 +54,11 @@ BUILD_TIME_LIMIT = int(os.environ.get("PAPER_BUILD_TIME_LIMIT", "3600"))
 """Seconds a whole `paper build` may take (a 540-page paper takes under a minute)."""
 
 
-def stop_build(signum: int, frame) -> None:
+def stop_build(root: Path, signum: int, frame) -> None:
     """The build took too long: said once, and the process ends at once, whatever thread or
     process of the layout is still busy. The published outputs are untouched; the next build
     removes the unfinished one."""
-    print(f"{shown(Path('.'))}: error: the build took longer than {BUILD_TIME_LIMIT} s and was stopped; a "
+    print(f"{shown(root / 'paper.yaml')}: error: the build took longer than {BUILD_TIME_LIMIT} s and was stopped; a "
           "chapter or template may be far too large or complex for the layout (set PAPER_BUILD_TIME_LIMIT "
           "to allow more) [time-limit]\nbuild stopped: 1 error(s); the previous outputs are as they were",
           file=sys.stderr, flush=True)
@@ -66,7 +67,7 @@ def stop_build(signum: int, frame) -> None:
 
 def cmd_build(args: argparse.Namespace, root: Path) -> int:
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGALRM, stop_build)
+        signal.signal(signal.SIGALRM, functools.partial(stop_build, root))
         signal.alarm(BUILD_TIME_LIMIT)
     try:
         return _cmd_build(args, root)

@@ -12,7 +12,7 @@ from xml.parsers import expat
 from PIL import Image
 
 from .model import Limits
-from .resolve import scheme
+from .resolve import Resolver, refusal, scheme
 
 SVG = "http://www.w3.org/2000/svg"
 XLINK = "http://www.w3.org/1999/xlink"
@@ -148,6 +148,16 @@ def image_problem(path: Path, limits: Limits, _stamp: tuple[int, int] = (0, 0)) 
         return (f"is {width} × {height} pixels, more than {limits.image_megapixels} megapixels: "
                 "reduce its size")
     return ""
+
+
+def image_source(resolver: Resolver, src: str, bases: tuple[Path, ...], limits: Limits) -> tuple[str | None, str, str]:
+    """An image path as written -> (its project-relative path, "", "") if the build may show it,
+    else (None, the problem's code, what to do)."""
+    found = resolver.file(src, bases)
+    if found.path is None:
+        return None, "remote-image" if found.reason == "remote" else "missing-image", refusal(src, found.reason)
+    problem = check_image(resolver.root / found.path, limits)
+    return (None, "bad-image", f"image {src} {problem}") if problem else (found.path.as_posix(), "", "")
 
 
 def check_image(path: Path, limits: Limits) -> str:

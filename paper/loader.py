@@ -12,12 +12,12 @@ from typing import Any
 from . import pandoc, tree
 from .bibliography import load_bibliography
 from .cache import Cache
-from .check import Index, index
+from .check import index
 from .config import load_config
 from .diagnostics import Diagnostic, error, warning
-from .images import check_image
+from .images import image_source
 from .model import Chapter, Limits, Paper, PaperMeta
-from .resolve import Resolver, refusal
+from .resolve import Resolver, chapter_bases
 from .sanitize import HtmlCleaner, TooDeep, TreeCleaner
 from .yamlfile import parse_yaml
 
@@ -162,25 +162,24 @@ def load_chapter(root: Path, path: Path, limits: Limits | None = None,
         authors=names["authors"], session=texts["session"], abstract=texts["abstract"],
         contributors=names["contributors"], notes=texts["notes"],
         translation_of=texts["translation-of"], source_hash=texts["source-hash"])
-    read = {"title": chapter.title, "session": chapter.session, "abstract": chapter.abstract,
-            "authors": list(chapter.authors), "contributors": list(chapter.contributors)}
+    given = {"title": chapter.title, "session": chapter.session, "abstract": chapter.abstract,
+             "authors": list(chapter.authors), "contributors": list(chapter.contributors)}
     try:
-        document, notes = tree.read(body, {k: v for k, v in read.items() if v}, root, cache)
+        document, notes = tree.read(body, {k: v for k, v in given.items() if v}, root, cache)
         problems += [pandoc_warning(chapter, note) for note in notes]
         clean, found = clean_tree(root, chapter, document, limits)
     except (TooDeep, RecursionError):
-        return replace(chapter, read=False, index=Index()), problems + [error(path, body_line, "too-deep",
+        return replace(chapter, read=False), problems + [error(path, body_line, "too-deep",
                                           "this chapter nests lists, quotations or blocks inside each other far "
                                           "too deeply for any text: simplify it (the limit is 'limits: nesting: "
                                           f"{limits.nesting}' in paper.yaml)")]
     except pandoc.PandocError as exc:
-        line = body_line + exc.line - 5 if exc.line and exc.line > 4 else body_line
+        line = tree.source_line(chapter, exc.line) if exc.line else body_line
         message = str(exc).splitlines()[0] if str(exc) else "pandoc failed"
-        return replace(chapter, read=False, index=Index()), problems + [error(path, line, "pandoc",
+        return replace(chapter, read=False), problems + [error(path, line, "pandoc",
                                                                f"pandoc cannot read this chapter: {message}")]
-    found_index = index(clean["blocks"], clean["meta"])
-    return replace(chapter, blocks=tuple(clean["blocks"]), fields=clean["meta"], images=found_index.images,
-                   index=found_index), problems + found
+    return replace(chapter, blocks=tuple(clean["blocks"]), fields=clean["meta"],
+                   index=index(clean["blocks"], clean["meta"])), problems + found
 
 
 UNCLOSED = re.compile(r"Div at line (\d+) column \d+ unclosed")
@@ -191,8 +190,7 @@ def pandoc_warning(chapter: Chapter, note: str) -> Diagnostic:
     """One of pandoc's warnings about the chapter, at the chapter's own line."""
     unclosed = UNCLOSED.search(note)
     found = unclosed or PANDOC_LINE.search(note)
-    line = chapter.body_line + int(found.group(1)) - 1 - tree.PREFIX_LINES if found else 0
-    line = max(line, chapter.body_line) if found else 0
+    line = tree.source_line(chapter, int(found.group(1))) if found else 0
     if unclosed:
         return error(chapter.path, line, "unclosed-block",
                      "this '::: ' block is never closed: add a line with ':::' where it ends")
@@ -207,21 +205,11 @@ def clean_tree(root: Path, chapter: Chapter, document: dict[str, Any],
                limits: Limits) -> tuple[dict[str, Any], list[Diagnostic]]:
     """The chapter's tree with raw HTML cleaned, unsafe links and attributes removed and every
     image resolved inside the project; what was removed or refused, at its line."""
-    resolver = Resolver(root)
-    bases = (chapter.path.parent, Path("chapters"), Path("."))
-
-    def source(src: str) -> tuple[str | None, str, str]:
-        found = resolver.file(src, bases)
-        if found.path is None:
-            return None, "remote-image" if found.reason == "remote" else "missing-image", refusal(src, found.reason)
-        problem = check_image(root / found.path, limits)
-        if problem:
-            return None, "bad-image", f"image {src} {problem}"
-        return found.path.as_posix(), "", ""
-
-    cleaner = TreeCleaner(HtmlCleaner(source), max_depth=limits.nesting)
+    resolver, bases = Resolver(root), chapter_bases(chapter.path)
+    cleaner = TreeCleaner(HtmlCleaner(lambda src: image_source(resolver, src, bases, limits)),
+                          max_depth=limits.nesting)
     clean = {"blocks": cleaner(document["blocks"]), "meta": cleaner(document.get("meta", {}))}
-    locator = tree.Locator(chapter.body, chapter.body_line, fallback=chapter.body_line)
+    locator = tree.Locator.of(chapter)
     problems = []
     for level, code, message, needle in cleaner.findings:
         line, column = locator.find(needle, starts=("[", "<"))
@@ -238,4 +226,4 @@ def chapter_id(path: Path) -> str:
 
 
 def _empty(path: Path) -> Chapter:
-    return Chapter(path=path, id=chapter_id(path), body="", body_line=1, read=False, index=Index())
+    return Chapter(path=path, id=chapter_id(path), body="", body_line=1, read=False)

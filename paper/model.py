@@ -147,6 +147,25 @@ class PaperMeta:
 
 
 @dataclass(frozen=True)
+class Index:
+    """What the checks need to know of a chapter's tree, found in one walk of it
+    (paper.check.index)."""
+
+    heading: str = ""
+    """Plain text of the first heading."""
+    cites: tuple[str, ...] = ()
+    """Citation keys (and @fig:… cross-references), in order, the front matter's first."""
+    ids: tuple[tuple[str, str], ...] = ()
+    """(id, what carries it): "Header", "Figure", "Table", "box" (a Div of class box),
+    "Div", "Span"…, "equation" for '$$ … $$ {#eq:x}', and "text" for an id written where no
+    element takes it ('{#fig:x}' after a space)."""
+    links: tuple[str, ...] = ()
+    """Every link's target, in order."""
+    images: tuple[str, ...] = ()
+    """Every image's project-relative path, in order."""
+
+
+@dataclass(frozen=True)
 class Chapter:
     """One Markdown file under chapters/."""
 
@@ -185,10 +204,13 @@ class Chapter:
     read: bool = field(default=True, compare=False, repr=False)
     """False when the file could not be read (not UTF-8, far too deep): its other checks are
     skipped, so the one error that matters is not buried under the ones it causes."""
-    images: tuple[str, ...] = field(default=(), compare=False, repr=False)
-    """Project-relative path of every image the chapter shows, in order."""
-    index: Any = field(default=None, compare=False, repr=False)
-    """What the checks need of the tree (paper.check.Index), found once when it is read."""
+    index: Index = field(default=Index(), compare=False, repr=False)
+    """What the checks need of the tree, found once when it is read."""
+
+    @property
+    def images(self) -> tuple[str, ...]:
+        """Project-relative path of every image the chapter shows, in order."""
+        return self.index.images
 
 
 @dataclass(frozen=True)

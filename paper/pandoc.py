@@ -98,9 +98,11 @@ def run_with_warnings(args: list[str], text: str, cwd: Path, source_date_epoch: 
     return output, warnings
 
 
-def execute(args: list[str], text: str, cwd: Path, source_date_epoch: int) -> tuple[str, list[str]]:
-    """pandoc's output and its warnings, or PandocError."""
-    command = [executable(), *([] if "--to=epub3" in args else ["--sandbox"]), *args]
+def execute(args: list[str], text: str, cwd: Path, source_date_epoch: int,
+            sandbox: bool = True) -> tuple[str, list[str]]:
+    """pandoc's output and its warnings, or PandocError. In pandoc's sandbox (the default) its
+    readers and writers open no file and no address but those on its command line."""
+    command = [executable(), *(["--sandbox"] if sandbox else []), *args]
     log.debug("pandoc %s", " ".join(args))
     env = {"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8",
            "SOURCE_DATE_EPOCH": str(source_date_epoch)}
@@ -121,7 +123,10 @@ def execute(args: list[str], text: str, cwd: Path, source_date_epoch: int) -> tu
 
 def run_binary(args: list[str], document: dict[str, Any], cwd: Path, source_date_epoch: int,
                output: Path, cache: Cache | None = None, depends: tuple[Path, ...] = ()) -> None:
-    """Convert a pandoc JSON document into a binary format written to `output` (e.g. EPUB)."""
+    """Convert a pandoc JSON document into a binary format written to `output` (the EPUB).
+
+    Outside pandoc's sandbox, which would keep the EPUB writer from its stylesheet and cover:
+    the caller runs it in a folder holding only the files it may read."""
     args = ["--from=json", f"--output={output}", *args]
     text = json.dumps(document)
     key = cache_key(cache, args, text, source_date_epoch, depends) if cache else ""
@@ -129,7 +134,7 @@ def run_binary(args: list[str], document: dict[str, Any], cwd: Path, source_date
     if stored is not None:
         output.write_bytes(stored)
         return
-    _output, warnings = execute(args, text, cwd, source_date_epoch)
+    _output, warnings = execute(args, text, cwd, source_date_epoch, sandbox=False)
     for line in warnings:
         log.warning("pandoc: %s", line)
     if cache:

@@ -87,6 +87,12 @@ class Resolver:
         return found.path
 
 
+def chapter_bases(chapter: Path) -> tuple[Path, ...]:
+    """Where a chapter's images and linked files are looked for: next to it, next to the source
+    chapters (for a translation in chapters/es/), then from the project folder."""
+    return (chapter.parent, Path("chapters"), Path("."))
+
+
 def refusal(target: str, reason: str, what: str = "image") -> str:
     """The message for a refused file, saying how to fix it."""
     if reason == "remote" and scheme(target) in ("http", "https", "ftp"):

@@ -118,7 +118,7 @@ class HtmlCleaner:
 
     def clean(self, fragment: str) -> str:
         found = tokens(fragment)
-        self._report(found, fragment)
+        self._report(found)
         if balanced(found):
             return self._nh3(fragment)
         # A piece of an element: each token is cleaned on its own, so that an opening tag
@@ -142,7 +142,7 @@ class HtmlCleaner:
                 out.append(self._nh3(text))
         return "".join(out)
 
-    def _report(self, found: list, fragment: str) -> None:
+    def _report(self, found: list) -> None:
         for kind, tag, attrs, text in found:
             if kind != "start":
                 continue
@@ -189,11 +189,9 @@ def safe_attr(attr: list[Any], author: bool = False) -> list[Any]:
 
 @dataclass
 class TreeCleaner:
-    """Cleans a pandoc AST in place of a copy: raw formats, links, attributes, image paths."""
+    """Makes a clean copy of a pandoc AST: raw formats, links, attributes, image paths."""
 
     html: HtmlCleaner
-    internal: frozenset[str] = frozenset()
-    """Raw formats of the tool's own that are kept (never those of a chapter)."""
     author: bool = True
     """Cleaning what an author wrote: the tool's own classes and attributes are removed too."""
     max_depth: int = 0
@@ -219,8 +217,6 @@ class TreeCleaner:
             raw_format, text = node["c"]
             if is_html(raw_format):
                 return {**node, "c": ["html", self.html.clean(text)]}
-            if raw_format in self.internal:
-                return node
             self.findings.append(("warning", "raw-format", f"a raw '{raw_format}' block is left out: only "
                                   "HTML can be written raw into a chapter", text.strip().split("\n")[0][:60]))
             return REMOVED
@@ -249,9 +245,8 @@ class TreeCleaner:
         return {**node, "c": content}
 
 
-def sanitize(node: Any, resolve_source: SourceResolver, internal: frozenset[str] = frozenset()
-             ) -> tuple[Any, list[Finding]]:
+def sanitize(node: Any, resolve_source: SourceResolver) -> tuple[Any, list[Finding]]:
     """The assembled paper, cleaned once more: chapter and box titles, read by the Lua filters,
     are Markdown too. Returns the clean tree and what was removed."""
-    cleaner = TreeCleaner(HtmlCleaner(resolve_source), internal, author=False)
+    cleaner = TreeCleaner(HtmlCleaner(resolve_source), author=False)
     return cleaner(node), cleaner.findings

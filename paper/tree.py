@@ -109,6 +109,11 @@ def first_inlines(blocks: list[Any]) -> list[Any]:
     return []
 
 
+def source_line(chapter: Any, line: int) -> int:
+    """A line of the text pandoc read (fields block first) as a line of the chapter file."""
+    return max(chapter.body_line, chapter.body_line + line - 1 - PREFIX_LINES)
+
+
 class Locator:
     """Finds the line and column of an element's text in a chapter's source, for messages.
     Elements come in document order, so each text is looked for after its last place."""
@@ -118,6 +123,11 @@ class Locator:
         self.body_line = body_line
         self.fallback = fallback
         self.after: dict[str, tuple[int, int]] = {}
+
+    @classmethod
+    def of(cls, chapter: Any) -> Locator:
+        """For a chapter: texts not found are reported at the start of its body."""
+        return cls(chapter.body, chapter.body_line, fallback=chapter.body_line)
 
     def find(self, needle: str, starts: tuple[str, ...] = ()) -> tuple[int, int]:
         """(line, column), both 1-based, or (fallback line, 0) when the text is not found.
