@@ -187,30 +187,72 @@ def combined_document(paper: Paper) -> dict[str, Any]:
     blocks: list[Any] = [raw("paper-settings", {
         "labels": labels, "section_numbers": paper.meta.section_numbers,
         "page_references": paper.meta.page_references})]
-    part = ""
+    part, parts = "", 0
     used: set[str] = set()
     for chapter, (role, number, label) in zip(paper.chapters, chapter_numbers(paper), strict=True):
         if chapter.part and chapter.part != part:
-            numeral = roman(1 + [p.title for p in paper.meta.parts].index(chapter.part)).upper()
+            parts += 1
+            numeral = roman(parts).upper()
             blocks.append(raw("paper-chapter", {
                 "id": f"part-{numeral.lower()}", "title": chapter.part, "source": "", "classes": ["part"],
                 "role": "part", "number": numeral, "label": f"{labels['part']} {numeral}"}))
         part = chapter.part
         blocks.append(raw("paper-chapter", {
             "id": chapter.id, "title": "", "source": chapter.path.as_posix(),
-            "classes": ["front-matter", "unnumbered"] if role == "front-matter" else [role],
+            "classes": (["front-matter", "unnumbered"] if role == "front-matter" else [role])
+            + (["unnumbered"] if role != "front-matter" and not number else [])
+            + ([] if chapter.listed else ["unlisted"]),
             "role": role, "number": number, "label": label, "lang": chapter.language,
             "notice": labels["untranslated"] if chapter.language else ""}))
         if chapter.title:
             blocks.append({"t": "Header", "c": [1, ["", [], []], meta_inlines(chapter.fields, "paper-title")]})
-        blocks += chapter_meta(chapter, labels)
-        blocks += unique_heading_ids(chapter.blocks, used)
-    if (paper.references and paper.meta.reference_list == "end"
+        blocks += chapter_meta(chapter, labels, tuple(a.name for a in paper.meta.authors))
+        blocks += with_asides(unique_heading_ids(chapter.blocks, used), dict(paper.meta.boxes))
+    placed = any(ident == "refs" for chapter in paper.chapters for ident, _kind in chapter.index.ids)
+    if (paper.references and paper.meta.reference_list == "end" and not placed
             and any(next(cited_keys(c), None) for c in paper.chapters)):
         blocks.append(raw("paper-chapter", {"id": "references", "title": labels["references"], "source": "",
                                             "classes": ["unnumbered", "references"], "role": "references"}))
         blocks.append({"t": "Div", "c": [["refs", [], []], []]})
     return {"pandoc-api-version": list(pandoc.api_version()), "meta": {}, "blocks": blocks}
+
+
+CALLOUTS = {f"callout-{kind}": kind for kind in ("note", "tip", "warning", "important", "caution")}
+LAYOUT_CLASSES = {"box", "callout", "center", "chapter-meta", "chapter-abstract", "translation-notice",
+                  "untranslated", "section", "article", "header", "footer", "main", "nav", "figure",
+                  "figcaption", "blockquote", "p", "columns", "column", "cell", "cell-output",
+                  "cell-output-display", "content-visible", "content-hidden", "hidden", "references",
+                  "csl-bib-body", "csl-entry", "footnotes", "incremental", "nonincremental", "notes"}
+"""Div classes that say how a block is laid out or what the tool made it, not that it is an aside."""
+
+
+def with_asides(blocks: list[Any], kinds: dict[str, str]) -> list[Any]:
+    """Every fenced div with a class becomes a visible aside: Quarto's callouts (.callout-tip),
+    .box (numbered), a class paper.yaml names under 'boxes:', and any other class (.rmdnote,
+    .summary), which is a note. The kind is handed to crossref.lua, which gives the title."""
+    def kind_of(classes: list[str]) -> str | None:
+        for name in classes:
+            if name in kinds:
+                return kinds[name]
+            if name in CALLOUTS:
+                return CALLOUTS[name]
+        named = [name for name in classes if name not in LAYOUT_CLASSES and not name.startswith(("callout", "csl-"))]
+        return "note" if named and not set(classes) & LAYOUT_CLASSES else None
+
+    divs = [node for node in walk(list(blocks)) if node["t"] == "Div" and kind_of(node["c"][0][1])]
+    if not divs:
+        return list(blocks)
+    copy = json.loads(json.dumps(list(blocks)))
+    for node in walk(copy):
+        if node["t"] != "Div" or not (kind := kind_of(node["c"][0][1])):
+            continue
+        classes = node["c"][0][1]
+        if kind == "box":
+            classes.insert(0, "box")
+        else:
+            classes[:0] = ["callout", f"callout-{kind}"]
+            node["c"][0][2].append(["paper-kind", kind])
+    return copy
 
 
 def unique_heading_ids(blocks: tuple[Any, ...], used: set[str]) -> list[Any]:
@@ -243,7 +285,7 @@ def chapter_numbers(paper: Paper) -> list[tuple[str, str, str]]:
     counts = {"chapter": 0, "appendix": 0}
     out = []
     for chapter in paper.chapters:
-        if chapter.role == "front-matter":
+        if chapter.role == "front-matter" or not chapter.numbered:
             out.append((chapter.role, "", ""))
             continue
         counts[chapter.role] += 1
@@ -253,8 +295,9 @@ def chapter_numbers(paper: Paper) -> list[tuple[str, str, str]]:
     return out
 
 
-def chapter_meta(chapter: Chapter, labels: dict[str, str]) -> list[Any]:
-    """Authors, session and abstract under the chapter title, from the front matter's trees."""
+def chapter_meta(chapter: Chapter, labels: dict[str, str], book_authors: tuple[str, ...] = ()) -> list[Any]:
+    """Authors, session and abstract under the chapter title, from the front matter's trees
+    (no byline that only repeats the paper's authors, as bookdown's index.Rmd has)."""
     fields = chapter.fields
     out: list[Any] = []
 
@@ -266,7 +309,7 @@ def chapter_meta(chapter: Chapter, labels: dict[str, str]) -> list[Any]:
             inlines += item
         return inlines
 
-    if chapter.authors:
+    if chapter.authors and chapter.authors != book_authors:
         out.append(span(joined(meta_list(fields, "paper-authors"), ","), "chapter-authors"))
     if chapter.session:
         out.append(span(text(f"{labels['session']}:") + [{"t": "Space"}] + meta_inlines(fields, "paper-session"),
@@ -295,5 +338,6 @@ def split_chapters(blocks: list[dict[str, Any]], paper: Paper) -> tuple[ChapterT
         label = next((stringify(item["c"][1]) for item in group[0]["c"][2]
                       if item["t"] == "Span" and "heading-number" in item["c"][0][1]), "")
         out.append(ChapterText(ident, stringify(group[0]["c"][2]).strip(), tuple(group),
-                               sources.get(ident), label, attributes.get("paper-role") or "chapter"))
+                               sources.get(ident), label, attributes.get("paper-role") or "chapter",
+                               "unlisted" not in _classes))
     return tuple(out)

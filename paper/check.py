@@ -16,7 +16,6 @@ from .resolve import Resolver, chapter_bases, scheme
 from .sanitize import ATTR_POSITION
 from .tree import Locator, stringify, walk
 
-RESERVED_IDS = {"index", "references", "all", "search"}
 """The website's own pages: a chapter file of that name would overwrite one."""
 CROSSREF_KINDS = {"fig": "figure", "tbl": "table", "box": "box", "eq": "equation", "sec": "section"}
 """Cross-reference prefixes (@fig:map) and what they point at."""
@@ -39,10 +38,6 @@ def check_paper(paper: Paper, unused: bool = True) -> list[Diagnostic]:
         seen_ids[chapter.id] = chapter.path
         if not chapter.read:
             continue
-        if chapter.id in RESERVED_IDS:
-            problems.append(error(chapter.path, 0, "reserved-chapter-id",
-                                  f"a chapter cannot be called '{chapter.id}': the website uses "
-                                  f"{chapter.id}.html for its own page; rename the file"))
         if not chapter.title and not first_heading(chapter):
             problems.append(error(chapter.path, chapter.body_line, "no-title",
                                   "the chapter has no title: start it with '# Title' "
@@ -149,7 +144,7 @@ def check_unused(paper: Paper) -> list[Diagnostic]:
 def anchors(paper: Paper) -> set[str]:
     """Every id a link can point at: chapters, parts, and every id of every chapter's tree."""
     found = {chapter.id for chapter in paper.chapters} | {"refs", "references"}
-    found |= {f"part-{roman(i)}" for i in range(1, len(paper.meta.parts) + 1)}
+    found |= {f"part-{roman(i)}" for i in range(1, len({c.part for c in paper.chapters if c.part}) + 1)}
     for chapter in paper.chapters:
         found.update(ident for ident, kind in chapter.index.ids if kind != "text")
     return found

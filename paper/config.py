@@ -34,6 +34,8 @@ KEYS = {
     "front-matter": "unnumbered chapter files before chapter 1 (executive summary, foreword)",
     "appendices": "chapter files printed after the last chapter as appendices A, B, …",
     "lists": "lists after the contents: figures, tables, boxes",
+    "boxes": "what a fenced div's class makes it: a numbered box, or a note, tip, warning, important, "
+             "caution or aside (e.g. 'rmdnote: note')",
     "section-numbers": "true (default) to number sections 2.1, 2.1.1; false for none",
     "page-references": "in the PDF, cross-references give the page: other-chapters (default), all, none",
     "citation-style": "chicago-author-date, apa, ieee, or the path of a .csl file",
@@ -56,6 +58,8 @@ AUTHOR_KEYS = ("name", "affiliation", "orcid", "family-name", "organization")
 STYLES = Path(__file__).parent / "styles"
 REFERENCE_LISTS = ("end", "per-chapter")
 LISTS = ("figures", "tables", "boxes")
+BOX_KINDS = ("box", "note", "tip", "warning", "important", "caution", "aside")
+"""What a fenced div may be: a numbered box, a callout of one of Quarto's kinds, or a plain aside."""
 PAGE_REFERENCES = ("other-chapters", "all", "none")
 PART_KEYS = ("part", "chapters")
 EDITION_KEYS = ("title", "subtitle", "abstract", "keywords", "disclaimer", "series", "parts", "authors")
@@ -165,6 +169,7 @@ class _Checker:
             slug=self.slug(self.text(data, "slug")),
             **self.structure(data),
             lists=self.lists(self.text_list(data, "lists")),
+            boxes=self.boxes(data.get("boxes")),
             section_numbers=self.flag(data, "section-numbers", True),
             page_references=self.choice(data, "page-references", PAGE_REFERENCES),
             citation_style=self.citation_style(self.text(data, "citation-style")),
@@ -327,6 +332,21 @@ class _Checker:
                 seen.add(name)
         return {"front_matter": front, "chapters": tuple(chapters), "parts": tuple(parts),
                 "appendices": appendices}
+
+    def boxes(self, value: Any) -> tuple[tuple[str, str], ...]:
+        if value is None:
+            return ()
+        if not isinstance(value, dict):
+            self.fail(("boxes",), "bad-type", "'boxes' maps a class to a kind, one per line, e.g. 'rmdnote: note'")
+            return ()
+        out = []
+        for name, kind in value.items():
+            if str(kind) not in BOX_KINDS:
+                self.fail(("boxes", name), "bad-value", f"'{kind}' is not a kind of box: use "
+                          + ", ".join(BOX_KINDS))
+            else:
+                out.append((str(name), str(kind)))
+        return tuple(out)
 
     def lists(self, names: tuple[str, ...]) -> tuple[str, ...]:
         for i, name in enumerate(names):

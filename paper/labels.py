@@ -4,6 +4,7 @@ from __future__ import annotations
 
 LABELS = {
     "en": {
+        "note": "Note", "tip": "Tip", "warning": "Warning", "important": "Important", "caution": "Caution",
         "languages": "Languages", "other_languages": "Also in", "number_abbr": "no.",
         "untranslated": "This chapter has not been translated yet; it is shown in the original language.",
         "back_to_text": "Back to the text", "pages": "Pages", "start_of_content": "Start of content",
@@ -29,6 +30,7 @@ LABELS = {
         "page": "Page", "read_online": "Read online", "cite_as": "How to cite this paper",
     },
     "es": {
+        "note": "Nota", "tip": "Consejo", "warning": "Advertencia", "important": "Importante", "caution": "Precaución",
         "languages": "Idiomas", "other_languages": "También en", "number_abbr": "n.º",
         "untranslated": "Este capítulo aún no se ha traducido; se muestra en el idioma original.",
         "back_to_text": "Volver al texto", "pages": "Páginas", "start_of_content": "Inicio del contenido",
@@ -54,6 +56,7 @@ LABELS = {
         "page": "Página", "read_online": "Leer en línea", "cite_as": "Cómo citar este documento",
     },
     "pt": {
+        "note": "Nota", "tip": "Dica", "warning": "Aviso", "important": "Importante", "caution": "Cuidado",
         "languages": "Idiomas", "other_languages": "Também em", "number_abbr": "n.º",
         "untranslated": "Este capítulo ainda não foi traduzido; é apresentado no idioma original.",
         "back_to_text": "Voltar ao texto", "pages": "Páginas", "start_of_content": "Início do conteúdo",

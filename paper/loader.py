@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -9,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from . import pandoc, tree
+from . import foreign, pandoc, rawhtml, tree
 from .bibliography import load_bibliography
 from .cache import Cache
 from .check import index
@@ -19,10 +20,25 @@ from .images import image_source
 from .model import Chapter, Limits, Paper, PaperMeta
 from .resolve import Resolver, chapter_bases
 from .sanitize import HtmlCleaner, TooDeep, TreeCleaner
+from .tree import stringify
 from .yamlfile import parse_yaml
 
 CHAPTER_KEYS = ("title", "authors", "session", "abstract", "contributors", "notes", "translation-of",
                 "source-hash")
+RESERVED_IDS = {"index", "references", "refs", "all", "search"}
+"""Names of the site's own pages and of the paper's own anchors, which no chapter may take."""
+ALIASES = {"author": "authors"}
+"""Front matter keys of bookdown and Quarto read as ours (a chapter's author is its byline)."""
+CHAPTER_SUFFIXES = (".md", ".markdown", ".rmd", ".qmd")
+"""Chapter files: Markdown, and R Markdown or Quarto files (read as Markdown, code shown, not run)."""
+
+
+def chapter_files(folder: Path) -> list[str]:
+    """The chapter files of a folder in reading order when paper.yaml does not give one: by
+    name, index.* first (as bookdown and Quarto do)."""
+    names = [p.name for p in folder.iterdir() if p.suffix.lower() in CHAPTER_SUFFIXES and p.is_file()] \
+        if folder.is_dir() else []
+    return sorted(names, key=lambda name: (Path(name).stem.lower() != "index", name))
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 
 
@@ -44,7 +60,7 @@ def load_paper(root: Path, cache: Cache | None = None) -> tuple[Paper | None, li
                               "chapters/ is a link to a folder elsewhere: builds read nothing outside the "
                               "paper's folder; put the chapters themselves in chapters/"))
         return None, problems
-    found = sorted(p.name for p in chapter_dir.glob("*.md"))
+    found = chapter_files(chapter_dir)
     if len(found) > limits.chapters:
         problems.append(error(Path("chapters"), 0, "too-many-chapters",
                               f"chapters/ holds {len(found):,} chapter files, more than the {limits.chapters:,} "
@@ -58,13 +74,12 @@ def load_paper(root: Path, cache: Cache | None = None) -> tuple[Paper | None, li
                                     "front-matter or appendices) and is left out of the paper"))
     if not roles:
         problems.append(error(Path("chapters"), 0, "no-chapters",
-                              "chapters/ has no .md files: add at least one chapter"))
-    chapters = []
+                              "chapters/ has no chapter files (.md, .Rmd or .qmd): add at least one chapter"))
     paths = [Path("chapters") / name for name in roles if (chapter_dir / name).is_file()]
-    for path, (chapter, chapter_problems) in zip(paths, load_chapters(root, paths, limits, cache), strict=True):
+    loaded = load_chapters(root, paths, limits, cache, meta.title if meta else "")
+    for _chapter, chapter_problems in loaded:
         problems.extend(chapter_problems)
-        role, part = roles[path.name]
-        chapters.append(replace(chapter, role=role, part=part))
+    chapters = structure([chapter for chapter, _ in loaded], roles, meta)
     references, bibliography = [], None
     if (root / "references.bib").exists() and resolver.inside(root / "references.bib") is None:
         problems.append(error(Path("references.bib"), 0, "outside-project",
@@ -94,15 +109,41 @@ def chapter_roles(meta: PaperMeta | None, found: list[str]) -> dict[str, tuple[s
     return roles
 
 
-def load_chapters(root: Path, paths: list[Path], limits: Limits,
-                  cache: Cache | None = None) -> list[tuple[Chapter, list[Diagnostic]]]:
+def structure(chapters: list[Chapter], roles: dict[str, tuple[str, str]],
+              meta: PaperMeta | None) -> list[Chapter]:
+    """Each chapter's role and part: as paper.yaml gives them, else from the chapters' headings
+    as bookdown and Quarto read them. An unnumbered chapter ({-}, {.unnumbered}) before the
+    first numbered one is front matter (a preface); later it is an unnumbered chapter in
+    reading order. '# (PART) Title {-}' starts a part; '# (APPENDIX) …' or {.appendix} starts
+    the appendices."""
+    given = set(meta.front_matter) | set(meta.appendices) if meta else set()
+    out = []
+    part, appendices, started = "", False, False
+    for chapter in chapters:
+        role, yaml_part = roles[chapter.path.name]
+        if chapter.starts_appendices:
+            appendices, part = True, ""
+        if chapter.starts_part:
+            part = chapter.starts_part
+        if chapter.path.name not in given and role == "chapter":
+            if appendices:
+                role = "appendix"
+            elif not chapter.numbered and not started:
+                role = "front-matter"
+        started = started or role != "front-matter"
+        out.append(replace(chapter, role=role, part=yaml_part or (part if role == "chapter" else "")))
+    return out
+
+
+def load_chapters(root: Path, paths: list[Path], limits: Limits, cache: Cache | None = None,
+                  book_title: str = "") -> list[tuple[Chapter, list[Diagnostic]]]:
     """Several chapters at once: each pandoc run is a process of its own."""
     with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
-        return list(pool.map(lambda path: load_chapter(root, path, limits, cache), paths))
+        return list(pool.map(lambda path: load_chapter(root, path, limits, cache, book_title), paths))
 
 
-def load_chapter(root: Path, path: Path, limits: Limits | None = None,
-                 cache: Cache | None = None) -> tuple[Chapter, list[Diagnostic]]:
+def load_chapter(root: Path, path: Path, limits: Limits | None = None, cache: Cache | None = None,
+                 book_title: str = "") -> tuple[Chapter, list[Diagnostic]]:
     """One chapter file: its front matter checked, its body read by pandoc into a clean tree."""
     limits = limits or Limits()
     file = root / path
@@ -128,6 +169,7 @@ def load_chapter(root: Path, path: Path, limits: Limits | None = None,
                                     column)]
     problems: list[Diagnostic] = []
     fields: dict = {}
+    front: dict = {}
     lines: dict = {}
     body, body_line = text, 1
     match = FRONT_MATTER.match(text)
@@ -136,13 +178,9 @@ def load_chapter(root: Path, path: Path, limits: Limits | None = None,
         body = text[match.end():]
         body_line = text[:match.end()].count("\n") + 1
         if isinstance(data, dict):
-            fields = data
-            for key in data:
-                if key not in CHAPTER_KEYS:
-                    line = lines.get((key,), 2)
-                    problems.append(error(path, line, "unknown-key",
-                                          f"unknown front matter key '{key}': allowed are "
-                                          + ", ".join(CHAPTER_KEYS)))
+            front = data
+            fields, foreign_problems = front_matter(data, lines, path)
+            problems += foreign_problems
         elif data is not None:
             problems.append(error(path, 2, "bad-front-matter",
                                   "front matter must be 'key: value' lines between two '---' lines"))
@@ -165,7 +203,8 @@ def load_chapter(root: Path, path: Path, limits: Limits | None = None,
     given = {"title": chapter.title, "session": chapter.session, "abstract": chapter.abstract,
              "authors": list(chapter.authors), "contributors": list(chapter.contributors)}
     try:
-        document, notes = tree.read(body, {k: v for k, v in given.items() if v}, root, cache)
+        document, notes = tree.read(foreign.knitr_fences(body), {k: v for k, v in given.items() if v}, root,
+                                    cache)
         problems += [pandoc_warning(chapter, note) for note in notes]
         clean, found = clean_tree(root, chapter, document, limits)
     except (TooDeep, RecursionError):
@@ -178,8 +217,77 @@ def load_chapter(root: Path, path: Path, limits: Limits | None = None,
         message = str(exc).splitlines()[0] if str(exc) else "pandoc failed"
         return replace(chapter, read=False), problems + [error(path, line, "pandoc",
                                                                f"pandoc cannot read this chapter: {message}")]
-    return replace(chapter, blocks=tuple(clean["blocks"]), fields=clean["meta"],
-                   index=index(clean["blocks"], clean["meta"])), problems + found
+    blocks, adapted = foreign.adapt(rawhtml.fold_blocks(clean["blocks"]))
+    clean["meta"] = rawhtml.fold_meta(clean["meta"])
+    problems += code_notes(chapter, adapted)
+    heading = next((b for b in blocks if b["t"] == "Header"), None)
+    book_settings = bool(set(front) & (set(foreign.FOREIGN_KEYS) | foreign.TOOL_SETTINGS))
+    if chapter.title and heading and heading["c"][0] == 1 and blocks[0] is heading and \
+            (book_settings or chapter.title == book_title):
+        # bookdown's index.Rmd and Quarto's index.qmd: 'title:' is the book's, '# Preface' the chapter's
+        if chapter.title != book_title:
+            problems.append(warning(path, lines.get(("title",), 2), "book-title",
+                                    f"this chapter starts with its own heading '{stringify(heading['c'][2])}', "
+                                    "which is its title; 'title:' here is taken for the book's title, as bookdown "
+                                    "and Quarto do, and is ignored: the paper's title is 'title:' in paper.yaml"))
+        chapter = replace(chapter, title="")
+    classes = heading["c"][1][1] if heading and not chapter.title else []
+    return replace(chapter, blocks=tuple(blocks), fields=clean["meta"], index=index(blocks, clean["meta"]),
+                   numbered="unnumbered" not in classes, listed="unlisted" not in classes,
+                   starts_part=adapted.part, starts_appendices=adapted.appendices or "appendix" in classes
+                   ), problems + found
+
+
+def front_matter(data: dict[str, Any], lines: dict, path: Path) -> tuple[dict[str, Any], list[Diagnostic]]:
+    """The front matter's keys that mean something here (bookdown's and Quarto's 'author' is
+    our 'authors'); every other key is a warning saying where its meaning lives, never an error."""
+    fields: dict[str, Any] = {}
+    problems = []
+    ignored = []
+    for key, value in data.items():
+        name = ALIASES.get(key, key)
+        line = lines.get((key,), 2)
+        if name in CHAPTER_KEYS:
+            if name in fields:
+                problems.append(warning(path, line, "duplicate-key", f"'{key}' repeats '{name}', given above: "
+                                        "this one is ignored"))
+            else:
+                fields[name] = value
+        elif key in foreign.FOREIGN_KEYS:
+            problems.append(warning(path, line, "foreign-key", f"'{key}' in a chapter's front matter is ignored: "
+                                    f"{foreign.FOREIGN_KEYS[key]}"))
+        elif key in foreign.TOOL_SETTINGS:
+            ignored.append(key)
+        else:
+            close = difflib.get_close_matches(str(key), CHAPTER_KEYS, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            problems.append(warning(path, line, "unknown-key", f"unknown front matter key '{key}' is ignored: {hint}"
+                                    "a chapter's keys are " + ", ".join(CHAPTER_KEYS)))
+    if ignored:
+        problems.append(warning(path, lines.get((ignored[0],), 2), "foreign-settings",
+                                "settings for bookdown, R Markdown or Quarto are ignored (" + ", ".join(ignored)
+                                + "): this tool lays the paper out itself from paper.yaml"))
+    return fields, problems
+
+
+def code_notes(chapter: Chapter, adapted: foreign.Adapted) -> list[Diagnostic]:
+    """One warning for the chapter's code chunks and inline code: shown, never run."""
+    out = []
+    if adapted.chunks:
+        languages = ", ".join(sorted(set(adapted.chunks)))
+        shown = len(adapted.chunks) - adapted.hidden
+        said = [f"{shown} shown as code, not run"] if shown else []
+        if adapted.hidden:
+            said.append(f"{adapted.hidden} marked include=FALSE or echo=FALSE left out, as knitr would")
+        out.append(warning(chapter.path, chapter.body_line, "code-not-run",
+                           f"{len(adapted.chunks)} code chunk(s) ({languages}): " + "; ".join(said)
+                           + ". This tool runs no code: put what a chunk makes (a figure, a table) in as an "
+                           "image or a Markdown table"))
+    if adapted.inline_code:
+        out.append(warning(chapter.path, chapter.body_line, "code-not-run",
+                           f"{adapted.inline_code} piece(s) of inline code (`r …`) are shown as code, not run: "
+                           "write the value itself into the text"))
+    return out
 
 
 UNCLOSED = re.compile(r"Div at line (\d+) column \d+ unclosed")
@@ -222,6 +330,8 @@ def chapter_id(path: Path) -> str:
     """'chapters/03-theme-1_local.md' -> 'theme-1-local': the file name without its order prefix."""
     stem = re.sub(r"^[\d._ -]+", "", path.stem) or path.stem
     slug = re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-") or "chapter"
+    if slug in RESERVED_IDS or re.fullmatch(r"part-[ivxlcdm]+", slug):
+        return slug + "-chapter"  # index.md, references.md: the site's and the paper's own names stay theirs
     return "ch-" + slug if slug[0].isdigit() else slug  # XHTML ids cannot start with a digit
 
 

@@ -119,6 +119,8 @@ class PaperMeta:
     """Groups of numbered chapters, when `chapters:` has part entries."""
     lists: tuple[str, ...] = ()
     """Which lists to print after the contents: figures, tables, boxes."""
+    boxes: tuple[tuple[str, str], ...] = ()
+    """A fenced div's class and the kind it makes it (rmdnote -> note), from paper.yaml."""
     section_numbers: bool = True
     """Number sections within chapters (2.1, 2.1.1)."""
     page_references: str = "other-chapters"
@@ -206,6 +208,15 @@ class Chapter:
     skipped, so the one error that matters is not buried under the ones it causes."""
     index: Index = field(default=Index(), compare=False, repr=False)
     """What the checks need of the tree, found once when it is read."""
+    numbered: bool = True
+    """False for a chapter whose heading says {-} or {.unnumbered}: no number, in reading order."""
+    listed: bool = True
+    """False for a chapter whose heading says {.unlisted}: left out of the contents."""
+    starts_part: str = ""
+    """The title of the part this chapter starts (bookdown's '# (PART) Title {-}')."""
+    starts_appendices: bool = False
+    """This chapter and the ones after it are appendices (bookdown's '# (APPENDIX) …', or Quarto's
+    {.appendix} on the chapter's heading, which makes this chapter alone one)."""
 
     @property
     def images(self) -> tuple[str, ...]:
@@ -274,6 +285,8 @@ class ChapterText:
     """"Chapter 2", "Appendix A", "Part I"; empty for front matter and the references."""
     role: str = "chapter"
     """"front-matter", "chapter", "appendix", "part" or "references"."""
+    listed: bool = True
+    """False for a chapter left out of the contents ({.unlisted})."""
 
 
 @dataclass(frozen=True)

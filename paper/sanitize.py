@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from html import escape
 from html.parser import HTMLParser
 from typing import Any
 
@@ -134,13 +135,26 @@ class HtmlCleaner:
                 if tag in DROPPED_WITH_CONTENT:
                     skipping = "" if tag in VOID or text.endswith("/>") else tag
                     continue
-                cleaned = self._nh3(text)
-                out.append(cleaned.removesuffix(f"</{tag}>") if tag not in VOID else cleaned)
+                out.append(self._start_tag(tag, _attrs))
             elif kind == "end":
                 out.append(f"</{tag}>" if tag in TAGS else "")
             else:
                 out.append(self._nh3(text))
         return "".join(out)
+
+    def _start_tag(self, tag: str, attrs: list[tuple[str, str | None]]) -> str:
+        """One opening tag on its own, written from its parsed name and allowed attributes (an
+        HTML cleaner would drop a lone <tr> or <td>, which are only allowed inside a table)."""
+        if tag not in TAGS:
+            return ""
+        allowed = ATTRIBUTES["*"] | ATTRIBUTES.get(tag, set())
+        kept = []
+        for name, value in attrs:
+            if name in allowed or name.startswith("aria-"):
+                value = self._filter(tag, name, value or "")
+                if value is not None:
+                    kept.append(f' {name}="{escape(value)}"')
+        return f"<{tag}{''.join(kept)}>"
 
     def _report(self, found: list) -> None:
         for kind, tag, attrs, text in found:

@@ -141,15 +141,15 @@ def test_build_py_exits_non_zero_on_bad_project(tmp_path):
                             capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 1
     assert "paper.yaml: error: no paper.yaml" in result.stderr
-    assert "chapters: error: chapters/ has no .md files" in result.stderr
+    assert "chapters: error: chapters/ has no chapter files" in result.stderr
 
 
 def test_check_reports_without_writing(project, capsys):
     assert main(["check", "--project", str(project)]) == 0
     assert "checked paper.yaml and 2 chapters: 0 error(s), 1 warning(s)" in capsys.readouterr().out
-    (project / "chapters" / "09-index.md").write_text("# Index\n\nText.\n")
+    (project / "chapters" / "09-index.md").write_text("# Index\n\nText [@nobody2020].\n")
     assert main(["check", "--project", str(project)]) == 1
-    assert "09-index.md: error: a chapter cannot be called 'index'" in capsys.readouterr().out
+    assert "09-index.md:3:7: error: citation @nobody2020 is not in the bibliography" in capsys.readouterr().out
     assert not (project / "output").exists()
 
 

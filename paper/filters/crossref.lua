@@ -129,6 +129,29 @@ local function number_box(div)
   return div
 end
 
+-- A callout (Quarto's .callout-note, or a div whose class paper.yaml or the defaults make an
+-- aside): an unnumbered aside with its title from title="…", its first heading, or its kind.
+local function style_callout(div)
+  local kind = div.attributes["paper-kind"] or "note"
+  div.attributes["paper-kind"] = nil
+  local title
+  if div.attributes.title then
+    local parsed = pandoc.read(div.attributes.title, "markdown").blocks[1]
+    title = parsed and parsed.content
+    div.attributes.title = nil
+  elseif div.content[1] and div.content[1].t == "Header" then
+    title = div.content[1].content
+    div.content:remove(1)
+  end
+  div.content = div.content:walk({ Header = function(h) h.classes:insert("unnumbered"); return h end })
+  if kind ~= "aside" or title then
+    title = title or pandoc.Inlines({ pandoc.Str(label(kind)) })
+    div.content:insert(1, pandoc.Div({ pandoc.Plain(title) }, pandoc.Attr("", { "callout-title" })))
+  end
+  div.attributes.role = "note"
+  return div
+end
+
 -- $$ … $$ {#eq:id} : pandoc reads the label as the text after the formula.
 local function number_equations(inlines)
   local i = 1
@@ -188,6 +211,7 @@ local numbering = {
   end,
   Div = function(div)
     if div.classes:includes("box") then return number_box(div) end
+    if div.classes:includes("callout") then return style_callout(div) end
   end,
   -- (a filter on every list of inlines would cost seconds on a long paper; labels follow
   -- formulas in paragraphs)
