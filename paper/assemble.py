@@ -189,6 +189,7 @@ def combined_document(paper: Paper) -> dict[str, Any]:
         "page_references": paper.meta.page_references})]
     part, parts = "", 0
     used: set[str] = set()
+    aliases = heading_aliases(paper)
     for chapter, (role, number, label) in zip(paper.chapters, chapter_numbers(paper), strict=True):
         if chapter.part and chapter.part != part:
             parts += 1
@@ -207,7 +208,7 @@ def combined_document(paper: Paper) -> dict[str, Any]:
         if chapter.title:
             blocks.append({"t": "Header", "c": [1, ["", [], []], meta_inlines(chapter.fields, "paper-title")]})
         blocks += chapter_meta(chapter, labels, tuple(a.name for a in paper.meta.authors))
-        blocks += with_asides(unique_heading_ids(chapter.blocks, used), dict(paper.meta.boxes))
+        blocks += retargeted(with_asides(unique_heading_ids(chapter.blocks, used), dict(paper.meta.boxes)), aliases)
     placed = any(ident == "refs" for chapter in paper.chapters for ident, _kind in chapter.index.ids)
     if (paper.references and paper.meta.reference_list == "end" and not placed
             and any(next(cited_keys(c), None) for c in paper.chapters)):
@@ -215,6 +216,40 @@ def combined_document(paper: Paper) -> dict[str, Any]:
                                             "classes": ["unnumbered", "references"], "role": "references"}))
         blocks.append({"t": "Div", "c": [["refs", [], []], []]})
     return {"pandoc-api-version": list(pandoc.api_version()), "meta": {}, "blocks": blocks}
+
+
+def heading_aliases(paper: Paper) -> dict[str, str]:
+    """The id a chapter's own heading had ('# Why survey residents? {#why}') -> the chapter's
+    id, which its heading takes: links and \\@ref() to either lead to the chapter."""
+    out = {}
+    for chapter in paper.chapters:
+        heading = next((b for b in chapter.blocks if b["t"] == "Header"), None)
+        if heading and not chapter.title and heading["c"][1][0] and heading["c"][1][0] != chapter.id:
+            out[heading["c"][1][0]] = chapter.id
+    return out
+
+
+def retargeted(blocks: list[Any], aliases: dict[str, str]) -> list[Any]:
+    """Links ([see](#why)) and cross-references (@sec:why) to a chapter heading's own id made
+    to lead to the chapter's id."""
+    def hit(node: dict[str, Any]) -> bool:
+        if node["t"] == "Link":
+            return node["c"][2][0].startswith("#") and node["c"][2][0][1:] in aliases
+        return node["t"] == "Cite" and any(c["citationId"].startswith("sec:") and c["citationId"][4:] in aliases
+                                           for c in node["c"][0])
+
+    if not aliases or not any(hit(node) for node in walk(blocks)):
+        return blocks
+    copy = json.loads(json.dumps(blocks))
+    for node in walk(copy):
+        if node["t"] == "Link" and hit(node):
+            node["c"][2][0] = "#" + aliases[node["c"][2][0][1:]]
+        elif node["t"] == "Cite":
+            for citation in node["c"][0]:
+                ident = citation["citationId"]
+                if ident.startswith("sec:") and ident[4:] in aliases:
+                    citation["citationId"] = "sec:" + aliases[ident[4:]]
+    return copy
 
 
 CALLOUTS = {f"callout-{kind}": kind for kind in ("note", "tip", "warning", "important", "caution")}

@@ -5,6 +5,7 @@ and the EPUB), so a formula that either cannot read is reported with its file an
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
 from html import escape
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import pandoc
-from .diagnostics import Diagnostic, error
+from .diagnostics import Diagnostic, warning
 from .model import Chapter, Paper
 
 SIZE = 14.0
@@ -58,31 +59,52 @@ def key(kind: str, tex: str) -> str:
 
 
 def render_math(document: dict[str, Any], paper: Paper) -> tuple[dict[str, str], list[Diagnostic]]:
-    """Each formula as an <img> with an SVG; and a problem for each formula that cannot be read."""
-    found = formulas(document["blocks"])
-    if not found:
-        return {}, []
-    chapters = {c.id: c for c in paper.chapters}
-    unreadable = set(pandoc_failures([tex for _c, _k, tex in found], document["pandoc-api-version"],
-                                     paper.root))
+    """Each formula as an <img> with an SVG, or, where it cannot be drawn, as its TeX (which
+    `check_math` reported, with its place, before the build began)."""
     images: dict[str, str] = {}
+    for _chapter, kind, tex in formulas(document["blocks"]):
+        if key(kind, tex) not in images:
+            images[key(kind, tex)] = drawn(tex, kind == "InlineMath")[0]
+    return images, []
+
+
+def check_math(paper: Paper) -> list[Diagnostic]:
+    """A located warning for each formula that cannot be drawn for the PDF or converted to
+    MathML for the site and the EPUB: it is shown as its TeX there (--strict makes it an error)."""
+    found = [(chapter, kind, tex) for chapter in paper.chapters
+             for _c, kind, tex in formulas(list(chapter.blocks))]
+    if not found:
+        return []
+    unreadable = set(pandoc_failures([tex for _c, _k, tex in found], list(pandoc.api_version()), paper.root))
     problems: list[Diagnostic] = []
-    for chapter_id, kind, tex in found:
-        if key(kind, tex) in images:
+    seen: set[str] = set()
+    for chapter, kind, tex in found:
+        if key(kind, tex) in seen:
             continue
-        reason = "pandoc cannot convert it to MathML" if tex in unreadable else unbalanced(tex)
-        if not reason:
-            try:
-                images[key(kind, tex)] = svg_image(tex, kind == "InlineMath")
-                continue
-            except Exception as exc:  # ziamath raises its parser's own exception types
-                reason = f"it cannot be read ({type(exc).__name__})"
-        path, line = locate(chapters.get(chapter_id), tex)
-        problems.append(error(path, line, "bad-math",
-                              f"the formula '{tex.strip()}' is not valid LaTeX math: {reason}; "
-                              "check its braces and commands"))
-        images[key(kind, tex)] = ""
-    return images, problems
+        seen.add(key(kind, tex))
+        reason = drawn(tex, kind == "InlineMath")[1]
+        where = [name for name, failed in (("the PDF", reason), ("the site and the EPUB", tex in unreadable))
+                 if failed]
+        if where:
+            path, line = locate(chapter, tex)
+            problems.append(warning(path, line, "bad-math",
+                                    f"the formula '{tex.strip()[:80]}' cannot be shown as a formula in "
+                                    + ", ".join(where) + (f" ({reason})" if reason else "")
+                                    + "; its TeX is printed there instead: "
+                                    "check its braces and commands"))
+    return problems
+
+
+@functools.lru_cache(maxsize=4096)
+def drawn(tex: str, inline: bool) -> tuple[str, str]:
+    """(the formula's HTML for the PDF, why it could not be drawn): an SVG image, or its TeX."""
+    reason = unbalanced(tex)
+    if not reason:
+        try:
+            return svg_image(tex, inline), ""
+        except Exception as exc:  # ziamath raises its parser's own exception types
+            reason = f"it cannot be read: {type(exc).__name__}"
+    return f'<code class="math-tex">{escape(tex.strip())}</code>', reason
 
 
 def unbalanced(tex: str) -> str:

@@ -28,6 +28,7 @@ from .diagnostics import Diagnostic, has_errors
 from .editions import edition_code, load_translations, translation_status
 from .errors import UserError
 from .loader import load_paper
+from .mathsvg import check_math
 from .model import Artifact, BuildContext, BuildResult, Manuscript, Paper
 from .publish import digest, publish
 from .renderers import Renderer, slug, template_errors
@@ -57,13 +58,14 @@ def diagnose(root: Path, strict: bool = False, cache: Cache | None = None) -> tu
         cache = Cache(root / "output" / CACHE_FOLDER)
     paper, problems = load_paper(root, cache)
     if paper is not None:
-        problems += check_paper(paper)
+        problems += check_paper(paper) + check_math(paper)
         if paper.meta.valid:
             problems += check_deposit(paper.meta)
             translations, found = load_translations(paper, slug(paper), cache)
             problems += found
             for edition in translations:
-                problems += check_paper(edition, unused=False) + translation_status(paper, edition)
+                problems += check_paper(edition, unused=False) + check_math(edition)
+                problems += translation_status(paper, edition)
             paper = replace(paper, translations=translations)
     if strict:
         problems = [replace(d, level="error") for d in problems]

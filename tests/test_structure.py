@@ -209,12 +209,19 @@ def test_an_id_on_the_wrong_kind_of_item_is_an_error(structure, capsys):
                "starting with fig: goes right after the image" in e for e in found), found
 
 
-def test_a_formula_that_cannot_be_read_is_reported_with_its_line(structure, capsys):
+def test_a_formula_that_cannot_be_drawn_is_shown_as_its_tex_with_a_located_warning(structure, capsys):
     chapter = structure / "chapters" / "03-responses.md"
     chapter.write_text(chapter.read_text() + "\nThe ratio $\\frac{a}{b$ is wrong.\n")
-    assert main(["build", "--project", str(structure)]) == 1
-    found = errors(capsys)
-    assert any("03-responses.md:6: error: the formula '\\frac{a}{b' is not valid LaTeX math" in e for e in found), found
+    line = chapter.read_text().splitlines().index("The ratio $\\frac{a}{b$ is wrong.") + 1
+    assert main(["check", "--project", str(structure)]) == 0
+    out = capsys.readouterr().out
+    assert (f"03-responses.md:{line}: warning: the formula '\\frac{{a}}{{b' cannot be shown as a formula in "
+            "the PDF, the site and the EPUB (a '{' is never closed); its TeX is printed there instead") in out, out
+    assert main(["check", "--strict", "--project", str(structure)]) == 1
+    capsys.readouterr()
+    assert main(["build", "--project", str(structure), "--format", "pdf"]) == 0
+    text = " ".join(page.extract_text() for page in pypdf.PdfReader(structure / "output" / "structure.pdf").pages)
+    assert "The ratio \\frac{a}{b is wrong." in text
 
 
 def test_bad_structure_in_paper_yaml(structure, capsys):
