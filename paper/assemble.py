@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import itertools
 import json
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from . import pandoc
-from .check import CROSSREF_KINDS, KIND_PREFIXES, citation_keys, cited_keys
+from .check import CROSSREF_KINDS, KIND_PREFIXES, chapter_links, citation_keys, cited_keys
 from .config import STYLES
 from .diagnostics import Diagnostic, error
 from .errors import UserError
@@ -16,7 +16,7 @@ from .images import image_source
 from .labels import labels_for, letter, roman
 from .mathsvg import render_math
 from .model import BuildContext, Chapter, ChapterText, Manuscript, NumberedItem, Paper
-from .resolve import Resolver
+from .resolve import Resolver, scheme
 from .sanitize import sanitize
 from .tree import meta_blocks, meta_inlines, meta_list, stringify, walk
 
@@ -189,7 +189,7 @@ def combined_document(paper: Paper) -> dict[str, Any]:
         "page_references": paper.meta.page_references})]
     part, parts = "", 0
     used: set[str] = set()
-    aliases = heading_aliases(paper)
+    aliases, files = heading_aliases(paper), chapter_links(paper)
     for chapter, (role, number, label) in zip(paper.chapters, chapter_numbers(paper), strict=True):
         if chapter.part and chapter.part != part:
             parts += 1
@@ -208,7 +208,8 @@ def combined_document(paper: Paper) -> dict[str, Any]:
         if chapter.title:
             blocks.append({"t": "Header", "c": [1, ["", [], []], meta_inlines(chapter.fields, "paper-title")]})
         blocks += chapter_meta(chapter, labels, tuple(a.name for a in paper.meta.authors))
-        blocks += retargeted(with_asides(unique_heading_ids(chapter.blocks, used), dict(paper.meta.boxes)), aliases)
+        own = with_asides(unique_heading_ids(chapter.blocks, used), dict(paper.meta.boxes))
+        blocks += retargeted(own, aliases, files)
     placed = any(ident == "refs" for chapter in paper.chapters for ident, _kind in chapter.index.ids)
     if (paper.references and paper.meta.reference_list == "end" and not placed
             and any(next(cited_keys(c), None) for c in paper.chapters)):
@@ -229,21 +230,31 @@ def heading_aliases(paper: Paper) -> dict[str, str]:
     return out
 
 
-def retargeted(blocks: list[Any], aliases: dict[str, str]) -> list[Any]:
+def retargeted(blocks: list[Any], aliases: dict[str, str], files: dict[str, str]) -> list[Any]:
     """Links ([see](#why)) and cross-references (@sec:why) to a chapter heading's own id made
-    to lead to the chapter's id."""
+    to lead to the chapter's id; links to another chapter's file ([see](02-sampling.Rmd),
+    [see](02-sampling.html#weights)) made links into the paper."""
     def hit(node: dict[str, Any]) -> bool:
         if node["t"] == "Link":
-            return node["c"][2][0].startswith("#") and node["c"][2][0][1:] in aliases
+            return target(node["c"][2][0]) is not None
         return node["t"] == "Cite" and any(c["citationId"].startswith("sec:") and c["citationId"][4:] in aliases
                                            for c in node["c"][0])
 
-    if not aliases or not any(hit(node) for node in walk(blocks)):
+    def target(link: str) -> str | None:
+        if link.startswith("#"):
+            return "#" + aliases[link[1:]] if link[1:] in aliases else None
+        if scheme(link):
+            return None
+        path, _, fragment = link.partition("#")
+        chapter = files.get(PurePosixPath(path).name)
+        return f"#{aliases.get(fragment, fragment) or chapter}" if chapter else None
+
+    if not any(hit(node) for node in walk(blocks)):
         return blocks
     copy = json.loads(json.dumps(blocks))
     for node in walk(copy):
         if node["t"] == "Link" and hit(node):
-            node["c"][2][0] = "#" + aliases[node["c"][2][0][1:]]
+            node["c"][2][0] = target(node["c"][2][0])
         elif node["t"] == "Cite":
             for citation in node["c"][0]:
                 ident = citation["citationId"]

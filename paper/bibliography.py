@@ -7,11 +7,12 @@ itself, because real exports need it: @string macros joined with '#', crossref c
 
 from __future__ import annotations
 
+import bisect
 import functools
 import logging
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,11 +51,11 @@ PLAIN_FIELDS = {
     "url": "URL", "doi": "DOI", "isbn": "ISBN", "issn": "ISSN", "note": "note",
     "series": "collection-title", "type": "genre", "abstract": "abstract", "language": "language",
     "booktitle": "container-title", "journal": "container-title", "journaltitle": "container-title",
-    "howpublished": "medium", "chapter": "chapter-number", "eventtitle": "event-title",
-    "urldate": "accessed",
+    "chapter": "chapter-number", "eventtitle": "event-title", "version": "version",
+    "titleaddon": "", "subtitle": "", "howpublished": "",
 }
 TITLE_FIELDS = {"title", "booktitle", "journal", "journaltitle", "series", "eventtitle"}
-VERBATIM_FIELDS = {"url", "doi", "isbn", "issn", "file", "eprint", "urldate"}
+VERBATIM_FIELDS = {"url", "doi", "isbn", "issn", "file", "eprint", "urldate", "langid"}
 NAME_FIELDS = ("author", "editor", "translator")
 MONTHS = {m: i for i, m in enumerate(
     "jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)}
@@ -73,6 +74,14 @@ REQUIRED = {
     "online": [("url",)],
     "unpublished": [("author",)],
 }
+LANGUAGES = {"english": "en-US", "american": "en-US", "british": "en-GB", "ukenglish": "en-GB",
+             "usenglish": "en-US", "spanish": "es-ES", "portuguese": "pt-PT", "brazil": "pt-BR",
+             "brazilian": "pt-BR", "french": "fr-FR", "german": "de-DE", "ngerman": "de-DE",
+             "italian": "it-IT", "dutch": "nl-NL", "catalan": "ca-ES"}
+"""biblatex's langid -> the CSL language, which keeps citeproc from title-casing other languages."""
+THESIS_GENRES = {"phdthesis": "PhD thesis", "mastersthesis": "Master's thesis"}
+EPRINT_URLS = {"arxiv": "https://arxiv.org/abs/", "pubmed": "https://pubmed.ncbi.nlm.nih.gov/",
+               "hdl": "https://hdl.handle.net/"}
 NAME_SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv", "junior", "filho", "neto", "sobrinho"}
 GLUED_AND = re.compile(r"\band(?=[A-Z])|(?<=[.,])and\b")
 ACCENTS = {"'": "\u0301", "`": "\u0300", "^": "\u0302", '"': "\u0308", "~": "\u0303",
@@ -82,6 +91,9 @@ ACCENT = re.compile(r"\\(?P<command>['`^\"~=.]|[uvHckr](?=[\s{]))\s*"
                     r"(?:\{(?P<braced>\\?[A-Za-z])\}|(?P<bare>\\?[A-Za-z]))")
 COMPLEX_LATEX = re.compile(r"[\\$%]")
 PROTECT_OPEN, PROTECT_CLOSE = "\ue000", "\ue001"
+MARKUP = {PROTECT_OPEN: '<span class="nocase">', PROTECT_CLOSE: "</span>", "\ue002": "<sub>", "\ue003": "</sub>",
+          "\ue004": "<sup>", "\ue005": "</sup>"}
+SCRIPTS = re.compile(r"(?:\$(_|\^)(?:\{([^{}$]*)\}|([^{}$]))\$|(\\textsubscript|\\textsuperscript)\{([^{}]*)\})")
 _LATEX = LatexNodes2Text()
 
 
@@ -124,9 +136,10 @@ def load_bibliography(root: Path, name: str = "references.bib") -> tuple[list[Re
         raw = _raw_entry(entry, macros, path, problems)
         folded = entry.key.lower()
         if folded in seen_folded and seen_folded[folded] != entry.key:
-            problems.append(error(path, raw.line, "duplicate-citation-key",
-                                  f"the key '{entry.key}' differs from '{seen_folded[folded]}' only "
-                                  "by upper/lower case: rename one of them"))
+            problems.append(warning(path, raw.line, "key-case",
+                                    f"the key '{entry.key}' differs from '{seen_folded[folded]}' only "
+                                    "by upper/lower case: they are two entries, but easily cited one for the "
+                                    "other; consider renaming one"))
         seen_folded.setdefault(folded, entry.key)
         raws[entry.key] = raw
     _resolve_crossrefs(raws, path, problems)
@@ -135,6 +148,28 @@ def load_bibliography(root: Path, name: str = "references.bib") -> tuple[list[Re
         csl = to_csl(raw, path, problems)
         references.append(Reference(raw.key, csl, raw.line))
     return references, problems
+
+
+def lenient(problems: list[Diagnostic], references: list[Reference], cited: set[str],
+            path: Path) -> list[Diagnostic]:
+    """Errors in entries that no chapter cites become warnings: a .bib exported from a
+    reference manager holds far more than the paper uses, and what is not cited is not printed."""
+    starts = sorted((ref.line, ref.key) for ref in references)
+    lines = [line for line, _key in starts]
+    out = []
+    for problem in problems:
+        line = problem.location.line
+        if problem.level != "error" or problem.location.path != path or not line:
+            out.append(problem)
+            continue
+        owner = starts[bisect.bisect_right(lines, line) - 1][1] if lines and line >= lines[0] else ""
+        failed = problem.code in ("bibtex-syntax", "duplicate-citation-key")
+        if (failed or owner not in cited) and problem.code not in ("field-too-long", "crossref-cycle"):
+            kept = "it is left out of the bibliography" if failed else f"'{owner}' is not cited, so nothing is printed"
+            out.append(replace(problem, level="warning", message=f"{problem.message} ({kept})"))
+        else:
+            out.append(problem)
+    return out
 
 
 def _failed_blocks(library, path: Path) -> list[Diagnostic]:
@@ -265,14 +300,40 @@ def to_csl(raw: _Raw, path: Path, problems: list[Diagnostic]) -> dict[str, Any]:
                                 f"@{raw.kind} is not a BibTeX or biblatex type; treated as @misc"))
     fields = raw.fields
     for bib, target in PLAIN_FIELDS.items():
-        if fields.get(bib) and target not in csl:
+        if target and fields.get(bib) and target not in csl:
             csl[target] = decode(fields[bib], bib)
+    if "title" in csl and (fields.get("subtitle") or fields.get("titleaddon")):
+        # biblatex keeps them apart; printed references join them, as pandoc does
+        csl["title-short"] = csl["title"]
+        if fields.get("subtitle"):
+            csl["title"] += ": " + decode(fields["subtitle"], "title")
+        if fields.get("titleaddon"):
+            csl["title"] += ". " + decode(fields["titleaddon"], "title")
+    if "URL" in csl:
+        csl["URL"] = verbatim_url(csl["URL"])
+    if fields.get("langid") and "language" not in csl:
+        csl["language"] = LANGUAGES.get(fields["langid"].strip().lower(), fields["langid"].strip())
+    if fields.get("eprint") and fields.get("eprinttype", "").lower() in EPRINT_URLS and "URL" not in csl:
+        csl["URL"] = EPRINT_URLS[fields["eprinttype"].lower()] + fields["eprint"].strip()
+    if raw.kind in THESIS_GENRES and "genre" not in csl:
+        csl["genre"] = THESIS_GENRES[raw.kind]
+    elif csl.get("genre") in THESIS_GENRES:
+        csl["genre"] = THESIS_GENRES[csl["genre"]]
+    for bib, target in (("urldate", "accessed"), ("origdate", "original-date"), ("eventdate", "event-date")):
+        if fields.get(bib) and (found := _date({"date": fields[bib]})):
+            csl[target] = found
     if "page" in csl:
         csl["page"] = re.sub(r"\s*[-–]+\s*", "–", csl["page"])
+    owner = fields.get("institution") or fields.get("school") or fields.get("organization")
+    if owner and "publisher" not in csl:  # on a @report, a @misc or an @online: who issued it
+        csl["publisher"] = decode(owner, "institution")
+    if fields.get("howpublished"):
+        how = decode(fields["howpublished"], "howpublished")
+        if how.startswith(("http://", "https://")):
+            csl.setdefault("URL", verbatim_url(fields["howpublished"]))
+        else:
+            csl["publisher"] = f"{csl['publisher']}; {how}" if csl.get("publisher") else how
     if raw.kind in ("techreport", "report", "thesis", "phdthesis", "mastersthesis", "manual"):
-        owner = fields.get("institution") or fields.get("school") or fields.get("organization")
-        if owner and "publisher" not in csl:
-            csl["publisher"] = decode(owner, "institution")
         if fields.get("number"):
             csl["number"] = decode(fields["number"], "number")
     elif fields.get("number"):
@@ -297,7 +358,7 @@ def decode(text: str, field: str = "") -> str:
     if field in VERBATIM_FIELDS:
         return text.strip()
     if field in TITLE_FIELDS:
-        text = _mark_protected(text)
+        text = _mark_protected(SCRIPTS.sub(_script, text))
     text = ACCENT.sub(_accent, text)
     if COMPLEX_LATEX.search(text):
         text = _LATEX.latex_to_text(re.sub(r"(?<!\\)%", r"\\%", text))
@@ -306,8 +367,18 @@ def decode(text: str, field: str = "") -> str:
         for latex, char in (("---", "—"), ("--", "–"), ("``", "“"), ("''", "”")):
             text = text.replace(latex, char)
     text = unicodedata.normalize("NFC", re.sub(r"\s+", " ", text).strip())
-    return (text.replace(PROTECT_OPEN, '<span class="nocase">').replace(PROTECT_CLOSE, "</span>")
-            if field in TITLE_FIELDS else text)
+    if field not in TITLE_FIELDS:
+        return text
+    for marker, tag in MARKUP.items():
+        text = text.replace(marker, tag)
+    return text
+
+
+def _script(match: re.Match) -> str:
+    """Cu$_2$O, H\\textsubscript{2}O: the sub- or superscript marked, for CSL's <sub> and <sup>."""
+    body = next((group for group in (match.group(2), match.group(3), match.group(5)) if group is not None), "")
+    low = (match.group(1) or match.group(4)) in ("_", "\\textsubscript")
+    return ("\ue002" if low else "\ue004") + body + ("\ue003" if low else "\ue005")
 
 
 def _accent(match: re.Match) -> str:
@@ -364,10 +435,24 @@ def names(text: str, path: Path, line: int, problems: list[Diagnostic]) -> list[
     return out
 
 
+def verbatim_url(text: str) -> str:
+    """A URL as written in BibTeX (\\url{…}, \\_ and \\% escaped) as the address itself."""
+    text = text.strip()
+    for command in ("\\url{", "\\href{"):
+        if text.startswith(command) and "}" in text:
+            text = text[len(command):text.index("}")]
+    for char in "_%&#$~":
+        text = text.replace("\\" + char, char)
+    return text.strip("{} ")
+
+
 def _csl_name(parts) -> dict[str, str]:
     """A split BibTeX name as CSL; a name in braces ({World Bank}) stays whole."""
     if not parts.first and not parts.von:
         return {"literal": decode(" ".join(parts.last))}
+    von = " ".join(parts.von)
+    if von and von[:1].isupper():  # "Hoces de la Guardia, Fernando": one family name, as BibTeX reads it
+        parts.last, parts.von = [*parts.von, *parts.last], []
     name = {"family": decode(" ".join(parts.last)), "given": decode(" ".join(parts.first))}
     if parts.von:
         name["non-dropping-particle"] = decode(" ".join(parts.von))
@@ -380,10 +465,14 @@ def _date(fields: dict[str, str]) -> dict[str, Any] | None:
     raw = fields.get("date") or fields.get("year")
     if not raw:
         return None
-    match = re.match(r"^\s*(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?", str(raw))
+    ends = str(raw).split("/")
+    match = re.match(r"^\s*(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?", ends[0])
     if not match:
         return {"literal": decode(str(raw))}
     parts = [int(p) for p in match.groups() if p]
+    end = re.match(r"^\s*(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?\s*$", ends[1]) if len(ends) == 2 else None
+    if end:  # a range, 2010/2012
+        return {"date-parts": [parts, [int(p) for p in end.groups() if p]]}
     month = str(fields.get("month", "")).strip().lower()[:3]
     if len(parts) == 1 and month:
         number = MONTHS.get(month) or (int(month) if month.isdigit() else None)
@@ -394,8 +483,9 @@ def _date(fields: dict[str, str]) -> dict[str, Any] | None:
 
 def _check_required(raw: _Raw, path: Path, problems: list[Diagnostic]) -> None:
     if not raw.fields.get("title"):
-        problems.append(error(path, raw.line, "missing-title",
-                              f"entry '{raw.key}' has no title: add title = {{...}}"))
+        problems.append(warning(path, raw.line, "missing-title",
+                                f"entry '{raw.key}' has no title: it is printed with its authors, date and "
+                                "publisher only; add title = {...}"))
     for alternatives in REQUIRED.get(raw.kind, [("year", "date")]):
         if any(raw.fields.get(f) for f in alternatives):
             continue

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .diagnostics import Diagnostic, error, warning
@@ -189,10 +189,21 @@ def check_ids(paper: Paper) -> list[Diagnostic]:
     return problems
 
 
+def chapter_links(paper: Paper) -> dict[str, str]:
+    """File names a link may give for another chapter (02-sampling.Rmd, or the 02-sampling.html
+    bookdown made of it) -> that chapter's id."""
+    out = {}
+    for chapter in paper.chapters:
+        for name in (chapter.path.name, chapter.path.stem + ".html"):
+            out.setdefault(name, chapter.id)
+    return out
+
+
 def check_links(paper: Paper, known: set[str]) -> list[Diagnostic]:
     """Links to a place in the paper (#id) or to a file in the project must lead somewhere."""
     problems = []
     resolver = Resolver(paper.root)
+    chapter_files = set(chapter_links(paper))
     for chapter in paper.chapters:
         locator = Locator.of(chapter)
         for target in chapter.index.links:
@@ -201,11 +212,13 @@ def check_links(paper: Paper, known: set[str]) -> list[Diagnostic]:
             line, column = locator.find(target, starts=("[", "<"))
             if target.startswith("#"):
                 if target[1:] not in known:
-                    problems.append(warning(chapter.path, line, "broken-link",
-                                            f"the link to {target} leads nowhere: no heading or "
-                                            "{#id} has that name", column))
+                    problems.append(error(chapter.path, line, "broken-link",
+                                          f"the link to {target} leads nowhere: no heading or "
+                                          "{#id} has that name, and the website may have no broken links", column))
                 continue
             path = target.split("#")[0]
+            if PurePosixPath(path).name in chapter_files:
+                continue  # a link to another chapter's file, made a link to the chapter
             found = resolver.file(path, chapter_bases(chapter.path))
             if path and found.path is None and found.reason == "outside":
                 problems.append(error(chapter.path, line, "outside-link",
@@ -213,6 +226,7 @@ def check_links(paper: Paper, known: set[str]) -> list[Diagnostic]:
                                       "website or the EPUB can follow it: copy the file into the project, or "
                                       "link to its web address", column))
             elif path and found.path is None:
-                problems.append(warning(chapter.path, line, "broken-link", f"the link to {path} leads nowhere: "
-                                        "no such file next to the chapter or in the project", column))
+                problems.append(error(chapter.path, line, "broken-link", f"the link to {path} leads nowhere: "
+                                      "no such file next to the chapter or in the project, and the website may "
+                                      "have no broken links", column))
     return problems

@@ -31,12 +31,12 @@ def test_check_lists_every_problem_in_order(project, capsys):
     assert lines == [
         "chapters/01-intro.md:9:34: error: citation @fruhlng2003 is not in the bibliography: "
         "did you mean @fruhling2003? [unknown-citation]",
-        "chapters/01-intro.md:25:5: warning: the link to #no-such-section leads nowhere: no heading "
-        "or {#id} has that name [broken-link]",
+        "chapters/01-intro.md:25:5: error: the link to #no-such-section leads nowhere: no heading "
+        "or {#id} has that name, and the website may have no broken links [broken-link]",
         "chapters/01-intro.md:25:40: error: image ../images/map.png not found next to the chapter or "
         "in the project folder: check the file name [missing-image]",
         "paper.yaml:11: error: 'May 2020' is not a date: write YYYY-MM-DD, e.g. 2012-12-10 [bad-date]",
-        "checked paper.yaml and 2 chapters: 3 error(s), 1 warning(s)",
+        "checked paper.yaml and 2 chapters: 4 error(s), 0 warning(s)",
     ]
 
 
@@ -44,7 +44,7 @@ def test_check_as_json(project, capsys):
     with_known_problems(project)
     assert main(["check", "--project", str(project), "--format", "json"]) == 1
     report = json.loads(capsys.readouterr().out)
-    assert (report["errors"], report["warnings"]) == (3, 1)
+    assert (report["errors"], report["warnings"]) == (4, 0)
     first = report["diagnostics"][0]
     assert first["path"].endswith("chapters/01-intro.md")
     assert (first["line"], first["column"], first["level"], first["code"]) == (9, 34, "error",
