@@ -113,3 +113,68 @@ def test_latex_to_unicode(tmp_path, field, value, expected):
     csl, _problems = load("references.bib", tmp_path)
     target = {"title": "title", "pages": "page"}[field]
     assert csl["x"][target] == expected
+
+
+DELIBERATE = {
+    "title": "titles stay as written; pandoc sentence-cases English titles and loses Cu$_2$O",
+    "title-short": "the same, for the short title",
+    "publisher": "'Chapman and Hall/CRC' stays one publisher; pandoc splits it at 'and'",
+    "page": "page ranges get an en dash",
+    "URL": "\\_ in a URL is the character itself",
+    "type": "@misc is a CSL document; pandoc gives no type",
+}
+"""Where our CSL differs from pandoc's on purpose (docs/editors-reference.md, The bibliography)."""
+
+
+def names_of(people: list[dict]) -> list[tuple[str, str]]:
+    """(family name with any particle, given name): the same whichever kind of particle."""
+    return [(" ".join(filter(None, (p.get("non-dropping-particle") or p.get("dropping-particle"),
+                                    p.get("family") or p.get("literal")))), p.get("given", "")) for p in people]
+
+
+def test_references_keep_everything_pandoc_keeps():
+    """Differential test: every CSL variable pandoc's BibLaTeX reader makes of an entry is in
+    ours, with the same value unless DELIBERATE says why not."""
+    import json
+
+    from paper import pandoc
+
+    theirs = json.loads(pandoc.run(["--from=biblatex", "--to=csljson"],
+                                   (BIBTEX / "biblatex.bib").read_text(), BIBTEX, 0, quiet=True))
+    ours, problems = load("biblatex.bib")
+    assert [p for p in problems if ": error:" in p] == []
+    assert len(theirs) == len(ours) == 7
+    for entry in theirs:
+        mine = ours[entry["id"]]
+        for variable, value in entry.items():
+            assert variable in mine, f"{entry['id']}: pandoc keeps {variable} = {value!r}, we lose it"
+            if variable in ("author", "editor"):
+                assert names_of(mine[variable]) == names_of(value), entry["id"]
+            elif variable not in DELIBERATE:
+                assert mine[variable] == value, (entry["id"], variable)
+    assert ours["undp2013"]["title"] == ("Citizen Security with a Human Face: Evidence and Proposals for Latin "
+                                         "America. Regional Human Development Report 2013–2014")
+    assert ours["hoces"]["language"] == "es-ES" and ours["hoces"]["issued"] == {"date-parts": [[2010], [2012]]}
+    assert ours["hoces"]["author"][0] == {"family": "Hoces de la Guardia", "given": "Fernando"}
+    assert ours["hoces"]["author"][1]["non-dropping-particle"] == "van der"
+    assert ours["misc1"]["title"] == "Cu<sub>2</sub>O thin films and H<sub>2</sub>O"
+    assert ours["site"]["URL"] == "https://www.who.int/some_page"
+    assert ours["site"]["accessed"] == {"date-parts": [[2024, 5, 1]]}
+
+
+def test_problems_in_entries_nobody_cites_do_not_stop_the_build(project):
+    with (project / "references.bib").open("a") as bib:
+        bib.write("\n@book{unread,\n  author = {Smith, John, Doe, Jane},\n  title = {T},\n  year = 2000\n}\n"
+                  "@book{Undp1994, title = {Same key but for case}, publisher = {P}, year = 2001}\n"
+                  "@book{notitle, author = {Roe, Ann}, publisher = {P}, year = 2001}\n")
+    from paper.pipeline import diagnose
+
+    _paper, found = diagnose(project)
+    said = {d.code: (d.level, d.message) for d in found if str(d.location.path) == "references.bib"}
+    assert said["broken-names"][0] == "warning" and "'unread' is not cited" in said["broken-names"][1]
+    assert said["key-case"][0] == "warning"
+    assert said["missing-title"][0] == "warning"
+    chapter = project / "chapters" / "01-intro.md"
+    chapter.write_text(chapter.read_text() + "\nAs [@unread] says.\n")
+    _paper, found = diagnose(project)
+    assert any(d.code == "broken-names" and d.level == "error" for d in found)
