@@ -114,8 +114,11 @@ MAX_FIELD = 100_000
 (a = x # x, b = a # a, …) would otherwise double at every line."""
 
 
-def load_bibliography(root: Path, name: str = "references.bib") -> tuple[list[Reference], list[Diagnostic]]:
-    """Read the project's BibTeX file; return its entries as CSL JSON and every problem found."""
+def load_bibliography(root: Path, name: str = "references.bib",
+                      cited: set[str] | None = None) -> tuple[list[Reference], list[Diagnostic]]:
+    """Read the project's BibTeX file; return its entries as CSL JSON and every problem found.
+    Given the keys the chapters cite, problems that cannot touch the printed references are
+    warnings (see lenient)."""
     path = Path(name)
     if (root / name).stat().st_size > MAX_BIB_BYTES:
         return [], [error(path, 0, "bibliography-too-large", f"{name} is over {MAX_BIB_BYTES // 1_000_000} MB, "
@@ -147,13 +150,20 @@ def load_bibliography(root: Path, name: str = "references.bib") -> tuple[list[Re
     for raw in raws.values():
         csl = to_csl(raw, path, problems)
         references.append(Reference(raw.key, csl, raw.line))
+    if cited is not None:
+        duplicates = {block.start_line + 1: block.key for block in library.failed_blocks
+                      if isinstance(block, DuplicateBlockKeyBlock)}
+        problems = lenient(problems, references, cited, path, duplicates)
     return references, problems
 
 
 def lenient(problems: list[Diagnostic], references: list[Reference], cited: set[str],
-            path: Path) -> list[Diagnostic]:
+            path: Path, duplicates: dict[int, str]) -> list[Diagnostic]:
     """Errors in entries that no chapter cites become warnings: a .bib exported from a
-    reference manager holds far more than the paper uses, and what is not cited is not printed."""
+    reference manager holds far more than the paper uses, and what is not cited is not printed.
+    An entry that cannot be read is left out (a citation of it is reported where it is cited);
+    a second entry with a key the chapters cite stays an error, since nobody can tell which
+    of the two the author meant."""
     starts = sorted((ref.line, ref.key) for ref in references)
     lines = [line for line, _key in starts]
     out = []
@@ -162,10 +172,15 @@ def lenient(problems: list[Diagnostic], references: list[Reference], cited: set[
         if problem.level != "error" or problem.location.path != path or not line:
             out.append(problem)
             continue
-        owner = starts[bisect.bisect_right(lines, line) - 1][1] if lines and line >= lines[0] else ""
-        failed = problem.code in ("bibtex-syntax", "duplicate-citation-key")
-        if (failed or owner not in cited) and problem.code not in ("field-too-long", "crossref-cycle"):
-            kept = "it is left out of the bibliography" if failed else f"'{owner}' is not cited, so nothing is printed"
+        if problem.code == "duplicate-citation-key":
+            owner = duplicates.get(line, "")
+        else:
+            owner = starts[bisect.bisect_right(lines, line) - 1][1] if lines and line >= lines[0] else ""
+        left_out = problem.code in ("bibtex-syntax", "duplicate-citation-key")
+        if problem.code == "bibtex-syntax" or (owner not in cited and problem.code not in
+                                                ("field-too-long", "crossref-cycle")):
+            kept = ("it is left out of the bibliography" if left_out
+                    else f"'{owner}' is not cited, so nothing is printed")
             out.append(replace(problem, level="warning", message=f"{problem.message} ({kept})"))
         else:
             out.append(problem)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from . import foreign, pandoc, rawhtml, tree
-from .bibliography import lenient, load_bibliography
+from .bibliography import load_bibliography
 from .cache import Cache
 from .check import index
 from .config import load_config
@@ -87,9 +87,9 @@ def load_paper(root: Path, cache: Cache | None = None) -> tuple[Paper | None, li
                               "outside the paper's folder; put the file itself here"))
     elif (root / "references.bib").is_file():
         bibliography = Path("references.bib")
-        references, bib_problems = load_bibliography(root)
         cited = {key for chapter in chapters for key in chapter.index.cites}
-        problems.extend(lenient(bib_problems, references, cited, bibliography))
+        references, bib_problems = load_bibliography(root, cited=cited)
+        problems.extend(bib_problems)
     if meta is None:  # reported above; the chapters are still checked, against a blank record
         meta = PaperMeta(title="", language="en", date="", authors=(), valid=False)
     templates = root / "templates"

@@ -85,10 +85,15 @@ def test_bibliography_problems_point_at_their_entries(project, capsys):
     bib = project / "references.bib"
     bib.write_text(bib.read_text() + "\n@book{undp1994,\n  title = {Again},\n  year = 1994\n}\n"
                    "\n@article{broken,\n  title = {No end\n")
+    replace_in(project / "chapters" / "02-findings.md", "[@undp1994;", "[@undp1994; @broken;")
     assert run(project) == 1
-    found = errors(capsys)
+    found = capsys.readouterr().err.splitlines()
+    # the cited key defined twice: nobody can tell which entry is meant
     assert any("references.bib:20: error: the key 'undp1994' is used by two entries" in e for e in found)
-    assert any("references.bib:25: error: this entry cannot be read" in e for e in found)
+    # the entry that cannot be read is left out, and its citation is the error
+    assert any("references.bib:25: warning: this entry cannot be read" in e for e in found)
+    assert any("02-findings.md:7:" in e and "error: citation @broken is not in the bibliography" in e
+               for e in found)
 
 
 def test_remote_image_is_refused(project, capsys):
