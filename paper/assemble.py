@@ -8,14 +8,14 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from . import pandoc
-from .check import CROSSREF_KINDS, KIND_PREFIXES, chapter_links, citation_keys, cited_keys
 from .config import STYLES
 from .diagnostics import Diagnostic, error
 from .errors import UserError
 from .images import image_source
+from .index import CROSSREF_KINDS, KIND_PREFIXES, chapter_links, citation_keys, cited_keys
 from .labels import labels_for, letter, roman
 from .mathsvg import render_math
-from .model import BuildContext, Chapter, ChapterText, Manuscript, NumberedItem, Paper
+from .model import BuildContext, Chapter, ChapterText, Manuscript, NumberedItem, Paper, Role
 from .resolve import Resolver, scheme
 from .sanitize import sanitize
 from .tree import meta_blocks, meta_inlines, meta_list, stringify, walk
@@ -325,7 +325,7 @@ def unique_heading_ids(blocks: tuple[Any, ...], used: set[str]) -> list[Any]:
     return copy
 
 
-def chapter_numbers(paper: Paper) -> list[tuple[str, str, str]]:
+def chapter_numbers(paper: Paper) -> list[tuple[Role, str, str]]:
     """(role, number, label) of each chapter: ("chapter", "2", "Chapter 2"), ("appendix", "A", …)."""
     labels = labels_for(paper.meta.language)
     counts = {"chapter": 0, "appendix": 0}

@@ -60,7 +60,7 @@ NAME_FIELDS = ("author", "editor", "translator")
 MONTHS = {m: i for i, m in enumerate(
     "jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)}
 # What a citation style needs of each kind of entry: alternatives within a tuple.
-REQUIRED = {
+REQUIRED: dict[str, list[tuple[str, ...]]] = {
     "article": [("author",), ("journal", "journaltitle"), ("year", "date")],
     "book": [("author", "editor"), ("publisher",), ("year", "date")],
     "incollection": [("author",), ("booktitle",), ("publisher",), ("year", "date")],
@@ -151,7 +151,7 @@ def load_bibliography(root: Path, name: str = "references.bib",
         csl = to_csl(raw, path, problems)
         references.append(Reference(raw.key, csl, raw.line))
     if cited is not None:
-        duplicates = {block.start_line + 1: block.key for block in library.failed_blocks
+        duplicates = {(block.start_line or 0) + 1: block.key for block in library.failed_blocks
                       if isinstance(block, DuplicateBlockKeyBlock)}
         problems = lenient(problems, references, cited, path, duplicates)
     return references, problems
@@ -253,13 +253,14 @@ def _value(raw: str, macros: dict[str, str], path: Path, line: int,
 
 def _raw_entry(entry: Entry, macros: dict[str, str], path: Path,
                problems: list[Diagnostic]) -> _Raw:
-    fields, lines = {}, {}
+    fields: dict[str, str] = {}
+    lines: dict[str, int] = {}
     for field in entry.fields:
         name = field.key.lower()
-        line = field.start_line + 1
+        line = (field.start_line or entry.start_line or 0) + 1
         fields[name] = _value(str(field.value), macros, path, line, problems)
         lines[name] = line
-    return _Raw(entry.entry_type.lower(), entry.key, entry.start_line + 1, fields, lines)
+    return _Raw(entry.entry_type.lower(), entry.key, (entry.start_line or 0) + 1, fields, lines)
 
 
 def _resolve_crossrefs(raws: dict[str, _Raw], path: Path, problems: list[Diagnostic]) -> None:
@@ -403,7 +404,9 @@ def _accent(match: re.Match) -> str:
 
 def _mark_protected(text: str) -> str:
     """Mark brace groups that protect capitals ({Latin America}), but not accent groups ({\\'e})."""
-    out, protected, i = [], [], 0
+    out: list[str] = []
+    protected: list[int] = []
+    i = 0
     while i < len(text):
         ch = text[i]
         if ch == "\\":

@@ -5,22 +5,14 @@ source text only gives the line of a message."""
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 from .diagnostics import Diagnostic, error, warning
+from .index import CROSSREF_KINDS, chapter_links, citation_keys, cited_keys, first_heading, is_crossref
 from .labels import roman
-from .model import Chapter, Index, Paper
+from .model import Chapter, Paper
 from .resolve import Resolver, chapter_bases, scheme
-from .sanitize import ATTR_POSITION
-from .tree import Locator, stringify, walk
-
-"""The website's own pages: a chapter file of that name would overwrite one."""
-CROSSREF_KINDS = {"fig": "figure", "tbl": "table", "box": "box", "eq": "equation", "sec": "section"}
-"""Cross-reference prefixes (@fig:map) and what they point at."""
-KIND_PREFIXES = {"figure": "fig", "table": "tbl", "box": "box", "equation": "eq", "section": "sec",
-                 "chapter": "sec", "appendix": "sec", "part": "sec"}
+from .tree import Locator
 
 
 def check_paper(paper: Paper, unused: bool = True) -> list[Diagnostic]:
@@ -54,59 +46,9 @@ def check_paper(paper: Paper, unused: bool = True) -> list[Diagnostic]:
     return problems
 
 
-def index(blocks: list[Any], fields: dict[str, Any]) -> Index:
-    """The chapter's Index, from its clean tree and front matter texts."""
-    heading, cites, ids, links, images = None, [], [], [], []
-    cites += [c["citationId"] for node in walk(list(fields.values())) if node["t"] == "Cite" for c in node["c"][0]]
-    for node in walk(blocks):
-        kind = node["t"]
-        if kind == "Cite":
-            cites += [citation["citationId"] for citation in node["c"][0]]
-        elif kind == "Link":
-            links.append(node["c"][2][0])
-        elif kind == "Image" and node["c"][2][0]:
-            images.append(node["c"][2][0])
-        if kind == "Header" and heading is None:
-            heading = stringify(node["c"][2])
-        if kind in ATTR_POSITION:
-            attr = node["c"][ATTR_POSITION[kind]]
-            if attr[0]:
-                ids.append((attr[0], "box" if kind == "Div" and "box" in attr[1] else kind))
-        elif kind in ("Para", "Plain"):
-            inlines = node["c"]
-            for i, item in enumerate(inlines):
-                if item["t"] == "Str" and item["c"].startswith("{#") and item["c"].endswith("}"):
-                    words = item["c"][2:-1].split()
-                    before = [x for x in inlines[:i] if x["t"] != "Space"]
-                    after_math = bool(before) and before[-1]["t"] == "Math"
-                    ids.append((words[0] if words else "", "equation" if after_math else "text"))
-    return Index(heading or "", tuple(cites), tuple(ids), tuple(links), tuple(images))
-
-
-def first_heading(chapter: Chapter) -> str:
-    return chapter.index.heading
-
-
-def citation_keys(chapter: Chapter) -> Iterator[tuple[int, int, str]]:
-    """(line, column, key) of each citation in the chapter, the column being that of '@'."""
-    locator = Locator.of(chapter)
-    for key in chapter.index.cites:
-        line, column = locator.find("@" + key)
-        yield line, column, key
-
-
-def cited_keys(chapter: Chapter) -> Iterator[str]:
-    """The citation keys of a chapter, in order, without looking for their lines."""
-    yield from chapter.index.cites
-
-
-def is_crossref(key: str) -> bool:
-    return key.split(":", 1)[0] in CROSSREF_KINDS and ":" in key
-
-
 def check_citations(paper: Paper, chapter: Chapter, keys: set[str], targets: set[str]) -> list[Diagnostic]:
     """Citation keys must be in the bibliography; @fig:… and the like must name an id."""
-    problems = []
+    problems: list[Diagnostic] = []
     if all(key in keys for key in cited_keys(chapter)):
         return problems
     for line, column, key in citation_keys(chapter):
@@ -136,7 +78,7 @@ def check_citations(paper: Paper, chapter: Chapter, keys: set[str], targets: set
 def check_unused(paper: Paper) -> list[Diagnostic]:
     """Entries that no chapter cites: they will not appear in the list of references."""
     cited = {key for chapter in paper.chapters for key in cited_keys(chapter) if not is_crossref(key)}
-    return [warning(paper.bibliography, ref.line, "unused-reference",
+    return [warning(paper.bibliography or Path("references.bib"), ref.line, "unused-reference",
                     f"'{ref.key}' is never cited, so it will not appear in the references")
             for ref in paper.references if ref.key not in cited]
 
@@ -187,16 +129,6 @@ def check_ids(paper: Paper) -> list[Diagnostic]:
             else:
                 seen[ident] = (chapter.path, line)
     return problems
-
-
-def chapter_links(paper: Paper) -> dict[str, str]:
-    """File names a link may give for another chapter (02-sampling.Rmd, or the 02-sampling.html
-    bookdown made of it) -> that chapter's id."""
-    out = {}
-    for chapter in paper.chapters:
-        for name in (chapter.path.name, chapter.path.stem + ".html"):
-            out.setdefault(name, chapter.id)
-    return out
 
 
 def check_links(paper: Paper, known: set[str]) -> list[Diagnostic]:

@@ -14,10 +14,12 @@ import threading
 from pathlib import Path
 
 from . import __version__
+from .codes import CODES
 from .diagnostics import Diagnostic
 from .editions import status_line
 from .errors import UserError
-from .pipeline import FORMATS, PDF_STANDARDS, build, diagnose
+from .pipeline import FORMATS, PDF_STANDARDS, BuildOptions, build, diagnose
+from .renderers.registry import REGISTRY
 
 log = logging.getLogger("paper")
 
@@ -77,16 +79,18 @@ def cmd_build(args: argparse.Namespace, root: Path) -> int:
 
 
 def _cmd_build(args: argparse.Namespace, root: Path) -> int:
-    result = build(root, Path(args.out) if args.out else None, args.format, args.strict,
-                   args.draft, args.pdf_standard, cache=not args.no_cache, pdf_layout=args.pdf_layout)
+    options = BuildOptions(args.format, args.strict, args.draft, args.pdf_standard, not args.no_cache,
+                           args.pdf_layout, tuple(args.ignore))
+    result = build(root, Path(args.out) if args.out else None, options)
     report(list(result.warnings), root)
     for artifact in result.artifacts:
-        print(f"{artifact.format}: {shown(artifact.path)}")
+        if artifact.path is not None:
+            print(f"{artifact.format}: {shown(artifact.path)}")
     return 0
 
 
 def cmd_check(args: argparse.Namespace, root: Path) -> int:
-    paper, problems = diagnose(root, args.strict)
+    paper, problems = diagnose(root, args.strict, deposit=args.deposit or None, ignore=tuple(args.ignore))
     errors = sum(1 for d in problems if d.level == "error")
     warnings = len(problems) - errors
     if args.output_format == "json":
@@ -97,8 +101,9 @@ def cmd_check(args: argparse.Namespace, root: Path) -> int:
         report(problems, root, stream=sys.stdout)
         chapters = f" and {len(paper.chapters)} chapters" if paper else ""
         print(f"checked paper.yaml{chapters}: {errors} error(s), {warnings} warning(s)")
-        for edition in paper.translations if paper else ():
-            print("translation " + status_line(paper, edition, problems))
+        if paper is not None:
+            for edition in paper.translations:
+                print("translation " + status_line(paper, edition, problems))
     return 1 if errors else 0
 
 
@@ -144,7 +149,9 @@ def make_parser() -> argparse.ArgumentParser:
     build_command = command("build", "build the paper into the output folder")
     build_command.add_argument("--out", metavar="DIR", help="output folder (default: DIR/output)")
     build_command.add_argument("--format", type=formats, default=FORMATS, metavar="LIST",
-                               help="comma-separated: pdf,html,epub,cite (default: all)")
+                               help="comma-separated, from: " + "; ".join(
+                                   f"{f.name} ({f.help})" for f in REGISTRY.values() if f.public)
+                               + " (default: all)")
     build_command.add_argument("--draft", action="store_true",
                                help="stamp DRAFT, the version and the date on every PDF page")
     build_command.add_argument("--pdf-standard", choices=PDF_STANDARDS, default=PDF_STANDARDS[0],
@@ -157,9 +164,15 @@ def make_parser() -> argparse.ArgumentParser:
     check_command = command("check", "check the paper and report every problem, building nothing")
     check_command.add_argument("--format", dest="output_format", choices=("text", "json"),
                                default="text", help="text (default) or json, for other tools")
+    check_command.add_argument("--deposit", action="store_true",
+                               help="also check what DataCite and Zenodo require (done anyway once "
+                                    "paper.yaml has a doi)")
     for sub in (build_command, check_command):
         sub.add_argument("--strict", action="store_true",
                          help="treat warnings (e.g. uncited references) as errors")
+        sub.add_argument("--ignore", type=code, action="append", default=[], metavar="CODE",
+                         help="do not report warnings with this code (the code in [brackets] at "
+                              "the end of a message); may be given more than once")
     serve_command = command("serve", "preview the paper in a browser, rebuilt on every save")
     serve_command.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default 8000)")
     serve_command.add_argument("--pdf", action="store_true", help="also rebuild the PDF in the background")
@@ -179,6 +192,15 @@ def setup_logging(verbose: bool) -> None:
     for noisy in ("weasyprint", "watchfiles"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
     logging.getLogger("fontTools").setLevel(logging.WARNING)  # table by table, even with -v
+
+
+def code(text: str) -> str:
+    if text not in CODES:
+        raise argparse.ArgumentTypeError(f"unknown message code {text}: see the list of messages in "
+                                         "the editors' reference")
+    if CODES[text].level == "error":
+        raise argparse.ArgumentTypeError(f"{text} is an error, which cannot be ignored")
+    return text
 
 
 def formats(text: str) -> tuple[str, ...]:

@@ -5,52 +5,131 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
+from .codes import CODES
 from .diagnostics import Diagnostic, error
 from .images import check_image
 from .model import Author, Edition, Limits, PaperMeta, Part, Series
 from .resolve import Resolver
 from .yamlfile import Key, parse_yaml
 
-KEYS = {
-    "title": "the paper's title (required)",
-    "subtitle": "a subtitle",
-    "series": "the series: name and number",
-    "authors": "a list of authors: name, affiliation, orcid (required)",
-    "date": "publication date as YYYY-MM-DD, YYYY-MM or YYYY (required)",
-    "language": "BCP 47 language tag such as en, es or pt-BR",
-    "abstract": "the abstract (Markdown)",
-    "keywords": "a list of keywords",
-    "license": "the licence, e.g. CC BY 4.0",
-    "publisher": "the publisher's name",
-    "doi": "DOI such as 10.1234/abcd",
-    "isbn": "ISBN-10 or ISBN-13",
-    "slug": "base name of the output files",
-    "chapters": "the numbered chapter files in reading order, optionally grouped into parts",
-    "front-matter": "unnumbered chapter files before chapter 1 (executive summary, foreword)",
-    "appendices": "chapter files printed after the last chapter as appendices A, B, …",
-    "lists": "lists after the contents: figures, tables, boxes",
-    "boxes": "what a fenced div's class makes it: a numbered box, or a note, tip, warning, important, "
-             "caution or aside (e.g. 'rmdnote: note')",
-    "section-numbers": "true (default) to number sections 2.1, 2.1.1; false for none",
-    "page-references": "in the PDF, cross-references give the page: other-chapters (default), all, none",
-    "citation-style": "chicago-author-date, apa, ieee, or the path of a .csl file",
-    "reference-list": "end (default) or per-chapter",
-    "page-size": "A4 (default) or Letter",
-    "chapter-start": "new-page (default) or right-hand-page",
-    "cover-image": "an image for the front cover, inside the project",
-    "logos": "a list of logo images for the front cover",
-    "disclaimer": "a disclaimer printed on the imprint page",
-    "version": "the version of this draft or edition, e.g. 0.3",
-    "site-url": "the address where the website will be published, e.g. https://example.org/paper/",
-    "languages": "the editions' languages, the source language first, e.g. [en, es, pt-BR]",
-    "limits": "how large the input may be: chapters, chapter-mb, nesting, image-mb, image-megapixels, "
-              "svg-elements",
-    "editions": "for each translated edition: title, subtitle, abstract, keywords, disclaimer, series, parts",
+
+@dataclass(frozen=True)
+class Setting:
+    """A key of paper.yaml: whether it is required, and what it means as the editors' reference
+    says it (Markdown; `python -m paper.config` writes the reference's table from these). Its
+    value fills the PaperMeta field of the same name (- as _), checked by _Checker.paper."""
+
+    meaning: str
+    required: bool = False
+
+
+KEYS: dict[str, Setting] = {
+    "title": Setting(
+        "the paper's title", required=True),
+    "subtitle": Setting(
+        "shown under the title and in the metadata"),
+    "series": Setting(
+        "`name:` of the series and `number:` of this paper in it"),
+    "authors": Setting(
+        "a list; each author has a `name:` and optionally `affiliation:`, `orcid:` (checked for "
+        "its check digit), `family-name:` (when the family name is more than the last word, as in "
+        "\"Pérez García\") and `organization: true` (for a team or institution, whose name is "
+        "never split). A plain list of names also works", required=True),
+    "date": Setting(
+        "publication date, `YYYY-MM-DD` (or `YYYY-MM`, `YYYY`); printed in full (\"10 December "
+        "2012\")", required=True),
+    "language": Setting(
+        "the paper's language as a BCP 47 tag: `en` (default), `es`, `pt-BR`… It sets "
+        "hyphenation, the words the outputs add themselves (\"Contents\", \"References\") and the "
+        "citation style's terms"),
+    "abstract": Setting(
+        "the abstract, shown after the cover and on the website's home page; Markdown"),
+    "keywords": Setting(
+        "a list, written into the PDF and EPUB metadata"),
+    "license": Setting(
+        "the licence, e.g. `CC BY 4.0`"),
+    "publisher": Setting(
+        "the publisher, on the cover and in the metadata"),
+    "doi": Setting(
+        "the paper's DOI (`10.` followed by a `/`); used as the EPUB's identifier"),
+    "isbn": Setting(
+        "ISBN-10 or ISBN-13, checked for its check digit"),
+    "slug": Setting(
+        "the base name of the output files; by default made from the title"),
+    "chapters": Setting(
+        "the numbered chapters in reading order; by default all chapter files (`.md`, `.Rmd`, "
+        "`.qmd`) sorted by name, `index` first, that are not front matter or appendices; a "
+        "chapter whose heading says `{-}` or `{.unnumbered}` before the first numbered one is "
+        "front matter, and `(PART)`, `(APPENDIX)` and `{.appendix}` headings start parts and the "
+        "appendices (see the guide for authors). An item may be a part instead of a file: `part:` "
+        "(its title) and `chapters:` (its files); each part gets a title page (\"Part I\") in the "
+        "PDF and EPUB and a heading in the website's contents. When `chapters` is given, a "
+        "chapter file not listed anywhere is left out, with a warning"),
+    "front-matter": Setting(
+        "chapter files that come before chapter 1, unnumbered: executive summary, foreword, "
+        "acknowledgements, abbreviations. In the PDF their pages keep the roman numbers of the "
+        "front pages"),
+    "appendices": Setting(
+        "chapter files printed after the last chapter as Appendix A, B…; their figures, tables "
+        "and sections are numbered A.1, A.2…"),
+    "lists": Setting(
+        "lists printed after the contents: any of `figures`, `tables`, `boxes`. In the PDF with "
+        "page numbers; on the website's home page and at the start of the EPUB as links"),
+    "boxes": Setting(
+        "what a block's class makes it: `box`, `note`, `tip`, `warning`, `important`, `caution` "
+        "or `aside`, e.g. `rmdnote: note` (see [Boxes and callouts](#boxes-and-callouts))"),
+    "section-numbers": Setting(
+        "`true` (default): sections are numbered 2.1, 2.1.1 within their chapter; `false`: no "
+        "section numbers (a reference to a section then shows its title)"),
+    "page-references": Setting(
+        "in the PDF, whether a cross-reference also gives the page (\"Table 3.2, p. 27\"): "
+        "`other-chapters` (default: only for items in another chapter), `all` or `none`. "
+        "References to whole chapters never do; the contents give their pages"),
+    "citation-style": Setting(
+        "how citations and references look: `chicago-author-date` (default), `apa` (APA 7th "
+        "edition) or `ieee` (numbered), or the path of any CSL style file inside the paper's "
+        "folder, e.g. `styles/house.csl`. Thousands of journal and house styles are published as "
+        "CSL files"),
+    "reference-list": Setting(
+        "`end` (default): one list of references after the last chapter; `per-chapter`: each "
+        "chapter ends with the works it cites"),
+    "page-size": Setting(
+        "`A4` (default) or `Letter`"),
+    "chapter-start": Setting(
+        "`new-page` (default) or `right-hand-page`, as in a printed book (a blank page is left "
+        "where needed)"),
+    "cover-image": Setting(
+        "an image for the front cover, e.g. a photograph; its path from the paper's folder"),
+    "logos": Setting(
+        "a list of logo images printed at the foot of the front cover"),
+    "disclaimer": Setting(
+        "a sentence printed on the imprint page, e.g. that the views are the authors' own"),
+    "version": Setting(
+        "the version of a draft or edition; printed on the imprint page, in the draft stamp and "
+        "at the foot of the website"),
+    "site-url": Setting(
+        "the address where the website will be published, e.g. "
+        "`https://example.org/papers/citizen-security/`; with it the site gets canonical links "
+        "and a sitemap"),
+    "languages": Setting(
+        "the paper's editions, the language the chapters are written in first: `[en, es, pt-BR]`. "
+        "See [Editions in other languages](#editions-in-other-languages)"),
+    "limits": Setting(
+        "how large the input may be (chapters, megabytes, nesting, pixels); the defaults suit any "
+        "real paper: see [Builds you can trust with anyone's "
+        "chapters](#builds-you-can-trust-with-anyones-chapters)"),
+    "ignore": Setting(
+        "warning codes not to report, e.g. `[code-not-run, unused-reference]`: for warnings the "
+        "editor has read and accepts. Errors cannot be ignored. See [Messages](#messages)"),
+    "editions": Setting(
+        "for each other language: its `title`, `subtitle`, `abstract`, `keywords`, `series` (the "
+        "series' name), `disclaimer`, `parts` (the part titles, in order) and `authors` (when a "
+        "team's name is translated). What is not given is taken from the source"),
 }
 PAGE_SIZES = ("A4", "Letter")
 CHAPTER_STARTS = ("new-page", "right-hand-page")
@@ -170,6 +249,7 @@ class _Checker:
             **self.structure(data),
             lists=self.lists(self.text_list(data, "lists")),
             boxes=self.boxes(data.get("boxes")),
+            ignore=self.ignore(self.text_list(data, "ignore")),
             section_numbers=self.flag(data, "section-numbers", True),
             page_references=self.choice(data, "page-references", PAGE_REFERENCES),
             citation_style=self.citation_style(self.text(data, "citation-style")),
@@ -348,6 +428,17 @@ class _Checker:
                 out.append((str(name), str(kind)))
         return tuple(out)
 
+    def ignore(self, codes: tuple[str, ...]) -> tuple[str, ...]:
+        for i, code in enumerate(codes):
+            if code not in CODES:
+                close = difflib.get_close_matches(code, sorted(CODES), n=1)
+                hint = f"did you mean '{close[0]}'?" if close else "see the list of messages in the editors' reference"
+                self.fail(("ignore", i), "bad-value", f"'{code}' is not a message code: {hint}")
+            elif CODES[code].level == "error":
+                self.fail(("ignore", i), "bad-value", f"'{code}' is an error, which cannot be ignored: "
+                          "correct what it reports")
+        return codes
+
     def lists(self, names: tuple[str, ...]) -> tuple[str, ...]:
         for i, name in enumerate(names):
             if name not in LISTS:
@@ -487,3 +578,13 @@ def _isbn_ok(digits: str) -> bool:
         values = [int(d) for d in digits[:9]] + [10 if digits[9] in "Xx" else int(digits[9])]
         return sum((10 - i) * v for i, v in enumerate(values)) % 11 == 0
     return False
+
+
+def markdown() -> str:
+    """The editors' reference's table of paper.yaml's keys, made from KEYS."""
+    rows = [f"| `{name}` | {'yes ' if s.required else ''}| {s.meaning} |" for name, s in KEYS.items()]
+    return "\n".join(["| Key | Required | Meaning |", "|---|---|---|", *rows])
+
+
+if __name__ == "__main__":  # python -m paper.config: the table to paste into the reference
+    print(markdown())

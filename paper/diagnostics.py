@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .codes import CODES, Level
+
 
 @dataclass(frozen=True, order=True)
 class SourceLocation:
@@ -33,11 +35,15 @@ class Diagnostic:
     """One problem: where, how bad, what, and how to fix it."""
 
     location: SourceLocation
-    level: str
+    level: Level
     """"error" stops the build; "warning" is reported and the build goes on."""
     code: str
-    """A short stable name for the kind of problem, e.g. "unknown-key"."""
+    """A short stable name for the kind of problem, e.g. "unknown-key", declared in codes.py."""
     message: str
+
+    def __post_init__(self) -> None:
+        if self.code not in CODES:
+            raise ValueError(f"diagnostic code {self.code!r} is not declared in paper/codes.py")
 
     def __str__(self) -> str:
         return f"{self.location}: {self.level}: {self.message} [{self.code}]"

@@ -74,12 +74,12 @@ def load_edition(source: Paper, language: str, slug: str, cache: Cache | None = 
     chapters = []
     for original in source.chapters:
         part = part_titles.get(original.part, original.part)
-        chapter = translated.get(original.path.name)
-        if chapter is None:
+        translation = translated.get(original.path.name)
+        if translation is None:
             chapters.append(replace(original, part=part, language=source.meta.language))
         else:
-            chapters.append(replace(chapter, id=original.id, role=original.role, part=part,
-                                    notes=chapter.notes or original.notes))
+            chapters.append(replace(translation, id=original.id, role=original.role, part=part,
+                                    notes=translation.notes or original.notes))
     return replace(source, meta=meta, chapters=tuple(chapters), translations=()), problems
 
 

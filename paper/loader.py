@@ -13,11 +13,11 @@ from typing import Any
 from . import foreign, pandoc, rawhtml, tree
 from .bibliography import load_bibliography
 from .cache import Cache
-from .check import index
 from .config import load_config
 from .diagnostics import Diagnostic, error, warning
 from .images import image_source
-from .model import Chapter, Limits, Paper, PaperMeta
+from .index import index
+from .model import Chapter, Limits, Paper, PaperMeta, Reference, Role
 from .resolve import Resolver, chapter_bases
 from .sanitize import HtmlCleaner, TooDeep, TreeCleaner
 from .tree import stringify
@@ -80,7 +80,8 @@ def load_paper(root: Path, cache: Cache | None = None) -> tuple[Paper | None, li
     for _chapter, chapter_problems in loaded:
         problems.extend(chapter_problems)
     chapters = structure([chapter for chapter, _ in loaded], roles, meta)
-    references, bibliography = [], None
+    references: list[Reference] = []
+    bibliography = None
     if (root / "references.bib").exists() and resolver.inside(root / "references.bib") is None:
         problems.append(error(Path("references.bib"), 0, "outside-project",
                               "references.bib is a link to a file outside the project: builds read nothing "
@@ -97,20 +98,20 @@ def load_paper(root: Path, cache: Cache | None = None) -> tuple[Paper | None, li
                  templates if templates.is_dir() else None), problems
 
 
-def chapter_roles(meta: PaperMeta | None, found: list[str]) -> dict[str, tuple[str, str]]:
+def chapter_roles(meta: PaperMeta | None, found: list[str]) -> dict[str, tuple[Role, str]]:
     """Each chapter file in reading order, with its role and the title of its part."""
     if meta is None:
         return {name: ("chapter", "") for name in found}
     listed = set(meta.front_matter) | set(meta.appendices)
     main = meta.chapters or tuple(name for name in found if name not in listed)
     part_of = {name: part.title for part in meta.parts for name in part.chapters}
-    roles = {name: ("front-matter", "") for name in meta.front_matter}
+    roles: dict[str, tuple[Role, str]] = {name: ("front-matter", "") for name in meta.front_matter}
     roles.update({name: ("chapter", part_of.get(name, "")) for name in main})
     roles.update({name: ("appendix", "") for name in meta.appendices})
     return roles
 
 
-def structure(chapters: list[Chapter], roles: dict[str, tuple[str, str]],
+def structure(chapters: list[Chapter], roles: dict[str, tuple[Role, str]],
               meta: PaperMeta | None) -> list[Chapter]:
     """Each chapter's role and part: as paper.yaml gives them, else from the chapters' headings
     as bookdown and Quarto read them. An unnumbered chapter ({-}, {.unnumbered}) before the

@@ -120,7 +120,10 @@ def svg_image(tex: str, inline: bool) -> str:
     import ziamath  # imported only for papers with formulas: it loads a font at import
 
     svg = ziamath.Latex(tex, size=SIZE, inline=inline).svg()
-    width, height, top = (float(v) for v in SVG_BOX.search(svg).groups())
+    box = SVG_BOX.search(svg)
+    if box is None:
+        raise ValueError("ziamath drew no SVG box")
+    width, height, top = (float(v) for v in box.groups())
     descent = height + top
     data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
     style = (f"width:{width / SIZE:.3f}em;height:{height / SIZE:.3f}em;"

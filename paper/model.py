@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import functools
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from .diagnostics import Diagnostic
+
+if TYPE_CHECKING:
+    from .cache import Cache
+
+Role = Literal["front-matter", "chapter", "appendix", "part", "references"]
+"""Where a chapter stands in the paper: numbered as a chapter, a letter, a part, or not."""
+ItemKind = Literal["figure", "table", "box", "equation"]
+PdfStandard = Literal["pdf/ua-1", "pdf/a-3b"]
+PdfLayout = Literal["pieces", "whole"]
 
 
 @dataclass(frozen=True)
@@ -121,6 +132,8 @@ class PaperMeta:
     """Which lists to print after the contents: figures, tables, boxes."""
     boxes: tuple[tuple[str, str], ...] = ()
     """A fenced div's class and the kind it makes it (rmdnote -> note), from paper.yaml."""
+    ignore: tuple[str, ...] = ()
+    """Warning codes not to report (paper.yaml's ignore:)."""
     section_numbers: bool = True
     """Number sections within chapters (2.1, 2.1.1)."""
     page_references: str = "other-chapters"
@@ -189,7 +202,7 @@ class Chapter:
     """Speakers whose contributions the chapter draws on, e.g. "Ana Souza (Institute)"."""
     notes: str = ""
     """The session notes the chapter was drafted from, relative to the project."""
-    role: str = "chapter"
+    role: Role = "chapter"
     """"front-matter" (unnumbered, before chapter 1), "chapter" or "appendix"."""
     part: str = ""
     """Title of the part the chapter belongs to, if the paper has parts."""
@@ -248,6 +261,15 @@ class Paper:
     translations: tuple[Paper, ...] = ()
     """The other editions (Spanish, Portuguese…), each a whole paper in its language."""
 
+    @property
+    def slug(self) -> str:
+        """Base name of the output files: paper.yaml's slug, or one made from the title."""
+        if self.meta.slug:
+            return self.meta.slug
+        ascii_title = unicodedata.normalize("NFKD", self.meta.title).encode("ascii", "ignore").decode()
+        words = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-").split("-")
+        return "-".join(words[:8]) or "paper"
+
 
 @dataclass(frozen=True)
 class BuildContext:
@@ -260,14 +282,19 @@ class BuildContext:
     """Seconds since 1970 used for every date written into an artefact."""
     draft: bool = False
     """Stamp DRAFT, the version and the build date on every PDF page."""
-    pdf_standard: str = "pdf/ua-1"
+    pdf_standard: PdfStandard = "pdf/ua-1"
     """"pdf/ua-1" (accessible, the default) or "pdf/a-3b" (archival, also tagged)."""
-    cache: Any = None
-    """The build cache (paper.cache.Cache), or None to make everything afresh."""
-    pdf_layout: str = "pieces"
+    cache: Cache | None = None
+    """Where made things are kept by their content key (a service the build uses, not part of
+    how it was asked for; None to make everything afresh)."""
+    pdf_layout: PdfLayout = "pieces"
     """"pieces": chapter by chapter in parallel, then joined; "whole": one document in one go."""
     layout_workers: int = 0
     """Processes that lay out the PDF's pieces; 0: one per core."""
+    strict: bool = False
+    """Warnings found while rendering (WeasyPrint's) stop the build too."""
+    ignore: tuple[str, ...] = ()
+    """Warning codes not to report."""
 
 
 @dataclass(frozen=True)
@@ -283,7 +310,7 @@ class ChapterText:
     """None for the generated References chapter and for part title pages."""
     label: str = ""
     """"Chapter 2", "Appendix A", "Part I"; empty for front matter and the references."""
-    role: str = "chapter"
+    role: Role = "chapter"
     """"front-matter", "chapter", "appendix", "part" or "references"."""
     listed: bool = True
     """False for a chapter left out of the contents ({.unlisted})."""
@@ -294,7 +321,7 @@ class NumberedItem:
     """A numbered figure, table, box or equation, for lists and cross-references."""
 
     id: str
-    kind: str
+    kind: ItemKind
     """"figure", "table", "box" or "equation"."""
     label: str
     """As printed, e.g. "Table 3.2"."""
@@ -346,10 +373,14 @@ def find_images(node: Any) -> list[str]:
 
 @dataclass(frozen=True)
 class Artifact:
-    """One output of a build."""
+    """What a renderer made: the file or folder published (None for a step whose result only
+    other steps use), and what it hands to the steps that need it (the PDF's page map)."""
 
     format: str
-    path: Path
+    path: Path | None
+    data: Any = field(default=None, compare=False, repr=False)
+    warnings: tuple[Diagnostic, ...] = ()
+    """What went wrong while making it that did not stop it (WeasyPrint's warnings)."""
 
 
 @dataclass(frozen=True)

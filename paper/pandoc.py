@@ -42,7 +42,8 @@ def executable() -> str:
     """Path of the pandoc that pypandoc-binary ships, checked to be recent enough."""
     path = pypandoc.get_pandoc_path()
     out = subprocess.run([path, "--version"], capture_output=True, text=True, check=True).stdout
-    version = tuple(int(n) for n in re.match(r"pandoc\S* ([\d.]+)", out).group(1).split("."))
+    found = re.match(r"pandoc\S* ([\d.]+)", out)
+    version = tuple(int(n) for n in found.group(1).split(".")) if found else (0,)
     if version < MINIMUM_VERSION:
         raise RuntimeError(f"pandoc {'.'.join(map(str, version))} at {path} is too old; "
                            f"this tool needs {'.'.join(map(str, MINIMUM_VERSION))} or newer")
@@ -74,16 +75,28 @@ def cache_key(cache: Cache, args: list[str], text: str, source_date_epoch: int,
 def run(args: list[str], text: str, cwd: Path, source_date_epoch: int, quiet: bool = False,
         cache: Cache | None = None, depends: tuple[Path, ...] = ()) -> str:
     output, warnings = run_with_warnings(args, text, cwd, source_date_epoch, cache, depends)
-    for line in [] if quiet else warnings:
-        log.warning("pandoc: %s", line)
+    if not quiet:
+        NOTES.extend(warnings)
     return output
+
+
+NOTES: list[str] = []
+"""pandoc's warnings while assembling and rendering, in this process, for the pipeline to report
+as diagnostics (those about one chapter are reported when it is read, at its line)."""
+
+
+def notes() -> tuple[str, ...]:
+    """pandoc's warnings since the last call."""
+    found = tuple(dict.fromkeys(NOTES))
+    NOTES.clear()
+    return found
 
 
 def run_with_warnings(args: list[str], text: str, cwd: Path, source_date_epoch: int,
                       cache: Cache | None = None, depends: tuple[Path, ...] = ()) -> tuple[str, list[str]]:
     """Run pandoc with `text` on stdin; return its stdout or raise PandocError.
 
-    Its warnings are logged unless `quiet` (when the caller finds the problems itself). With a
+    Its warnings are returned (`run` keeps them in NOTES unless `quiet`). With a
     `cache`, a run with the same arguments, input and `depends` files returns what it
     returned before.
     """
@@ -135,8 +148,7 @@ def run_binary(args: list[str], document: dict[str, Any], cwd: Path, source_date
         output.write_bytes(stored)
         return
     _output, warnings = execute(args, text, cwd, source_date_epoch, sandbox=False)
-    for line in warnings:
-        log.warning("pandoc: %s", line)
+    NOTES.extend(warnings)
     if cache:
         cache.put(key, output.read_bytes())
 

@@ -123,7 +123,8 @@ def fold_blocks(items: list[Any]) -> list[Any]:
 
 def descend(block: dict[str, Any]) -> dict[str, Any]:
     """A block with the HTML inside it folded."""
-    kind, content = block["t"], block.get("c")
+    kind = block["t"]
+    content: Any = block.get("c")
     if kind in ("Para", "Plain"):
         return {"t": kind, "c": fold_inlines(content)}
     if kind == "Header":

@@ -57,8 +57,8 @@ def read_notes(path: Path, shown: Path) -> dict[str, Any]:
             heading = SECTION.match(line)
             if heading:
                 section = heading.group(1).strip().lower().replace(" ", "-")
-            elif section in ("key-points", "open-questions", "presentations") and ITEM.match(line):
-                data.setdefault(section, []).append(ITEM.match(line).group(1))
+            elif section in ("key-points", "open-questions", "presentations") and (item := ITEM.match(line)):
+                data.setdefault(section, []).append(item.group(1))
     if not data.get("title") and not data.get("session"):
         problems.append(error(shown, 1, "no-title", "the notes need a 'title:' (or 'session:') line "
                               "at the top, between two '---' lines"))
@@ -80,7 +80,7 @@ def chapter_from_notes(root: Path, notes: Path) -> Path:
     target = chapters / f"{max(numbers, default=0) + 1:02d}-{chapter_id(Path(title + '.md'))}.md"
     if target.exists():
         raise UserError([error(target, 0, "chapter-exists", "a chapter with this name exists already")])
-    front = {"title": title, "session": str(data.get("session") or title)}
+    front: dict[str, Any] = {"title": title, "session": str(data.get("session") or title)}
     speakers = [speaker_name(s) for s in data.get("speakers") or []]
     if speakers:
         front["contributors"] = speakers

@@ -19,7 +19,7 @@ from pathlib import Path
 import watchfiles
 
 from .errors import UserError
-from .pipeline import build
+from .pipeline import BuildOptions, build
 
 log = logging.getLogger(__name__)
 STATE_PATH = "/__paper/state"
@@ -69,7 +69,7 @@ class Preview:
         """Build the website edition; whatever goes wrong is shown in the page, and the
         watcher goes on."""
         try:
-            build(self.root, self.out, ("html",))
+            build(self.root, self.out, BuildOptions(formats=("html",)))
         except UserError as exc:
             self.failed("\n".join(str(d) for d in exc.diagnostics if d.level == "error"))
             return
@@ -92,7 +92,7 @@ class Preview:
 
     def rebuild_pdf(self) -> None:
         try:
-            build(self.root, self.out, ("pdf",))
+            build(self.root, self.out, BuildOptions(formats=("pdf",)))
             log.info("rebuilt the PDF")
         except UserError:
             pass  # the website edition already shows the problems

@@ -60,11 +60,12 @@ def walk(node: Any) -> Iterator[dict[str, Any]]:
 
 def stringify(inlines: Any) -> str:
     """Plain text of pandoc AST inlines (notes and heading numbers left out)."""
-    out = []
+    out: list[str] = []
     for item in inlines or []:
         if not isinstance(item, dict):
             continue
-        kind, content = item.get("t"), item.get("c")
+        kind = item.get("t")
+        content: Any = item.get("c")
         if kind == "Str":
             out.append(content)
         elif kind in ("Space", "SoftBreak", "LineBreak"):

@@ -23,6 +23,16 @@ class _Loader(yaml.SafeLoader):
                                               "reference; this tool does not allow them", mark)
         return super().compose_node(parent, index)
 
+    def construct_yaml_timestamp(self, node):
+        """A date that cannot be (2020-13-01) stays text, for its key's check to report."""
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+
 
 def parse_yaml(
     text: str, path: Path, first_line: int = 1
@@ -48,7 +58,7 @@ def parse_yaml(
                                 "the YAML nests lists or keys far too deeply: simplify it")]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        if exc.context_mark and mark.index >= len(text.rstrip()):
+        if exc.context_mark and mark is not None and mark.index >= len(text.rstrip()):
             mark = exc.context_mark  # "unexpected end": the opening bracket or quote is the place
         line = mark.line + 1 + offset if mark else first_line
         what = (exc.problem or exc.context or "not valid YAML").strip()

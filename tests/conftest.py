@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
 import zipfile
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -18,6 +20,28 @@ REPO = Path(__file__).resolve().parent.parent
 PROJECTS = Path(__file__).resolve().parent / "projects"
 EPUBCHECK = Path("/usr/share/java/epubcheck.jar")
 CHROMIUM = Path("/usr/bin/chromium")
+FAST = {"test_units", "test_architecture", "test_golden", "test_bibliography", "test_workflow"}
+"""Modules of the fast loop (`pytest -m "not slow"`): tests on tiny inputs, none building a
+whole paper in every format (the few that do are marked slow one by one)."""
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true",
+                     help="write the Lua filters' golden trees (tests/golden/) instead of comparing them")
+
+
+def pytest_configure(config):
+    # No test depends on the caller's environment: reproducible-build CI exports
+    # SOURCE_DATE_EPOCH, and a time zone or locale must not change what is built or read.
+    os.environ.pop("SOURCE_DATE_EPOCH", None)
+    os.environ["TZ"] = "UTC"
+    os.environ["LC_ALL"] = os.environ["LANG"] = "C.UTF-8"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.module.__name__.rpartition(".")[2] not in FAST:
+            item.add_marker(pytest.mark.slow)
 
 
 def outputs(folder: Path) -> dict[str, bytes]:
@@ -99,6 +123,63 @@ def epubcheck(epub: Path, report: Path) -> list[dict]:
                    capture_output=True, timeout=300)
     messages = json.loads(report.read_text())["messages"]
     return [m for m in messages if m["severity"] in ("WARNING", "ERROR", "FATAL")]
+
+
+OPF = {"opf": "http://www.idpf.org/2007/opf", "dc": "http://purl.org/dc/elements/1.1/"}
+XHTML = {"x": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops"}
+
+
+class Package:
+    """An EPUB's package document (content.opf), parsed: its metadata and manifest."""
+
+    def __init__(self, epub: Path):
+        self.root = ElementTree.fromstring(epub_file(epub, "content.opf"))
+        self.metadata = self.root.find("opf:metadata", OPF)
+
+    def dc(self, name: str) -> list[str]:
+        """The texts of every dc:<name> element, e.g. dc("creator")."""
+        return [(e.text or "").strip() for e in self.metadata.findall(f"dc:{name}", OPF)]
+
+    def dc_element(self, name: str, text: str) -> ElementTree.Element:
+        return next(e for e in self.metadata.findall(f"dc:{name}", OPF) if (e.text or "").strip() == text)
+
+    def meta(self, prop: str, refines: str | None = None) -> list[str]:
+        """The values of the <meta property="…"> elements (refining `refines` if given)."""
+        return [(e.text or "").strip() for e in self.metadata.findall("opf:meta", OPF)
+                if e.get("property") == prop and (refines is None or e.get("refines") == refines)]
+
+    def items(self, properties: str) -> list[ElementTree.Element]:
+        """Manifest items with this property, e.g. "cover-image"."""
+        return [e for e in self.root.findall("opf:manifest/opf:item", OPF)
+                if properties in (e.get("properties") or "").split()]
+
+
+def epub_nav(epub: Path, kind: str = "toc") -> list[tuple[str, str]]:
+    """The (text, href) of each link in the navigation document's <nav epub:type=kind>."""
+    root = ElementTree.fromstring(epub_file(epub, "nav.xhtml"))
+    for nav in root.iter(f"{{{XHTML['x']}}}nav"):
+        if nav.get(f"{{{XHTML['epub']}}}type") == kind:
+            return [("".join(a.itertext()).strip(), a.get("href") or "") for a in nav.iter(f"{{{XHTML['x']}}}a")]
+    return []
+
+
+def set_keys(project: Path, **values: str) -> None:
+    """Set top-level keys of paper.yaml (replacing them if present)."""
+    path = project / "paper.yaml"
+    lines = path.read_text().splitlines()
+    for key, value in values.items():
+        key = key.replace("_", "-")
+        lines = [line for line in lines if not line.startswith(f"{key}:")] + [f"{key}: {value}"]
+    path.write_text("\n".join(lines) + "\n")
+
+def replace_in(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+def xhtml_files(epub: Path) -> dict[str, str]:
+    with zipfile.ZipFile(epub) as archive:
+        return {n: archive.read(n).decode() for n in archive.namelist() if n.endswith(".xhtml")}
 
 
 def epub_file(epub: Path, suffix: str) -> str:

@@ -10,7 +10,7 @@ from conftest import outputs
 
 from paper.bibliography import load_bibliography
 from paper.config import _isbn_ok, _orcid_checksum_ok
-from paper.pipeline import build
+from paper.pipeline import BuildOptions, build
 
 
 def files(folder: Path) -> dict[str, bytes]:
@@ -39,7 +39,7 @@ def test_chapter_headings_are_levelled(minimal_output):
 def test_project_templates_override_the_built_in_ones(project):
     (project / "templates").mkdir()
     (project / "templates" / "site.css").write_text("/* house style */ body { color: black; }\n")
-    build(project, formats=("html",))
+    build(project, options=BuildOptions(formats=("html",)))
     assert "house style" in (project / "output" / "html" / "assets" / "site.css").read_text()
 
 
@@ -65,7 +65,7 @@ def test_identifier_checks():
 def test_a_section_named_like_a_chapter_does_not_steal_its_anchor(project):
     intro = project / "chapters" / "01-intro.md"
     intro.write_text(intro.read_text() + "\n## Findings\n\nA section whose id would clash.\n")
-    build(project, formats=("pdf", "html"))
+    build(project, options=BuildOptions(formats=("pdf", "html")))
     page = (project / "output" / "html" / "intro.html").read_text()
     assert 'id="findings-section"' in page and 'id="findings"' not in page
     index = (project / "output" / "html" / "index.html").read_text()
@@ -78,7 +78,7 @@ def test_no_references_chapter_when_nothing_is_cited(project):
         for cite in ("[-@undp1994, p. 22]", "[@undp1994; @fruhling2003]", "@fruhling2003"):
             text = text.replace(cite, "")
         chapter.write_text(text)
-    build(project, formats=("html",))
+    build(project, options=BuildOptions(formats=("html",)))
     assert not (project / "output" / "html" / "references.html").exists()
 
 
@@ -88,7 +88,7 @@ def test_each_chapter_keeps_its_own_footnote_numbers(project):
     intro.write_text(intro.read_text() + "\nA numbered note.[^1]\n\n[^1]: Note one of the introduction.\n")
     findings.write_text(findings.read_text() + "\nAnother.[^1] Code stays: `[^1]`.\n\n"
                         "[^1]: Note one of the findings.\n")
-    build(project, formats=("html", "pdf"))
+    build(project, options=BuildOptions(formats=("html", "pdf")))
     assert "Note one of the findings." in (project / "output" / "html" / "findings.html").read_text()
     assert "Note one of the findings." not in (project / "output" / "html" / "intro.html").read_text()
     assert "<code>[^1]</code>" in (project / "output" / "html" / "findings.html").read_text()
@@ -118,7 +118,7 @@ def test_cached_builds_give_the_same_bytes_and_redo_only_what_changed(project, t
     assert article(cached["html/intro.html"]) == article(first["html/intro.html"])  # untouched chapter
     assert cached["minimal.pdf"] != first["minimal.pdf"]
 
-    build(project, tmp_path / "cold", cache=False)  # no cache at all
+    build(project, tmp_path / "cold", BuildOptions(cache=False))  # no cache at all
     assert not (tmp_path / "cold" / ".cache").exists()
     cold = outputs(tmp_path / "cold")
     assert cold.keys() == cached.keys() and [name for name in cold if cold[name] != cached[name]] == []

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from paper.bibliography import load_bibliography
 from paper.cli import main
 from paper.errors import UserError
-from paper.pipeline import build, diagnose
+from paper.pipeline import BuildOptions, build, diagnose
 
 BUILD = [sys.executable, str(REPO / "build.py")]
 
@@ -56,7 +56,7 @@ def test_dangerous_html_never_reaches_an_output(project):
     add_to_chapter(project, '<script>alert("x")</script>\n\n'
                             'Text <img src="../images/square.svg" alt="square" onerror="alert(2)"> '
                             '<a href="javascript:alert(3)">link</a> <span style="color:red">red</span>')
-    build(project, formats=("html", "epub"))
+    build(project, options=BuildOptions(formats=("html", "epub")))
     out = project / "output"
     texts = [(out / "html" / "findings.html").read_text()]
     with zipfile.ZipFile(out / "minimal.epub") as epub:
@@ -93,7 +93,7 @@ def test_a_remote_image_is_never_fetched(project):
         (project / "templates" / "pdf.css").write_text(f'body {{ background: url("{url}/c.png"); }}')
         project.joinpath("chapters", "02-findings.md").write_text("# Findings\n\nText.\n")
         with pytest.raises(UserError):
-            build(project, formats=("pdf",))
+            build(project, options=BuildOptions(formats=("pdf",)))
         time.sleep(0.2)
         assert requests == []
     finally:
@@ -201,7 +201,7 @@ def test_outputs_are_published_together(project, monkeypatch):
         build(project)
     assert (out / "current").resolve() == first and outputs(out / "current") == before
     monkeypatch.undo()
-    build(project, formats=("pdf",))
+    build(project, options=BuildOptions(formats=("pdf",)))
     second = (out / "current").resolve()
     assert second != first and sorted(p.name for p in second.iterdir()) == sorted(p.name for p in first.iterdir())
     assert b"never published" not in (out / "html" / "findings.html").read_bytes()  # the last html build's
@@ -209,12 +209,12 @@ def test_outputs_are_published_together(project, monkeypatch):
 
 
 def test_the_cache_never_trusts_an_edited_output(project):
-    build(project, formats=("epub",))
+    build(project, options=BuildOptions(formats=("epub",)))
     out = project / "output"
     good = (out / "minimal.epub").read_bytes()
     (out / "minimal.epub").unlink()
     (out / "current" / "minimal.epub").write_bytes(b"edited by hand")
-    build(project, formats=("epub",))
+    build(project, options=BuildOptions(formats=("epub",)))
     assert (out / "minimal.epub").read_bytes() == good
 
 

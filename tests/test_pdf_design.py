@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import re
 import zipfile
 
 import pikepdf
 import pypdf
 import pytest
-from conftest import epub_file, epubcheck
-from test_citations import set_keys
+from conftest import Package, epubcheck, set_keys
 
 from paper.cli import main
-from paper.pipeline import build
+from paper.pipeline import BuildOptions, build
 
 
 def embedded_fonts(pdf: pikepdf.Pdf) -> set[str]:
@@ -95,18 +93,18 @@ def test_archival_pdf_a(project):
 
 def test_draft_stamp_on_every_page(project):
     set_keys(project, version="0.3")
-    build(project, formats=("pdf",), draft=True)
+    build(project, options=BuildOptions(formats=("pdf",), draft=True))
     reader = pypdf.PdfReader(project / "output" / "minimal.pdf")
     for page in reader.pages[1:]:
         text = page.extract_text()
         assert "DRAFT 0.3 · 4 May 2020" in text and text.count("DRAFT") >= 2
-    build(project, formats=("pdf",))
+    build(project, options=BuildOptions(formats=("pdf",)))
     assert "DRAFT" not in pypdf.PdfReader(project / "output" / "minimal.pdf").pages[5].extract_text()
 
 
 def test_letter_paper_and_chapters_on_right_hand_pages(project):
     set_keys(project, page_size="Letter", chapter_start="right-hand-page")
-    build(project, formats=("pdf",))
+    build(project, options=BuildOptions(formats=("pdf",)))
     reader = pypdf.PdfReader(project / "output" / "minimal.pdf")
     assert [float(v) for v in reader.pages[0].mediabox[2:]] == [612, 792]
     starts = [i for i, page in enumerate(reader.pages)
@@ -121,11 +119,11 @@ def test_cover_image_and_logos(project, tmp_path):
     Image.new("RGB", (300, 200), "#0b4f6c").save(project / "images" / "cover.png")
     Image.new("RGB", (120, 60), "#b3261e").save(project / "images" / "academy-logo.png")
     set_keys(project, cover_image="images/cover.png", logos="[images/academy-logo.png]")
-    build(project, formats=("pdf", "epub", "html"))
+    build(project, options=BuildOptions(formats=("pdf", "epub", "html")))
     with pikepdf.open(project / "output" / "minimal.pdf") as pdf:
         assert len(pdf.pages[0].Resources.XObject) == 2  # the cover image and the logo
-    opf = epub_file(project / "output" / "minimal.epub", "content.opf")
-    (cover,) = re.findall(r'<item properties="cover-image" [^>]*href="([^"]+)"', opf)
+    (item,) = Package(project / "output" / "minimal.epub").items("cover-image")
+    cover = item.get("href")
     with zipfile.ZipFile(project / "output" / "minimal.epub") as epub:
         image = next(name for name in epub.namelist() if name.endswith(cover))
         assert epub.read(image)[:8] == b"\x89PNG\r\n\x1a\n"

@@ -14,8 +14,8 @@ import pytest
 from conftest import REPO, copy_project, outputs
 from pdfcompare import differences, summary
 
-from paper.pipeline import build
-from paper.renderers.pdfpieces import Job, Laid, NotSettled, Piece, groups, lay_out
+from paper.pipeline import BuildOptions, build
+from paper.renderers.pdf.pieces import Job, Laid, NotSettled, Piece, groups, lay_out
 
 
 def pdf_of(out: Path) -> Path:
@@ -37,14 +37,15 @@ def test_pieces_give_the_whole_document(tmp_path, monkeypatch, variant):
     """Front matter, parts, appendices, cross-references with page numbers, lists: joined from
     pieces laid out in parallel processes, the PDF has the text, pixels, outline, links,
     destinations, page labels, tag tree and metadata of the PDF laid out in one go."""
-    monkeypatch.setattr("paper.renderers.pdfpieces.PARALLEL_FROM", 2)  # a short paper, in the pool too
+    monkeypatch.setattr("paper.renderers.pdf.pieces.PARALLEL_FROM", 2)  # a short paper, in the pool too
     root = copy_project("structure", tmp_path)
     standard = "pdf/a-3b" if variant == "pdf/a-3b" else "pdf/ua-1"
     if variant == "right-hand-page":
         with (root / "paper.yaml").open("a") as config:
             config.write("chapter-start: right-hand-page\n")
-    build(root, tmp_path / "whole", ("pdf",), pdf_standard=standard, cache=False, pdf_layout="whole")
-    build(root, tmp_path / "pieces", ("pdf",), pdf_standard=standard, cache=False)
+    build(root, tmp_path / "whole",
+          BuildOptions(formats=("pdf",), pdf_standard=standard, cache=False, pdf_layout="whole"))
+    build(root, tmp_path / "pieces", BuildOptions(formats=("pdf",), pdf_standard=standard, cache=False))
     whole, pieces = pdf_of(tmp_path / "whole"), pdf_of(tmp_path / "pieces")
     assert differences(whole, pieces) == []
     assert pixels(whole) == pixels(pieces)
@@ -66,23 +67,23 @@ def test_pieces_give_the_whole_document(tmp_path, monkeypatch, variant):
 def test_a_left_hand_start_is_laid_out_after_a_dropped_page(tmp_path):
     """The minimal paper's front matter has five pages, so chapter 1 begins on a left-hand page."""
     root = copy_project("minimal", tmp_path)
-    build(root, tmp_path / "whole", ("pdf",), cache=False, pdf_layout="whole")
-    build(root, tmp_path / "pieces", ("pdf",), cache=False)
+    build(root, tmp_path / "whole", BuildOptions(formats=("pdf",), cache=False, pdf_layout="whole"))
+    build(root, tmp_path / "pieces", BuildOptions(formats=("pdf",), cache=False))
     assert summary(pdf_of(tmp_path / "pieces"))["labels"][5] == "1"
     assert differences(pdf_of(tmp_path / "whole"), pdf_of(tmp_path / "pieces")) == []
 
 
 def test_an_edit_lays_out_its_chapter_only(tmp_path, caplog):
     root = copy_project("structure", tmp_path)
-    build(root, formats=("pdf",))
+    build(root, options=BuildOptions(formats=("pdf",)))
     chapter = root / "chapters" / "02-evidence.md"
     chapter.write_text(chapter.read_text() + "\n\nA sentence added in an edit.\n")
     caplog.set_level(logging.DEBUG, logger="paper")
     caplog.clear()
-    build(root, formats=("pdf",))
+    build(root, options=BuildOptions(formats=("pdf",)))
     assert laid_out(caplog) == ["evidence"]
     assert "A sentence added in an edit." in "".join(summary(pdf_of(root / "output"))["text"])
-    build(root, tmp_path / "cold", ("pdf",), cache=False)
+    build(root, tmp_path / "cold", BuildOptions(formats=("pdf",), cache=False))
     assert outputs(root / "output") == outputs(tmp_path / "cold")
 
 
@@ -90,13 +91,13 @@ def test_a_longer_chapter_moves_the_pages_after_it(tmp_path, caplog):
     """A chapter that grows by pages: every later piece starts elsewhere and shows other page
     numbers, so it is laid out again; the contents follow; the result is the cold build's."""
     root = copy_project("structure", tmp_path)
-    build(root, formats=("pdf",))
+    build(root, options=BuildOptions(formats=("pdf",)))
     before = summary(pdf_of(root / "output"))
     chapter = root / "chapters" / "01-setting.md"
     chapter.write_text(chapter.read_text() + "\n\n" + "A paragraph added to make the chapter longer. " * 300 + "\n")
     caplog.set_level(logging.DEBUG, logger="paper")
     caplog.clear()
-    build(root, formats=("pdf",))
+    build(root, options=BuildOptions(formats=("pdf",)))
     after = summary(pdf_of(root / "output"))
     assert after["pages"] > before["pages"] + 1
     # the edited piece and all after it are laid out again, the contents too; the edited one a
@@ -104,9 +105,9 @@ def test_a_longer_chapter_moves_the_pages_after_it(tmp_path, caplog):
     again = laid_out(caplog)
     assert set(again) == {"front", "part-i", "evidence", "part-ii", "data", "references"}
     assert all(again.count(name) <= 2 for name in again)
-    build(root, tmp_path / "whole", ("pdf",), cache=False, pdf_layout="whole")
+    build(root, tmp_path / "whole", BuildOptions(formats=("pdf",), cache=False, pdf_layout="whole"))
     assert differences(pdf_of(tmp_path / "whole"), pdf_of(root / "output")) == []
-    build(root, tmp_path / "cold", ("pdf",), cache=False)
+    build(root, tmp_path / "cold", BuildOptions(formats=("pdf",), cache=False))
     assert outputs(root / "output") == outputs(tmp_path / "cold")
 
 
@@ -153,7 +154,7 @@ def counting(jobs: list[Job]):
 
 @pytest.mark.parametrize("threshold", [6, 12])  # six pieces: in the pool, or in this process
 def test_scheduler_lays_out_each_piece_once_its_start_is_known(monkeypatch, threshold):
-    monkeypatch.setattr("paper.renderers.pdfpieces.PARALLEL_FROM", threshold)
+    monkeypatch.setattr("paper.renderers.pdf.pieces.PARALLEL_FROM", threshold)
     pool, jobs = Counted(), []
     done, plan = lay_out(fake_pieces(), render, counting(jobs), lambda job: None, lambda: pool, 2, {})
     assert len(pool.jobs) == (len(jobs) if threshold <= 6 else 0)
@@ -207,7 +208,7 @@ def test_a_projects_own_css_without_page_rules_is_laid_out_in_one_go(tmp_path, c
     (root / "templates").mkdir(exist_ok=True)
     (root / "templates" / "pdf.css").write_text("@page { size: A4; margin: 20mm; }\n")
     caplog.set_level(logging.DEBUG, logger="paper")
-    build(root, formats=("pdf",))
+    build(root, options=BuildOptions(formats=("pdf",)))
     assert laid_out(caplog) == []
     assert any("templates/pdf.css has no rules for data-page" in r.getMessage() for r in caplog.records)
     assert "Introduction to testing" in "".join(summary(pdf_of(root / "output"))["text"])
@@ -221,21 +222,21 @@ def test_layout_processes_that_break_leave_the_work_to_this_one(tmp_path, monkey
         def submit(self, fn, /, *args, **kwargs):
             raise BrokenProcessPool("a process in the pool was terminated")
 
-    monkeypatch.setattr("paper.renderers.pdfpieces.PARALLEL_FROM", 2)
+    monkeypatch.setattr("paper.renderers.pdf.pieces.PARALLEL_FROM", 2)
     monkeypatch.setattr("paper.renderers.pdf.Processes.__call__", lambda self: Broken())
     root = copy_project("structure", tmp_path)
-    build(root, tmp_path / "fallback", ("pdf",), cache=False)
+    build(root, tmp_path / "fallback", BuildOptions(formats=("pdf",), cache=False))
     assert any("laying out in this process" in r.getMessage() for r in caplog.records)
     monkeypatch.undo()
-    build(root, tmp_path / "normal", ("pdf",), cache=False)
+    build(root, tmp_path / "normal", BuildOptions(formats=("pdf",), cache=False))
     assert pdf_of(tmp_path / "fallback").read_bytes() == pdf_of(tmp_path / "normal").read_bytes()
 
 
 def test_the_papers_editions_joined_look_as_laid_out_in_one_go(tmp_path):
     """Spanish and Portuguese set accents that fonts build from parts (õ is o and a tilde),
     which the pieces' font subsets number differently: the joined fonts must draw them."""
-    build(REPO, tmp_path / "whole", ("pdf",), cache=False, pdf_layout="whole")
-    build(REPO, tmp_path / "pieces", ("pdf",), cache=False)
+    build(REPO, tmp_path / "whole", BuildOptions(formats=("pdf",), cache=False, pdf_layout="whole"))
+    build(REPO, tmp_path / "pieces", BuildOptions(formats=("pdf",), cache=False))
     for whole in sorted((tmp_path / "whole").glob("*.pdf")):
         pieces = tmp_path / "pieces" / whole.name
         assert differences(whole, pieces) == []

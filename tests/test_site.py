@@ -15,7 +15,6 @@ from conftest import REPO, heading_text
 from paper.loader import load_paper
 
 AXE = REPO / ".ci" / "node" / "node_modules" / "axe-core" / "axe.min.js"
-ARTIFACTS = REPO / "tests" / "artifacts"
 
 
 @pytest.fixture
@@ -89,14 +88,13 @@ def test_no_serious_accessibility_violations(browser, site, name):
 
 
 @pytest.mark.parametrize("width", [320, 375, 1280])
-def test_screenshots_at_phone_and_desktop_width(browser, site, width):
+def test_screenshots_at_phone_and_desktop_width(browser, site, width, tmp_path):
     context = browser.new_context(viewport={"width": width, "height": 900})
     page = context.new_page()
-    ARTIFACTS.mkdir(exist_ok=True)
     for name in ("index", "south-south"):
         page.goto(f"{site}/{name}.html")
         assert page.evaluate("document.documentElement.scrollWidth") <= width
-        path = ARTIFACTS / f"{name}-{width}.png"
+        path = tmp_path / f"{name}-{width}.png"
         page.screenshot(path=str(path), full_page=False)
         assert path.read_bytes()[:4] == b"\x89PNG"
     context.close()
@@ -142,12 +140,12 @@ def test_opds_feed(paper_output):
 
 
 def test_sitemap_and_canonical_links_with_a_site_url(project):
-    from test_citations import set_keys
+    from conftest import set_keys
 
-    from paper.pipeline import build
+    from paper.pipeline import BuildOptions, build
 
     set_keys(project, site_url="https://papers.example.org/minimal/")
-    build(project, formats=("html",))
+    build(project, options=BuildOptions(formats=("html",)))
     site = project / "output" / "html"
     root = ET.parse(site / "sitemap.xml").getroot()
     locations = [e.text for e in root.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
@@ -160,10 +158,10 @@ def test_sitemap_and_canonical_links_with_a_site_url(project):
 
 def test_a_broken_link_fails_the_build(project):
     from paper.errors import UserError
-    from paper.pipeline import build
+    from paper.pipeline import BuildOptions, build
 
     chapter = project / "chapters" / "02-findings.md"
     chapter.write_text(chapter.read_text() + '\n<a href="nowhere.html">a raw link</a>\n')
     with pytest.raises(UserError) as failure:
-        build(project, formats=("html",))
+        build(project, options=BuildOptions(formats=("html",)))
     assert "findings.html links to nowhere.html" in str(failure.value)

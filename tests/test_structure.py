@@ -13,7 +13,7 @@ import pytest
 from conftest import copy_project, epubcheck, heading_text
 
 from paper.cli import main
-from paper.pipeline import build
+from paper.pipeline import BuildOptions, build
 
 
 @pytest.fixture(scope="module")
@@ -239,7 +239,7 @@ def test_bad_structure_in_paper_yaml(structure, capsys):
 def test_spanish_labels_and_page_references_everywhere_or_nowhere(structure):
     path = structure / "paper.yaml"
     path.write_text(path.read_text().replace("language: en", "language: es") + "page-references: all\n")
-    build(structure, formats=("pdf", "html"))
+    build(structure, options=BuildOptions(formats=("pdf", "html")))
     reader = pypdf.PdfReader(structure / "output" / "structure.pdf")
     text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
     for words in ("Cuadro 2.1 Homicide rates", "Figura 1.1", "Recuadro 1.1", "ANEXO A Data sources",
@@ -250,7 +250,7 @@ def test_spanish_labels_and_page_references_everywhere_or_nowhere(structure):
     assert ">Capítulo\u00a01</a>" in html and ">Ecuación\u00a02.1</a>" in html
 
     path.write_text(path.read_text().replace("page-references: all", "page-references: none"))
-    build(structure, formats=("pdf",))
+    build(structure, options=BuildOptions(formats=("pdf",)))
     text = " ".join(p.extract_text() for p in pypdf.PdfReader(structure / "output" / "structure.pdf").pages)
     assert ", p. " not in text
 
@@ -258,7 +258,7 @@ def test_spanish_labels_and_page_references_everywhere_or_nowhere(structure):
 def test_without_section_numbers(structure):
     path = structure / "paper.yaml"
     path.write_text(path.read_text() + "section-numbers: false\n")
-    build(structure, formats=("html",))
+    build(structure, options=BuildOptions(formats=("html",)))
     html = (structure / "output" / "html" / "setting.html").read_text()
     assert 'id="sec:approach"' in html and "header-section-number" not in html
     assert "the approach is in <a" in html and ">Approach</a>" in html  # the title stands in for a number

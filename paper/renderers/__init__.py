@@ -1,12 +1,11 @@
-"""One renderer per format; each writes into a staging folder and returns its artefacts."""
+"""One renderer per format; each writes into a staging folder and returns its artefacts.
+The renderers are listed, with what each needs, in registry.py; what they share (templates,
+the values every template may use) is here."""
 
 from __future__ import annotations
 
 import contextlib
-import re
 import traceback
-import unicodedata
-from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -17,11 +16,7 @@ import jinja2.sandbox
 from ..diagnostics import error
 from ..errors import UserError
 from ..labels import labels_for, long_date
-from ..model import Artifact, BuildContext, Manuscript, Paper
-
-Renderer = Callable[[Manuscript, BuildContext, Path], Artifact]
-PAGE_MAP = "pages.json"
-"""Where the PDF's renderer leaves its page map (which block begins each page) for the EPUB."""
+from ..model import BuildContext, Manuscript, Paper
 
 
 def template_environment(paper: Paper) -> jinja2.Environment:
@@ -72,15 +67,6 @@ def css_string(text: str) -> str:
     return jinja2.filters.Markup(f'"{escaped}"')
 
 
-def slug(paper: Paper) -> str:
-    """Base name of the output files: paper.yaml's slug, or one made from the title."""
-    if paper.meta.slug:
-        return paper.meta.slug
-    ascii_title = unicodedata.normalize("NFKD", paper.meta.title).encode("ascii", "ignore").decode()
-    words = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-").split("-")
-    return "-".join(words[:8]) or "paper"
-
-
 def template_values(manuscript: Manuscript, context: BuildContext) -> dict[str, Any]:
     """What every template may use: meta, labels, chapters, slug, formats."""
     paper = manuscript.paper
@@ -92,7 +78,7 @@ def template_values(manuscript: Manuscript, context: BuildContext) -> dict[str, 
         "long_date": long_date(paper.meta.date, paper.meta.language),
         "chapters": manuscript.chapters,
         "abstract_html": manuscript.abstract_html,
-        "slug": slug(paper),
+        "slug": paper.slug,
         "formats": context.formats,
         "lists": numbered_lists(manuscript),
     }
@@ -112,9 +98,3 @@ def numbered_lists(manuscript: Manuscript) -> list[dict[str, Any]]:
         if items:
             out.append({"name": name, "title": labels[f"list_{name}"], "items": items})
     return out
-
-
-def cover_image(staging: Path) -> Path | None:
-    """The raster front cover, made once per build before the renderers run (if needed)."""
-    path = staging / "cover.png"
-    return path if path.is_file() else None

@@ -3,26 +3,36 @@ numbers as a page list, landmarks, and the series and accessibility metadata."""
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import uuid
 import zipfile
-from html import escape, unescape
+from html import escape
 from pathlib import Path
 from typing import Any
 
 from .. import pandoc
 from ..labels import labels_for
 from ..model import Artifact, BuildContext, Manuscript, PaperMeta
-from . import PAGE_MAP, cover_image, numbered_lists, slug
+from ..records import plain_text
+from . import numbered_lists
+from .registry import EditionJob
 
 STYLESHEET = Path(__file__).parent.parent / "templates" / "epub.css"
 
 
-def make_epub(manuscript: Manuscript, context: BuildContext, staging: Path) -> Path:
-    """pandoc's EPUB of the paper. It needs nothing from the PDF, so it can be made while the
-    PDF is laid out; `finish_epub` then adds the PDF's page numbers."""
+def render_epub(job: EditionJob) -> Artifact:
+    """pandoc's EPUB of the paper, made while the PDF is laid out, then finished with the
+    PDF's page numbers."""
+    cover = job.need("cover").path
+    target = make_epub(job.manuscript, job.context, job.staging, cover)
+    paper = job.manuscript.paper
+    finish(target, paper.meta, job.need("pdf").data, bool(job.manuscript.images), labels_for(paper.meta.language))
+    return Artifact("epub", target)
+
+
+def make_epub(manuscript: Manuscript, context: BuildContext, staging: Path, cover: Path | None) -> Path:
+    """pandoc's EPUB of the paper."""
     paper = manuscript.paper
     document = manuscript.document()
     blocks = with_figure_anchors(document["blocks"])
@@ -31,8 +41,7 @@ def make_epub(manuscript: Manuscript, context: BuildContext, staging: Path) -> P
     stylesheet = paper.templates / "epub.css" if paper.templates else None
     if stylesheet is None or not stylesheet.is_file():
         stylesheet = STYLESHEET
-    target = staging / f"{slug(paper)}.epub"
-    cover = cover_image(staging)
+    target = staging / f"{paper.slug}.epub"
     # pandoc's EPUB writer reads the images itself, so it runs outside pandoc's sandbox, in a
     # folder holding copies of the images the chapters' trees approved and nothing else.
     media = staging / "epub-media"
@@ -46,14 +55,6 @@ def make_epub(manuscript: Manuscript, context: BuildContext, staging: Path) -> P
                       document, media, context.source_date_epoch, target, cache=context.cache,
                       depends=tuple(paper.root / src for src in sorted(set(manuscript.images))))
     return target
-
-
-def finish_epub(target: Path, manuscript: Manuscript, staging: Path) -> Artifact:
-    paper = manuscript.paper
-    pages = json.loads((staging / PAGE_MAP).read_text()) if (staging / PAGE_MAP).is_file() else []
-    finish(target, paper.meta, pages, bool(manuscript.images),
-           labels_for(paper.meta.language))
-    return Artifact("epub", target)
 
 
 def list_blocks(lists: list[dict[str, Any]]) -> list[Any]:
@@ -120,12 +121,12 @@ def finish(epub: Path, meta: PaperMeta, pages: list[dict[str, str]], has_images:
         if re.search(r"/ch\d+\.xhtml$", name):
             texts[name] = with_back_links(with_page_breaks(texts[name], at), labels)
     replaced = {name: text.encode("utf-8") for name, text in texts.items() if re.search(r"/ch\d+\.xhtml$", name)}
-    for name, data in entries:
-        if name.filename.endswith("nav.xhtml"):
-            replaced[name.filename] = navigation(data.decode("utf-8"), texts, [p["label"] for p in pages],
+    for info, data in entries:
+        if info.filename.endswith("nav.xhtml"):
+            replaced[info.filename] = navigation(data.decode("utf-8"), texts, [p["label"] for p in pages],
                                                  labels).encode("utf-8")
-        elif name.filename.endswith("content.opf"):
-            replaced[name.filename] = package(data.decode("utf-8"), meta, bool(pages),
+        elif info.filename.endswith("content.opf"):
+            replaced[info.filename] = package(data.decode("utf-8"), meta, bool(pages),
                                               has_images, labels).encode("utf-8")
     with zipfile.ZipFile(epub, "w") as target:
         for info, data in entries:
@@ -186,10 +187,6 @@ def package(opf: str, meta: PaperMeta, has_pages: bool, has_images: bool, labels
     extra += [f'<meta property="schema:accessibilitySummary">{labels["a11y_summary"]}</meta>',
               '<meta property="dcterms:conformsTo">EPUB Accessibility 1.1 - WCAG 2.1 Level AA</meta>']
     return opf.replace("  </metadata>", "".join(f"    {line}\n" for line in extra) + "  </metadata>", 1)
-
-
-def plain_text(html: str) -> str:
-    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
 
 
 def epub_metadata(meta: PaperMeta, description: str) -> dict[str, Any]:

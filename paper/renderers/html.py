@@ -22,7 +22,8 @@ from ..errors import UserError
 from ..licenses import license_statement, spdx_license
 from ..model import Artifact, BuildContext, ChapterText, Manuscript
 from ..search import index_site
-from . import cover_image, slug, template_environment, template_values
+from . import template_environment, template_values
+from .registry import Edition, EditionJob, PaperJob, downloads
 
 ID = re.compile(r'\sid="([^"]+)"')
 LOCAL_LINK = re.compile(r'href="#([^"]+)"')
@@ -31,30 +32,31 @@ MEDIA_TYPES = {".pdf": "application/pdf", ".epub": "application/epub+zip",
                ".json": "application/vnd.citationstyles.csl+json", ".cff": "application/x-yaml"}
 
 
-def render_site(editions: list[tuple[Manuscript, Path]], context: BuildContext, staging: Path) -> Artifact:
+def render_site(job: PaperJob) -> Artifact:
     """The website of every edition: the source's at the top, each translation in a folder of
     its own (es/, pt-br/) with the same page names, so the language switcher leads to the same
     page; downloads, search index and OPDS feed shared."""
-    site = staging / "html"
+    editions, context = job.editions, job.context
+    site = job.staging / "html"
     site.mkdir()
-    source = editions[0][0]
-    folders = ["" if i == 0 else f"{edition_code(m.paper.meta.language)}/" for i, (m, _s) in enumerate(editions)]
-    downloads = copy_downloads(staging, site, [(m, folder) for (m, _s), folder in zip(editions, folders, strict=True)])
-    languages = [{"language": m.paper.meta.language, "name": language_name(m.paper.meta.language), "folder": folder}
-                 for (m, _s), folder in zip(editions, folders, strict=True)]
+    source = editions[0].manuscript
+    folders = ["" if i == 0 else f"{edition_code(e.manuscript.paper.meta.language)}/" for i, e in enumerate(editions)]
+    offered = copy_downloads(site, list(zip(editions, folders, strict=True)))
+    languages = [{"language": e.manuscript.paper.meta.language, "name": language_name(e.manuscript.paper.meta.language),
+                  "folder": folder} for e, folder in zip(editions, folders, strict=True)]
     pages: list[str] = []
-    for (manuscript, folder), prefix in zip(editions, folders, strict=True):
+    for edition, prefix in zip(editions, folders, strict=True):
         root = "../" if prefix else ""
-        mine = [{**d, "href": root + d["path"]} for d in downloads]
-        names = write_edition(manuscript, context, folder, site / prefix, root, mine, languages)
+        mine = [{**d, "href": root + d["path"]} for d in offered]
+        names = write_edition(edition, context, site / prefix, root, mine, languages)
         pages += [prefix + name for name in names]
     env = template_environment(source.paper)
-    values = {**template_values(source, context), "downloads": downloads, "cover": cover_image(staging) is not None,
-              "head": head_metadata(source, context, downloads)}
+    values = {**template_values(source, context), "downloads": offered, "cover": "cover" in editions[0].made,
+              "head": head_metadata(source, context, offered)}
     # The catalogue lists every edition as a book of its own, in its language.
-    entries = [{"meta": m.paper.meta, "slug": slug(m.paper), "abstract_html": m.abstract_html, "folder": prefix,
-                "cover": cover_image(folder) is not None}
-               for (m, folder), prefix in zip(editions, folders, strict=True)]
+    entries = [{"meta": e.manuscript.paper.meta, "slug": e.manuscript.paper.slug,
+                "abstract_html": e.manuscript.abstract_html, "folder": prefix, "cover": "cover" in e.made}
+               for e, prefix in zip(editions, folders, strict=True)]
     write(site / "opds.xml", env.get_template("opds.xml").render(entries=entries, **values))
     if source.paper.meta.site_url:
         write(site / "sitemap.xml", env.get_template("sitemap.xml").render(pages=sorted(pages), **values))
@@ -63,12 +65,14 @@ def render_site(editions: list[tuple[Manuscript, Path]], context: BuildContext, 
     return Artifact("html", site)
 
 
-def write_edition(manuscript: Manuscript, context: BuildContext, staging: Path, site: Path, root: str,
+def write_edition(edition: Edition, context: BuildContext, site: Path, root: str,
                   downloads: list[dict[str, Any]], languages: list[dict[str, str]]) -> list[str]:
     """One edition's pages, assets and images into `site`; `root` leads from there to the top."""
+    manuscript = edition.manuscript
     paper = manuscript.paper
     site.mkdir(exist_ok=True)
-    chapters, bodies, whole = convert_pages(manuscript, context)
+    chapters, bodies, whole = edition.made["pages"].data
+    cover = edition.made.get("cover")
     # A link to a part (@sec:part-i) leads to the page of the part's first chapter.
     parts = {part.id: f"{following.id}.html" for part, following
              in zip(manuscript.chapters, manuscript.chapters[1:], strict=False) if part.role == "part"}
@@ -77,7 +81,7 @@ def write_edition(manuscript: Manuscript, context: BuildContext, staging: Path, 
     env = template_environment(paper)
     values = template_values(manuscript, context)
     here = next(lang["folder"] for lang in languages if lang["language"] == paper.meta.language)
-    values.update(downloads=downloads, cover=cover_image(staging) is not None, root=root, folder=here,
+    values.update(downloads=downloads, cover=cover is not None, root=root, folder=here,
                   languages=languages, head=head_metadata(manuscript, context, downloads, here))
     pages = {"index.html": ("site-index.html", {"page_title": ""}),
              "all.html": ("site-all.html", {"page_title": values["labels"].single_page, "body": whole}),
@@ -93,8 +97,8 @@ def write_edition(manuscript: Manuscript, context: BuildContext, staging: Path, 
     assets.mkdir()
     for name in ("site.css", "site.js"):
         write(assets / name, env.get_template(name).render(**values))
-    if cover_image(staging):
-        shutil.copyfile(cover_image(staging), assets / "cover.png")
+    if cover is not None and cover.path is not None:
+        shutil.copyfile(cover.path, assets / "cover.png")
     for src in sorted(set(manuscript.images)):
         target = site / src
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -102,11 +106,13 @@ def write_edition(manuscript: Manuscript, context: BuildContext, staging: Path, 
     return sorted(pages)
 
 
-def convert_pages(manuscript: Manuscript, context: BuildContext) -> tuple[tuple[ChapterText, ...], list[str], str]:
-    """The chapters that get a page of their own, their bodies as HTML, and the whole paper's.
+def convert_pages(job: EditionJob) -> Artifact:
+    """The chapters that get a page of their own, their bodies as HTML, and the whole paper's,
+    converted while the PDF is laid out; the site is written once every edition is done.
 
     A part's title page has nothing to read on its own: the contents show it as a heading.
     """
+    manuscript, context = job.manuscript, job.context
     paper = manuscript.paper
     chapters = tuple(c for c in manuscript.chapters if c.role != "part")
 
@@ -116,20 +122,18 @@ def convert_pages(manuscript: Manuscript, context: BuildContext) -> tuple[tuple[
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         converted = list(pool.map(convert, [manuscript.document((c,)) for c in chapters] + [manuscript.document()]))
-    return chapters, converted[:-1], converted[-1]
+    pages: tuple[tuple[ChapterText, ...], list[str], str] = (chapters, converted[:-1], converted[-1])
+    return Artifact("pages", None, pages)
 
 
-def copy_downloads(staging: Path, site: Path, editions: list[tuple[Manuscript, str]]) -> list[dict[str, Any]]:
-    """Every edition's PDF, EPUB and citation files, copied into the site (a translation's into
-    downloads/es/ and so on) with their size and SHA-256."""
+def copy_downloads(site: Path, editions: list[tuple[Edition, str]]) -> list[dict[str, Any]]:
+    """What every edition's formats offer (the PDF, the EPUB, the citation files), copied into
+    the site (a translation's into downloads/es/ and so on) with their size and SHA-256."""
     out = []
-    for manuscript, folder in editions:
-        name = slug(manuscript.paper)
-        cite = staging / "cite" / folder
-        files = [staging / f"{name}.pdf", staging / f"{name}.epub", cite / f"{name}.bib", cite / f"{name}.ris",
-                 cite / f"{name}.json", cite / "CITATION.cff"]
+    for edition, folder in editions:
+        manuscript = edition.manuscript
         target = site / "downloads" / folder
-        for path in files:
+        for fmt, path in downloads(edition):
             if not path.is_file():
                 continue
             target.mkdir(parents=True, exist_ok=True)
@@ -138,7 +142,8 @@ def copy_downloads(staging: Path, site: Path, editions: list[tuple[Manuscript, s
             out.append({"name": path.name, "path": f"downloads/{folder}{path.name}", "bytes": len(data),
                         "size": human_size(len(data)), "sha256": hashlib.sha256(data).hexdigest(),
                         "type": MEDIA_TYPES.get(path.suffix, "application/octet-stream"),
-                        "kind": path.suffix.lstrip(".").upper(), "language": manuscript.paper.meta.language,
+                        "kind": path.suffix.lstrip(".").upper(), "reading": fmt.reading,
+                        "language": manuscript.paper.meta.language,
                         "language_name": language_name(manuscript.paper.meta.language)})
     for item in out:
         item["href"] = item["path"]
@@ -182,7 +187,7 @@ def head_metadata(manuscript: Manuscript, context: BuildContext,
         "encoding": [{"@type": "MediaObject", "contentUrl": base + d["path"], "encodingFormat": d["type"],
                       "contentSize": d["size"], "sha256": d["sha256"]} for d in downloads],
     }
-    optional = {"alternativeHeadline": meta.subtitle, "license": license_url or meta.license,
+    optional: dict[str, Any] = {"alternativeHeadline": meta.subtitle, "license": license_url or meta.license,
                 "abstract": re.sub(r"<[^>]+>", "", manuscript.abstract_html).strip(),
                 "identifier": f"https://doi.org/{meta.doi}" if meta.doi else meta.isbn,
                 "isbn": meta.isbn, "url": base + folder if base else None,

@@ -15,7 +15,7 @@ from urllib.parse import unquote
 
 import pikepdf
 
-from .pdfshare import share_fonts, share_profiles
+from .share import PdfObject, share_fonts, share_profiles
 
 LINK_PREFIX = "https://link.invalid/#"
 """A link into another piece is written as this URL, so that WeasyPrint keeps it; the join
@@ -71,12 +71,12 @@ def join(pieces: list[bytes], body_start: int) -> bytes:
     return result.getvalue()
 
 
-def parent_tree(source: pikepdf.Pdf) -> dict[int, pikepdf.Object]:
+def parent_tree(source: pikepdf.Pdf) -> dict[int, PdfObject]:
     numbers = source.Root.StructTreeRoot.ParentTree.Nums
     return {int(numbers[i]): numbers[i + 1] for i in range(0, len(numbers), 2)}
 
 
-def copy(out: pikepdf.Pdf, source: pikepdf.Pdf, value: pikepdf.Object) -> pikepdf.Object:
+def copy(out: pikepdf.Pdf, source: pikepdf.Pdf, value: PdfObject) -> PdfObject:
     """A parent-tree value in `out`: an array (held in place) of structure elements, or one."""
     if source is out:
         return value
@@ -86,18 +86,20 @@ def copy(out: pikepdf.Pdf, source: pikepdf.Pdf, value: pikepdf.Object) -> pikepd
 
 
 def named_destinations(out: pikepdf.Pdf, source: pikepdf.Pdf) -> list[tuple]:
-    names = source.Root.get("/Names", {}).get("/Dests", {}).get("/Names", [])
+    root: PdfObject = source.Root
+    names = root.get("/Names", {}).get("/Dests", {}).get("/Names", [])
     pairs = [(names[i], names[i + 1]) for i in range(0, len(names), 2)]
     if source is out:
         return pairs
-    return [(name, pikepdf.Array([out.copy_foreign(item) if isinstance(item, pikepdf.Page | pikepdf.Dictionary)
+    return [(name, pikepdf.Array([out.copy_foreign(item) if isinstance(item, pikepdf.Dictionary)
                                   else item for item in destination]))
             for name, destination in pairs]
 
 
-def outline_items(out: pikepdf.Pdf, source: pikepdf.Pdf) -> list[pikepdf.Dictionary]:
+def outline_items(out: pikepdf.Pdf, source: pikepdf.Pdf) -> list[PdfObject]:
     """The piece's top-level outline entries (each with its own entries below it)."""
-    item = source.Root.get("/Outlines", {}).get("/First")
+    root: PdfObject = source.Root
+    item = root.get("/Outlines", {}).get("/First")
     items = []
     while item is not None:
         items.append(item if source is out else out.copy_foreign(item))
@@ -105,7 +107,7 @@ def outline_items(out: pikepdf.Pdf, source: pikepdf.Pdf) -> list[pikepdf.Diction
     return items
 
 
-def link_outline(out: pikepdf.Pdf, items: list[pikepdf.Dictionary]) -> None:
+def link_outline(out: pikepdf.Pdf, items: list[PdfObject]) -> None:
     if not items:
         return
     root = out.Root.get("/Outlines") or out.make_indirect(pikepdf.Dictionary())
@@ -121,12 +123,12 @@ def link_outline(out: pikepdf.Pdf, items: list[pikepdf.Dictionary]) -> None:
     root.Count = sum(1 + max(int(item.get("/Count", 0)), 0) for item in items)
 
 
-def drop(dictionary: pikepdf.Dictionary, key: str) -> None:
+def drop(dictionary: PdfObject, key: str) -> None:
     if key in dictionary:
         del dictionary[key]
 
 
-def retarget(annotation: pikepdf.Dictionary) -> None:
+def retarget(annotation: PdfObject) -> None:
     """A link written as LINK_PREFIX + id becomes a link to the named destination `id`."""
     uri = str(annotation.get("/A", {}).get("/URI", ""))
     if uri.startswith(LINK_PREFIX):

@@ -1,4 +1,4 @@
-"""The PDF laid out piece by piece, in parallel, and joined into one document (pdfjoin.py).
+"""The PDF laid out piece by piece, in parallel, and joined into one document (join.py).
 
 The pieces: the front (cover, title page, imprint, contents, lists and the front-matter
 chapters), then each chapter or appendix, a part's title page going with the chapter after
@@ -31,8 +31,8 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from ..labels import roman
-from .pdfjoin import LINK_PREFIX
+from ...labels import roman
+from .join import LINK_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,12 @@ CLASSES = re.compile(r'\sclass="([^"]*)"')
 ID = re.compile(r'\sid="([^"]+)"')
 PAGE_REFERENCES = {"crossref-page", "crossref-page-roman"}
 ROMAN = {"roman", "crossref-page-roman"}
-RUNNING_TITLE = re.compile(r'<h1\b[^>]*\sdata-running-title="([^"]*)"')
+RUNNING_TITLE_ATTRIBUTE = "running-title"
+"""The contract for the running head, named here: filters/chapters.lua gives each chapter's
+heading this attribute (its title as plain text; pandoc writes it as data-running-title),
+templates/pdf.css sets the running head from it, and a piece that begins on a chapter's page
+starts with the running head the pieces before it left (tests/test_structure checks all three)."""
+RUNNING_TITLE = re.compile(r'<h1\b[^>]*\sdata-' + RUNNING_TITLE_ATTRIBUTE + r'="([^"]*)"')
 
 
 class NotSettled(Exception):
@@ -77,6 +82,8 @@ class Laid:
     anchors: tuple[tuple[str, ...], ...]
     """The ids anchored on each page."""
     pdf: bytes | None
+    notes: tuple[str, ...] = ()
+    """What WeasyPrint warned about while laying it out."""
 
 
 Pages = tuple[tuple[str, ...], ...]
@@ -138,7 +145,7 @@ class Plan:
 
     def labels(self) -> dict[str, int]:
         """The page counter of every anchor whose page is certain."""
-        body_start, found = self.body_start(), {}
+        body_start, found = self.body_start(), dict[str, int]()
         if body_start is None:
             return found
         for index, piece in enumerate(self.pieces):
@@ -164,7 +171,8 @@ class Plan:
             counter, pad = 1, False
         else:
             pad = start % 2 == 1 and not measure
-            first = start + 1 if index == 1 else self.counter(start, self.body_start())
+            body_start = self.body_start()
+            first = start + 1 if index == 1 or body_start is None else self.counter(start, body_start)
             counter = first - 1 if pad else first
         key = (index, counter, pad)
         if key not in self.rendered:
@@ -209,7 +217,8 @@ def link_elsewhere(html: str, targets: tuple[str, ...], labels: dict[str, int], 
         href = HREF.search(tag)
         if not href or target(href.group(1)) not in outside:
             return tag
-        classes = set((CLASSES.search(tag) or [None, ""])[1].split())
+        found = CLASSES.search(tag)
+        classes = set(found.group(1).split()) if found else set()
         link = f' href="{LINK_PREFIX}{href.group(1)}"'
         if every or classes & PAGE_REFERENCES:
             number = labels.get(target(href.group(1)), 0)
@@ -258,11 +267,12 @@ def lay_out(pieces: list[Piece], render: Callable[..., str], run: Callable[[Job]
         if not todo and not running and all(wanted.values()):
             return [done[i] for i in range(len(pieces))], plan
         free = workers - len(running)
-        jobs = [(i, wanted[i]) for i in todo[:max(free, 0)]]
+        jobs = [(i, job) for i in todo[:max(free, 0)] if (job := wanted[i]) is not None]
         unknown = sorted((i for i in range(len(pieces)) if pieces[i].name not in plan.known
                           and not busy(running, i) and i not in todo),
                          key=lambda i: (i != 0, -i))  # the front first, then from the end
-        jobs += [(i, plan.job(i, labels, measure=True)) for i in unknown[:max(free - len(jobs), 0)]]
+        jobs += [(i, job) for i in unknown[:max(free - len(jobs), 0)]
+                 if (job := plan.job(i, labels, measure=True)) is not None]
         if not jobs and not running:
             raise NotSettled("no piece can be laid out")
         parallel = parallel or workers > 1 and len(todo) + len(unknown) >= PARALLEL_FROM

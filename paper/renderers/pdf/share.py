@@ -15,9 +15,14 @@ import copy
 import io
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import pikepdf
 from fontTools.ttLib import TTFont
+
+PdfObject = Any
+"""A PDF object as pikepdf gives it: a dictionary, array or stream only known when read, which
+pikepdf's type stubs cannot express."""
 
 BFCHAR = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>")
 BFRANGE = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>")
@@ -29,7 +34,8 @@ MAXP = ("maxPoints", "maxContours", "maxCompositePoints", "maxCompositeContours"
 
 def share_fonts(pdf: pikepdf.Pdf) -> None:
     """Replace the pieces' subsets of each font by one subset with all their glyphs."""
-    holders, groups = [], {}
+    holders: list[tuple[PdfObject, str, PdfObject]] = []
+    groups: dict[str, dict[tuple[int, int], PdfObject]] = {}
     for fonts in font_dictionaries(pdf):
         for name, font in fonts.items():
             holders.append((fonts, name, font))
@@ -50,16 +56,16 @@ def share_fonts(pdf: pikepdf.Pdf) -> None:
 
 def share_profiles(pdf: pikepdf.Pdf) -> None:
     """Colour spaces that name an ICC profile: one stream per distinct profile."""
-    kept: dict[bytes, pikepdf.Stream] = {}
+    kept: dict[bytes, PdfObject] = {}
 
-    def key(profile: pikepdf.Stream) -> bytes:
+    def key(profile: PdfObject) -> bytes:
         return profile.read_raw_bytes() + repr(sorted(profile.stream_dict.items())).encode()
 
     for intent in pdf.Root.get("/OutputIntents", []):  # PDF/A names the profile there too
         if "/DestOutputProfile" in intent:
             kept.setdefault(key(intent.DestOutputProfile), intent.DestOutputProfile)
 
-    def one(space: pikepdf.Object) -> None:
+    def one(space: PdfObject) -> None:
         if isinstance(space, pikepdf.Array) and len(space) == 2 and space[0] == "/ICCBased":
             space[1] = kept.setdefault(key(space[1]), space[1])
 
@@ -70,14 +76,14 @@ def share_profiles(pdf: pikepdf.Pdf) -> None:
             one(xobject.get("/ColorSpace"))
 
 
-def font_dictionaries(pdf: pikepdf.Pdf) -> Iterator[pikepdf.Dictionary]:
+def font_dictionaries(pdf: pikepdf.Pdf) -> Iterator[PdfObject]:
     """Every /Font resource dictionary of the pages and of the forms they draw."""
     for resources in all_resources(pdf):
         if "/Font" in resources:
             yield resources.Font
 
 
-def all_resources(pdf: pikepdf.Pdf) -> Iterator[pikepdf.Dictionary]:
+def all_resources(pdf: pikepdf.Pdf) -> Iterator[PdfObject]:
     """The resource dictionaries of the pages and of the forms and patterns they draw."""
     seen, todo = set(), [page.obj.get("/Resources") for page in pdf.pages]
     while todo:
@@ -92,7 +98,7 @@ def all_resources(pdf: pikepdf.Pdf) -> Iterator[pikepdf.Dictionary]:
             todo.append(pattern.get("/Resources"))
 
 
-def join_fonts(pdf: pikepdf.Pdf, fonts: list[pikepdf.Dictionary]) -> bool:
+def join_fonts(pdf: pikepdf.Pdf, fonts: list[PdfObject]) -> bool:
     """Make fonts[0] hold every glyph of `fonts`; False (nothing changed) if they do not fit."""
     programs = [TTFont(io.BytesIO(program(font).read_bytes()), lazy=True, recalcBBoxes=False,
                        recalcTimestamp=False) for font in fonts]
@@ -162,7 +168,7 @@ def add_glyphs(base: TTFont, order: list[str], other: TTFont, top: int, wanted: 
                     mine.cmap.setdefault(code, order[other.getGlyphID(name)])
 
 
-def program(font: pikepdf.Dictionary) -> pikepdf.Stream:
+def program(font: PdfObject) -> PdfObject:
     return font.DescendantFonts[0].FontDescriptor.FontFile2
 
 
@@ -184,7 +190,7 @@ def widen(base: TTFont, other: TTFont) -> None:
 
 
 def merged(maps) -> dict:
-    found = {}
+    found: dict[Any, Any] = {}
     for mapping in maps:
         for key, value in mapping.items():
             found.setdefault(key, value)
@@ -206,7 +212,8 @@ def widths(array) -> dict[int, float]:
 
 
 def widths_array(found: dict[int, float]) -> pikepdf.Array:
-    array, run = [], []
+    array: list[Any] = []
+    run: list[Any] = []
     for gid in sorted(found):
         if run and gid != run[0] + len(run[1]):
             array += [run[0], pikepdf.Array(run[1])]
@@ -218,9 +225,9 @@ def widths_array(found: dict[int, float]) -> pikepdf.Array:
     return pikepdf.Array(array)
 
 
-def unicode_map(font: pikepdf.Dictionary) -> dict[int, bytes]:
+def unicode_map(font: PdfObject) -> dict[int, bytes]:
     """A /ToUnicode CMap as glyph id → UTF-16BE hex."""
-    found = {}
+    found: dict[int, bytes] = {}
     if "/ToUnicode" not in font:
         return found
     for kind, body in SECTION.findall(font.ToUnicode.read_bytes()):

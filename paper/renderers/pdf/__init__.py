@@ -6,7 +6,6 @@ import datetime as dt
 import functools
 import json
 import logging
-import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -15,32 +14,79 @@ from typing import Any
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
-import pypdfium2
 import weasyprint
 import weasyprint.urls
 
-from .. import pandoc
-from ..cache import Cache, file_digest
-from ..diagnostics import error
-from ..errors import UserError
-from ..labels import long_date, roman
-from ..licenses import license_statement
-from ..mathsvg import with_images
-from ..model import Artifact, BuildContext, Manuscript
-from . import PAGE_MAP, slug, template_environment, template_values
-from .pdfjoin import join, with_page_labels
-from .pdfpieces import Job, Laid, NotSettled, Piece, Plan, groups, lay_out
+from ... import pandoc
+from ...cache import Cache, file_digest
+from ...diagnostics import Diagnostic, error, warning
+from ...errors import UserError
+from ...labels import long_date, roman
+from ...licenses import license_statement
+from ...mathsvg import with_images
+from ...model import Artifact, BuildContext, Manuscript
+from ...workers import process_pool
+from .. import template_environment, template_values
+from ..registry import EditionJob
+from .join import join, with_page_labels
+from .pieces import Job, Laid, NotSettled, Piece, Plan, groups, lay_out
 
 log = logging.getLogger(__name__)
 
-FONTS = Path(__file__).resolve().parent.parent / "fonts"
-COVER_WIDTH = 1400
-"""Pixels across the raster cover (EPUB cover image, website thumbnail)."""
+
+class _Notes(logging.Filter):
+    """WeasyPrint's warnings (a CSS rule it ignores, an image it cannot read), kept to be
+    reported as located diagnostics instead of lines on the terminal that --strict never sees."""
+
+    found: list[str] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        self.found.append(record.getMessage())
+        return False
+
+
+logging.getLogger("weasyprint").addFilter(_Notes())
+
+
+def weasyprint_notes() -> tuple[str, ...]:
+    """What WeasyPrint warned about in this process since the last call."""
+    found = tuple(dict.fromkeys(_Notes.found))
+    _Notes.found.clear()
+    return found
+
+
+def system_problems() -> tuple[Diagnostic, ...]:
+    """Without HarfBuzz's subsetter WeasyPrint subsets fonts with fontTools, so the same sources
+    give other bytes than on a machine that has it."""
+    from weasyprint.text.ffi import harfbuzz, harfbuzz_subset
+
+    if harfbuzz_subset is not None and harfbuzz.hb_version_atleast(4, 1, 0):
+        return ()
+    return (warning(Path("paper.yaml"), 0, "font-subsetter",
+                    "WeasyPrint cannot use HarfBuzz's font subsetter (libharfbuzz-subset, HarfBuzz 4.1 or "
+                    "newer) here, so this PDF's bytes differ from those built on a machine that has it: "
+                    "install it (Debian or Ubuntu: apt-get install libharfbuzz-subset0)"),)
+
+
+def diagnostics(notes: tuple[str, ...], manuscript: Manuscript) -> tuple[Diagnostic, ...]:
+    """WeasyPrint's warnings as diagnostics, on the project's stylesheet if it has one. One that
+    repeats a check of ours (an image without a description) is left out."""
+    templates = manuscript.paper.templates
+    path = Path("templates/pdf.css") if templates and (templates / "pdf.css").is_file() else Path("templates")
+    return tuple(warning(path, 0, "weasyprint", f"WeasyPrint, laying out the PDF: {note.rstrip('.')}; "
+                         "correct the stylesheet or template (what WeasyPrint ignores does nothing in the PDF)")
+                 for note in notes if "alt description" not in note)
+
+FONTS = Path(__file__).resolve().parent.parent.parent / "fonts"
 MAX_DATA_URL = 5_000_000
 """Characters a data: URL in a stylesheet may have before WeasyPrint refuses it."""
 
 
-def render_pdf(manuscript: Manuscript, context: BuildContext, staging: Path) -> Artifact:
+def render_pdf(job: EditionJob) -> Artifact:
+    """The PDF, and its page map for the EPUB: which block begins each printed page."""
+    manuscript, context, staging = job.manuscript, job.context, job.staging
     # Each piece's chapters are converted to HTML on their own, so that an edit converts one
     # chapter again and not the paper (the conversions are cached).
     names, parts = zip(*groups(manuscript.chapters), strict=True)
@@ -62,13 +108,13 @@ def render_pdf(manuscript: Manuscript, context: BuildContext, staging: Path) -> 
             made = lay_out_pieces(pieces, template, values, manuscript, context)
         except NotSettled as exc:
             log.warning("pdf: %s; laying out the whole paper at once", exc)
-    pdf, pages = made or lay_out_whole(template.render(body="".join(bodies), piece=None, **values), manuscript,
-                                       context)
-    target = staging / f"{slug(manuscript.paper)}.pdf"
+    pdf, pages, notes = made or lay_out_whole(template.render(body="".join(bodies), piece=None, **values),
+                                              manuscript, context)
+    target = staging / f"{manuscript.paper.slug}.pdf"
     target.write_bytes(pdf)
-    write_page_map(pages, manuscript.chapters[0].id if manuscript.chapters else "", first.id if first else "",
-                   staging)
-    return Artifact("pdf", target)
+    return Artifact("pdf", target, page_map(pages, manuscript.chapters[0].id if manuscript.chapters else "",
+                                            first.id if first else ""),
+                    diagnostics(notes, manuscript) + system_problems())
 
 
 def piece_body(manuscript: Manuscript, context: BuildContext, chapters: tuple) -> str:
@@ -95,28 +141,36 @@ def pieces_allowed(manuscript: Manuscript) -> bool:
     return True
 
 
-def lay_out_whole(html: str, manuscript: Manuscript, context: BuildContext) -> tuple[bytes, list[tuple[str, ...]]]:
-    """The paper laid out as one document, in this process: the PDF and the ids on each page."""
+Layout = tuple[bytes, list[tuple[str, ...]], tuple[str, ...]]
+"""A laid-out PDF, the ids on each of its pages, and what WeasyPrint warned about."""
+
+
+def lay_out_whole(html: str, manuscript: Manuscript, context: BuildContext) -> Layout:
+    """The paper laid out as one document, in this process."""
     cache, key = context.cache, Cache.key("whole", layout_key(html, manuscript, context))
     if cache and (pdf := cache.get(key)) is not None and (pages := cache.get(Cache.key(key, "pages"))) is not None:
-        return pdf, [tuple(ids) for ids in json.loads(pages)]
+        return pdf, [tuple(ids) for ids in json.loads(pages)], tuple(json.loads(cache.get(Cache.key(key, "notes"))
+                                                                                or b"[]"))
+    weasyprint_notes()
     document = layout(html, manuscript.paper.root, options(manuscript, context))
     anchors = [tuple(page.anchors) for page in document.pages]
     first = next((c.id for c in manuscript.chapters if c.role != "front-matter"), None)
     body_start = next((i + 1 for i, ids in enumerate(anchors) if first in ids), 1)
     pdf = with_page_labels(document.write_pdf(**options(manuscript, context)), body_start)
+    notes = weasyprint_notes()
     if cache:
         cache.put(key, pdf)
         cache.put(Cache.key(key, "pages"), json.dumps(anchors).encode())
-    return pdf, anchors
+        cache.put(Cache.key(key, "notes"), json.dumps(notes).encode())
+    return pdf, anchors, notes
 
 
 def lay_out_pieces(pieces: list[Piece], template, values: dict[str, Any], manuscript: Manuscript,
-                   context: BuildContext) -> tuple[bytes, list[tuple[str, ...]]]:
+                   context: BuildContext) -> Layout:
     """The paper laid out piece by piece (pdfpieces.py), in parallel, and joined. The last
     build's page numbers (the plan) stand in for those not known yet."""
     cache, files = context.cache, layout_files(manuscript)
-    plan_key = Cache.key("pdf-plan", slug(manuscript.paper), manuscript.paper.meta.language)
+    plan_key = Cache.key("pdf-plan", manuscript.paper.slug, manuscript.paper.meta.language)
     known = Plan.from_json(cache.get(plan_key) if cache else None)
     processes = Processes(context.layout_workers or os.cpu_count() or 1)
 
@@ -129,7 +183,8 @@ def lay_out_pieces(pieces: list[Piece], template, values: dict[str, Any], manusc
     def cached(job: Job) -> Laid | None:
         if cache and (pdf := cache.get(key(job))) is not None \
                 and (pages := cache.get(Cache.key(key(job), "pages"))) is not None:
-            return Laid(tuple(tuple(ids) for ids in json.loads(pages)), pdf)
+            notes = json.loads(cache.get(Cache.key(key(job), "notes")) or b"[]")
+            return Laid(tuple(tuple(ids) for ids in json.loads(pages)), pdf, tuple(notes))
         return None
 
     run = functools.partial(lay_out_piece, root=str(manuscript.paper.root), options=options(manuscript, context))
@@ -143,10 +198,15 @@ def lay_out_pieces(pieces: list[Piece], template, values: dict[str, Any], manusc
     if cache:
         cache.put(plan_key, plan.to_json())
         for job, laid in done:
+            if laid.pdf is None:
+                continue
             cache.put(key(job), laid.pdf)
             cache.put(Cache.key(key(job), "pages"), json.dumps(laid.anchors).encode())
+            cache.put(Cache.key(key(job), "notes"), json.dumps(laid.notes).encode())
     log.debug("pdf: %d pieces laid out; joining them", len(done))
-    return join([laid.pdf for _job, laid in done], plan.body_start() + 1), plan.page_map()
+    notes = tuple(dict.fromkeys(note for _job, laid in done for note in laid.notes))
+    pdfs = [laid.pdf for _job, laid in done if laid.pdf is not None]
+    return join(pdfs, (plan.body_start() or 0) + 1), plan.page_map(), notes
 
 
 class Processes:
@@ -158,11 +218,7 @@ class Processes:
 
     def __call__(self) -> ProcessPoolExecutor:
         if self.executor is None:
-            from ..pipeline import worker_logging
-
-            self.executor = ProcessPoolExecutor(
-                self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=worker_logging,
-                initargs=(logging.getLogger("paper").getEffectiveLevel(),))
+            self.executor = process_pool(self.workers)
         return self.executor
 
     def close(self) -> None:
@@ -173,10 +229,11 @@ class Processes:
 def lay_out_piece(job: Job, root: str, options: dict[str, Any]) -> Laid:
     """One piece laid out (in a process of the pool): its pages' anchors and, unless it is only
     measured, its PDF without the page laid out before it to make it begin on a left-hand page."""
+    weasyprint_notes()
     document = layout(job.html, Path(root), options)
     pages = document.pages[1:] if job.pad else document.pages
     pdf = None if job.measure else document.copy(pages).write_pdf(**options)
-    return Laid(tuple(tuple(page.anchors) for page in pages), pdf)
+    return Laid(tuple(tuple(page.anchors) for page in pages), pdf, weasyprint_notes())
 
 
 def layout_files(manuscript: Manuscript) -> str:
@@ -195,7 +252,7 @@ def layout_key(html: str, manuscript: Manuscript, context: BuildContext) -> str:
     return Cache.key("weasyprint", weasyprint.__version__, html, context.pdf_standard, layout_files(manuscript))
 
 
-def write_page_map(pages: list[tuple[str, ...]], first_chapter: str, body_chapter: str, staging: Path) -> None:
+def page_map(pages: list[tuple[str, ...]], first_chapter: str, body_chapter: str) -> list[dict[str, str]]:
     """Where each printed page from the first chapter on begins, as the anchor of its first block.
 
     A page on which no block begins (a long table or paragraph goes on) starts inside the
@@ -211,25 +268,7 @@ def write_page_map(pages: list[tuple[str, ...]], first_chapter: str, body_chapte
         if first:
             label = roman(index) if index < body_start else str(index - body_start + 1)
             found.append({"label": label, "anchor": first})
-    (staging / PAGE_MAP).write_text(json.dumps(found), encoding="utf-8")
-
-
-def render_cover_image(manuscript: Manuscript, context: BuildContext, staging: Path) -> Path:
-    """The front cover as a PNG, for the EPUB's cover and the website's thumbnail."""
-    html = template_environment(manuscript.paper).get_template("pdf-cover-image.html").render(
-        body_start_id="", body_start_role="", **pdf_values(manuscript, context))
-    target = staging / "cover.png"
-    key = Cache.key("cover", layout_key(html, manuscript, context))
-    if context.cache and (png := context.cache.get(key)) is not None:
-        target.write_bytes(png)
-        return target
-    pdf = layout(html, manuscript.paper.root, options(manuscript, context)).write_pdf(**options(manuscript, context))
-    page = pypdfium2.PdfDocument(pdf)[0]
-    image = page.render(scale=COVER_WIDTH / page.get_width()).to_pil()
-    image.save(target, format="PNG", optimize=True)
-    if context.cache:
-        context.cache.put(key, target.read_bytes())
-    return target
+    return found
 
 
 def pdf_values(manuscript: Manuscript, context: BuildContext) -> dict[str, Any]:
@@ -245,7 +284,7 @@ def pdf_values(manuscript: Manuscript, context: BuildContext) -> dict[str, Any]:
 
 def options(manuscript: Manuscript, context: BuildContext) -> dict[str, Any]:
     return {"pdf_variant": context.pdf_standard, "pdf_tags": True, "presentational_hints": True,
-            "pdf_identifier": slug(manuscript.paper).encode()}
+            "pdf_identifier": manuscript.paper.slug.encode()}
 
 
 def layout(html: str, root: Path, options: dict[str, Any]) -> weasyprint.Document:

@@ -1,0 +1,119 @@
+"""Unit tests of the parts a change most often touches, on tiny inputs made here: paper.yaml's
+rules, the checker's rules, and joining PDF pieces. Part of the fast loop
+(`pytest -m "not slow"`)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pikepdf
+import pypdf
+import pytest
+import weasyprint
+
+from paper.check import check_paper
+from paper.config import load_config
+from paper.loader import load_paper
+from paper.renderers.pdf.join import LINK_PREFIX, join
+from paper.renderers.pdf.share import share_fonts
+
+BASE = "title: T\nauthors: [A. Author]\ndate: 2020-01-02\n"
+
+
+def config(tmp_path: Path, text: str) -> tuple[object, list[str]]:
+    (tmp_path / "paper.yaml").write_text(text, encoding="utf-8")
+    meta, problems = load_config(tmp_path)
+    return meta, [str(p) for p in problems]
+
+
+@pytest.mark.parametrize("extra, expected", [
+    ("date: 2020-13-01\n", "paper.yaml:3: error: '2020-13-01' is not a date"),
+    ("language: english\n", "is not a BCP 47 language tag"),
+    ("doi: 10.12/x\n", "[bad-doi]"),
+    ("page-size: A5\n", "'A5' is not allowed for page-size: use A4 or Letter [bad-value]"),
+    ("lists: [figures, maps]\n", "'maps' is not a list the paper can print"),
+    ("titel: X\n", "did you mean 'title'?"),
+    ("ignore: [unused-referenc]\n", "did you mean 'unused-reference'?"),
+    ("ignore: [unknown-citation]\n", "'unknown-citation' is an error, which cannot be ignored"),
+    ("boxes:\n  rmdnote: banner\n", "'banner' is not a kind of box"),
+    ("limits:\n  chapters: -1\n", "'chapters' is a whole number above 0"),
+])
+def test_paper_yaml_rules(tmp_path, extra, expected):
+    text = BASE.replace("date: 2020-01-02\n", "") if extra.startswith("date") else BASE
+    _meta, problems = config(tmp_path, text + extra)
+    assert any(expected in p for p in problems), problems
+
+
+def test_a_valid_paper_yaml_has_no_problem_and_keeps_its_values(tmp_path):
+    meta, problems = config(tmp_path, BASE + "ignore: [code-not-run]\nboxes:\n  rmdnote: note\n")
+    assert problems == []
+    assert meta.ignore == ("code-not-run",) and meta.boxes == (("rmdnote", "note"),)
+    assert meta.title == "T" and meta.date == "2020-01-02"
+
+
+def tiny_paper(tmp_path: Path, *chapters: str) -> Path:
+    (tmp_path / "chapters").mkdir()
+    (tmp_path / "paper.yaml").write_text(BASE, encoding="utf-8")
+    for i, text in enumerate(chapters, start=1):
+        (tmp_path / "chapters" / f"0{i}-chapter-{i}.md").write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def checked(root: Path) -> list[str]:
+    paper, problems = load_paper(root)
+    return [str(p) for p in problems + check_paper(paper)]
+
+
+def test_check_rules_find_duplicate_ids_and_broken_links(tmp_path):
+    root = tiny_paper(tmp_path, "# One\n\n## A {#sec:same}\n\nSee [there](#nowhere).\n", "# Two\n\n## B {#sec:same}\n")
+    found = checked(root)
+    assert any("02-chapter-2.md:3" in p and "[duplicate-id]" in p for p in found), found
+    assert any("01-chapter-1.md:5" in p and "[broken-link]" in p for p in found), found
+
+
+def test_check_rules_find_a_missing_title_and_a_citation_without_bibliography(tmp_path):
+    root = tiny_paper(tmp_path, "Text with no heading [@who].\n")
+    found = checked(root)
+    assert any("01-chapter-1.md:1: error: the chapter has no title" in p for p in found), found
+    assert any("citation @who is not in the bibliography: there is no references.bib" in p for p in found), found
+
+
+def test_check_rules_pass_a_clean_paper(tmp_path):
+    root = tiny_paper(tmp_path, "# One\n\nSee [the second](#two).\n", "# Two {#two}\n\nText.\n")
+    assert checked(root) == []
+
+
+def tiny_pdf(html: str) -> bytes:
+    return weasyprint.HTML(string=html).write_pdf(pdf_variant="pdf/ua-1", pdf_tags=True)
+
+
+def test_join_keeps_pages_outline_links_and_labels():
+    first = tiny_pdf('<html lang="en"><title>T</title><h1 id="a">First</h1><p>'
+                     f'<a href="{LINK_PREFIX}b">to the second</a></p>')
+    second = tiny_pdf('<html lang="en"><title>T</title><h1 id="b">Second</h1><p>Text.</p>'
+                      '<h1 id="c" style="break-before: page">Third</h1>')
+    joined = pypdf.PdfReader(io.BytesIO(join([first, second], body_start=2)))
+    assert len(joined.pages) == 3
+    assert [item.title for item in joined.outline] == ["First", "Second", "Third"]
+    assert joined.page_labels == ["i", "1", "2"]
+    assert set(joined.named_destinations) >= {"a", "b", "c"}
+    link = joined.pages[0]["/Annots"][0].get_object()
+    assert "/A" not in link and link["/Dest"] == "b"  # into the other piece, by its name
+    with pikepdf.open(io.BytesIO(join([first, second], body_start=2))) as pdf:
+        assert len(pdf.Root.StructTreeRoot.K) == 1  # one /Document element
+        assert len(pdf.Root.StructTreeRoot.ParentTree.Nums) // 2 == 3 + 1  # three pages, one link
+
+
+def test_share_fonts_leaves_one_copy_of_a_font_that_every_piece_embedded():
+    pieces = [tiny_pdf(f'<html lang="en"><title>T</title><p style="font-family: DejaVu Sans">{word}</p>')
+              for word in ("alpha", "omega")]
+    joined = join(pieces, body_start=1)
+    with pikepdf.open(io.BytesIO(joined)) as pdf:
+        fonts = {str(font.get("/BaseFont")) for page in pdf.pages for font in page.Resources.Font.values()}
+        programs = {font.objgen for page in pdf.pages for font in page.Resources.Font.values()}
+        share_fonts(pdf)  # joining shared them already: a second pass changes nothing
+        assert {font.objgen for page in pdf.pages for font in page.Resources.Font.values()} == programs
+    assert len(fonts) == 1 and len(programs) == 1
+    text = pypdf.PdfReader(io.BytesIO(joined))
+    assert "alpha" in text.pages[0].extract_text() and "omega" in text.pages[1].extract_text()
