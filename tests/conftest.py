@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import zipfile
 from pathlib import Path
 from xml.etree import ElementTree
@@ -36,6 +37,10 @@ def pytest_configure(config):
     os.environ.pop("SOURCE_DATE_EPOCH", None)
     os.environ["TZ"] = "UTC"
     os.environ["LC_ALL"] = os.environ["LANG"] = "C.UTF-8"
+    # hypothesis keeps its examples and caches in a temporary folder, not .hypothesis/ here
+    import hypothesis.configuration
+
+    hypothesis.configuration.set_hypothesis_home_dir(tempfile.mkdtemp(prefix="hypothesis-"))
 
 
 def pytest_collection_modifyitems(items):
