@@ -116,6 +116,10 @@ def with_page_anchors(blocks: list[Any]) -> list[Any]:
                 for item in block["c"] if kind == "BulletList" else block["c"][1]:
                     if item and item[0]["t"] in ("Para", "Plain"):
                         item[0]["c"].insert(0, anchor())
+            elif kind == "Div" and "csl-entry" in block["c"][0][1]:
+                # a reference is an item of the list of references: its anchor goes inside it,
+                # where a page-break marker may stand (not between the list's items)
+                block["c"][1] = walk(block["c"][1])
             elif kind == "Div":
                 out.append({"t": "Plain", "c": [anchor()]})
                 block["c"][1] = walk(block["c"][1])

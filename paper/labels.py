@@ -28,6 +28,7 @@ LABELS = {
         "download": "Download", "previous": "Previous", "next": "Next", "home": "Contents",
         "published_by": "Published by", "license": "Licence", "series": "Series",
         "page": "Page", "read_online": "Read online", "cite_as": "How to cite this paper",
+        "imprint": "Publication details", "title_page": "Title page",
     },
     "es": {
         "note": "Nota", "tip": "Consejo", "warning": "Advertencia", "important": "Importante", "caution": "Precaución",
@@ -54,6 +55,7 @@ LABELS = {
         "download": "Descargar", "previous": "Anterior", "next": "Siguiente", "home": "Índice",
         "published_by": "Publicado por", "license": "Licencia", "series": "Serie",
         "page": "Página", "read_online": "Leer en línea", "cite_as": "Cómo citar este documento",
+        "imprint": "Datos de la publicación", "title_page": "Portadilla",
     },
     "pt": {
         "note": "Nota", "tip": "Dica", "warning": "Aviso", "important": "Importante", "caution": "Cuidado",
@@ -80,6 +82,7 @@ LABELS = {
         "download": "Baixar", "previous": "Anterior", "next": "Próximo", "home": "Sumário",
         "published_by": "Publicado por", "license": "Licença", "series": "Série",
         "page": "Página", "read_online": "Ler online", "cite_as": "Como citar este documento",
+        "imprint": "Dados da publicação", "title_page": "Folha de rosto",
     },
 }
 

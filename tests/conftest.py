@@ -21,6 +21,8 @@ REPO = Path(__file__).resolve().parent.parent
 PROJECTS = Path(__file__).resolve().parent / "projects"
 EPUBCHECK = Path("/usr/share/java/epubcheck.jar")
 CHROMIUM = Path("/usr/bin/chromium")
+JAVA_QUICK = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
+"""For a short run of a Java checker: half the processor time, the same result."""
 FAST = {"test_units", "test_architecture", "test_golden", "test_bibliography", "test_workflow"}
 """Modules of the fast loop (`pytest -m "not slow"`): tests on tiny inputs, none building a
 whole paper in every format (the few that do are marked slow one by one)."""
@@ -79,6 +81,21 @@ def minimal_output(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def samples(tmp_path_factory):
+    """The sample projects of tests/projects/, each built once for the whole session (its tests
+    only read what was built): name -> (project folder, BuildResult)."""
+    built: dict[str, tuple[Path, object]] = {}
+
+    def get(name: str) -> tuple[Path, object]:
+        if name not in built:
+            root = copy_project(name, tmp_path_factory.mktemp(name))
+            built[name] = (root, build(root))
+        return built[name]
+
+    return get
+
+
+@pytest.fixture(scope="session")
 def paper_output(tmp_path_factory) -> Path:
     """This repository's own discussion paper, built once into a temporary folder."""
     out = tmp_path_factory.mktemp("paper-output")
@@ -124,7 +141,7 @@ def starts_page(reader, folio: int | str, title: str) -> bool:
 def epubcheck(epub: Path, report: Path) -> list[dict]:
     """Run Debian's epubcheck; return its messages of severity WARNING, ERROR or FATAL."""
     assert EPUBCHECK.is_file(), "epubcheck is not installed: apt-get install epubcheck"
-    subprocess.run(["java", "-jar", str(EPUBCHECK), str(epub), "--json", str(report)],
+    subprocess.run(["java", *JAVA_QUICK, "-jar", str(EPUBCHECK), str(epub), "--json", str(report)],
                    capture_output=True, timeout=300)
     messages = json.loads(report.read_text())["messages"]
     return [m for m in messages if m["severity"] in ("WARNING", "ERROR", "FATAL")]
@@ -185,6 +202,14 @@ def replace_in(path: Path, old: str, new: str) -> None:
 def xhtml_files(epub: Path) -> dict[str, str]:
     with zipfile.ZipFile(epub) as archive:
         return {n: archive.read(n).decode() for n in archive.namelist() if n.endswith(".xhtml")}
+
+
+def epub_chapter(epub: Path, ident: str) -> tuple[str, str]:
+    """The file name (as chapters link to it) and text of the EPUB's document holding `ident`."""
+    found = [(name.rsplit("/", 1)[-1], text) for name, text in xhtml_files(epub).items()
+             if f'<section id="{ident}"' in text]
+    assert len(found) == 1, ident
+    return found[0]
 
 
 def epub_file(epub: Path, suffix: str) -> str:

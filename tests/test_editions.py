@@ -19,10 +19,8 @@ from paper.pipeline import BuildOptions, build
 
 
 @pytest.fixture(scope="module")
-def output(tmp_path_factory) -> Path:
-    root = copy_project("editions", tmp_path_factory.mktemp("editions"))
-    build(root)
-    return root / "output"
+def output(samples) -> Path:
+    return samples("editions")[0] / "output"
 
 
 @pytest.fixture
@@ -130,11 +128,11 @@ def test_landing_page_offers_every_edition_for_download(output, browser):
     page = browser.new_page()
     page.goto((output / "html" / "es" / "index.html").as_uri())
     assert page.locator("ul.downloads a").all_inner_texts() == ["Descargar PDF", "Descargar EPUB"]
-    assert page.locator("ul.downloads a").first.get_attribute("href") == "../downloads/es/editions-es.pdf"
+    assert page.locator("ul.downloads a").first.get_attribute("href") == "downloads/editions-es.pdf"
     others = page.locator(".other-editions a")
     assert [a.get_attribute("href") for a in others.all()] == [
         "../downloads/editions.pdf", "../downloads/editions.epub",
-        "../downloads/pt-br/editions-pt-br.pdf", "../downloads/pt-br/editions-pt-br.epub"]
+        "../pt-br/downloads/editions-pt-br.pdf", "../pt-br/downloads/editions-pt-br.epub"]
     for link in others.all():
         assert (output / "html" / "es" / link.get_attribute("href")).resolve().is_file()
     assert page.locator("h1").inner_text() == "Un documento de prueba multilingüe"

@@ -17,10 +17,8 @@ from paper.pipeline import BuildOptions, build
 
 
 @pytest.fixture(scope="module")
-def output(tmp_path_factory) -> Path:
-    root = copy_project("structure", tmp_path_factory.mktemp("structure"))
-    build(root)
-    return root / "output"
+def output(samples) -> Path:
+    return samples("structure")[0] / "output"
 
 
 @pytest.fixture(scope="module")

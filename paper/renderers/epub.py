@@ -7,15 +7,17 @@ import re
 import shutil
 import uuid
 import zipfile
-from html import escape
+from html import escape, unescape
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 from .. import pandoc
 from ..labels import labels_for
+from ..licenses import license_statement
 from ..model import Artifact, BuildContext, Manuscript, PaperMeta
 from ..records import plain_text
-from . import numbered_lists
+from . import numbered_lists, template_environment, template_values
 from .registry import EditionJob
 
 STYLESHEET = Path(__file__).parent.parent / "templates" / "epub.css"
@@ -35,8 +37,8 @@ def make_epub(manuscript: Manuscript, context: BuildContext, staging: Path, cove
     """pandoc's EPUB of the paper."""
     paper = manuscript.paper
     document = manuscript.document()
-    blocks = with_figure_anchors(document["blocks"])
-    document["blocks"] = list_blocks(numbered_lists(manuscript)) + blocks
+    blocks = with_chapter_types(with_figure_anchors(document["blocks"]))
+    document["blocks"] = front_blocks(manuscript, context) + list_blocks(numbered_lists(manuscript)) + blocks
     document["meta"] = epub_metadata(paper.meta, plain_text(manuscript.abstract_html))
     stylesheet = paper.templates / "epub.css" if paper.templates else None
     if stylesheet is None or not stylesheet.is_file():
@@ -50,6 +52,7 @@ def make_epub(manuscript: Manuscript, context: BuildContext, staging: Path, cove
         shutil.copyfile(paper.root / src, media / src)
     media.mkdir(exist_ok=True)
     pandoc.run_binary(["--to=epub3", "--mathml", "--toc", "--toc-depth=2", "--split-level=1",
+                       "--epub-title-page=false",
                        f"--css={stylesheet.resolve()}", f"--resource-path={media}",
                        *([f"--epub-cover-image={cover.resolve()}"] if cover else [])],
                       document, media, context.source_date_epoch, target, cache=context.cache,
@@ -57,17 +60,68 @@ def make_epub(manuscript: Manuscript, context: BuildContext, staging: Path, cove
     return target
 
 
+LIST_TYPES = {"figures": "loi", "tables": "lot", "boxes": ""}
+"""The EPUB structural semantics of each list (EPUB SSV: list of illustrations, of tables)."""
+CHAPTER_TYPES = {"front-matter": "preamble", "appendix": "appendix", "references": "bibliography",
+                 "part": "part"}
+"""What each kind of chapter is for a reading system; a chapter is bodymatter unless listed."""
+ROLES = {"abstract": "doc-abstract", "bibliography": "doc-bibliography", "appendix": "doc-appendix",
+         "part": "doc-part"}
+"""The ARIA role (DPUB-ARIA) matching an EPUB type, for assistive technologies that read roles."""
+
+
+def text(words: str) -> list[Any]:
+    """Plain text as pandoc inlines."""
+    out: list[Any] = []
+    for i, word in enumerate(words.split()):
+        out += ([{"t": "Space"}] if i else []) + [{"t": "Str", "c": word}]
+    return out
+
+
+def front_blocks(manuscript: Manuscript, context: BuildContext) -> list[Any]:
+    """The title page, the publication details and the abstract, each a section of its own
+    with its EPUB type (titlepage, imprint, abstract); the first two stay out of the contents."""
+    meta = manuscript.paper.meta
+    labels = labels_for(meta.language)
+    template = template_environment(manuscript.paper).get_template("epub-front.xhtml")
+    license_text, license_url = license_statement(meta.license, meta.language)
+    values = {**template_values(manuscript, context), "license_text": license_text, "license_url": license_url}
+    sections = [("paper-title-page", "titlepage", meta.title, "title", False),
+                ("paper-imprint", "imprint", labels["imprint"], "imprint", False)]
+    if manuscript.abstract_html:
+        sections.append(("paper-abstract", "abstract", labels["abstract"], "abstract", True))
+    blocks: list[Any] = []
+    for ident, kind, title, part, listed in sections:
+        classes = ["unnumbered", "paper-front", f"paper-{part}"] + ([] if listed else ["unlisted"])
+        blocks.append({"t": "Header", "c": [1, [ident, classes, typed(kind)], text(title)]})
+        blocks.append({"t": "RawBlock", "c": ["html", template.render(part=part, **values)]})
+    return blocks
+
+
+def typed(kind: str) -> list[list[str]]:
+    """A section's EPUB type, and its ARIA role where DPUB-ARIA has one."""
+    return [["epub:type", kind]] + ([["role", ROLES[kind]]] if kind in ROLES else [])
+
+
+def with_chapter_types(blocks: list[Any]) -> list[Any]:
+    """Each chapter's heading says what the chapter is (epub:type), so that reading systems and
+    checkers tell front matter, appendices and the bibliography from the body."""
+    for block in blocks:
+        if block["t"] == "Header" and block["c"][0] == 1:
+            attributes = dict(block["c"][1][2])
+            kind = CHAPTER_TYPES.get(attributes.get("paper-role", ""), "")
+            if kind and "epub:type" not in attributes:
+                block["c"][1][2] = [*block["c"][1][2], *typed(kind)]
+    return blocks
+
+
 def list_blocks(lists: list[dict[str, Any]]) -> list[Any]:
     """The lists of figures, tables and boxes as pandoc blocks, one section each."""
-    def text(words: str) -> list[Any]:
-        out: list[Any] = []
-        for i, word in enumerate(words.split()):
-            out += ([{"t": "Space"}] if i else []) + [{"t": "Str", "c": word}]
-        return out
-
     blocks: list[Any] = []
     for listing in lists:
-        blocks.append({"t": "Header", "c": [1, [f"list-of-{listing['name']}", ["unnumbered", "paper-lists"], []],
+        kind = LIST_TYPES[listing["name"]]
+        blocks.append({"t": "Header", "c": [1, [f"list-of-{listing['name']}", ["unnumbered", "paper-lists"],
+                                                [["epub:type", kind]] if kind else []],
                                             text(listing["title"])]})
         blocks.append({"t": "BulletList", "c": [[{"t": "Plain", "c": [{"t": "Link", "c": [
             ["", [], []],
@@ -101,6 +155,71 @@ def with_page_breaks(chapter: str, labels: dict[str, list[str]]) -> str:
                            chapter)
 
 
+class _Outline(HTMLParser):
+    """The text of a document's first h1 and the attributes of its first section."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.heading: list[str] = []
+        self.section: dict[str, str | None] | None = None
+        self.depth = 0  # inside the first h1
+        self.done = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "section" and self.section is None:
+            self.section = dict(attrs)
+        if tag == "h1" and not self.done:
+            self.depth += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "h1" and self.depth:
+            self.depth, self.done = 0, True
+
+    def handle_data(self, data: str) -> None:
+        if self.depth:
+            self.heading.append(data)
+
+
+FRONT_TYPES = {"preamble", "loi", "lot"}
+"""Section types pandoc does not count as front matter but readers do (it makes them bodymatter)."""
+
+
+def with_document_title(document: str, name: str) -> str:
+    """pandoc titles each chapter's file by its file name (ch004.xhtml): the chapter's heading
+    is its title, and the lists and a front-matter chapter are front matter."""
+    outline = _Outline()
+    outline.feed(document)
+    title = " ".join("".join(outline.heading).split())
+    if title:
+        document = document.replace(f"<title>{name.rsplit('/', 1)[-1]}</title>", f"<title>{escape(title)}</title>", 1)
+    section = outline.section or {}
+    if section.get("epub:type") in FRONT_TYPES or "paper-lists" in (section.get("class") or "").split():
+        document = document.replace('<body epub:type="bodymatter">', '<body epub:type="frontmatter">', 1)
+    return document
+
+
+MATH = re.compile(r"<math (?P<attrs>[^>]*)>(?P<body>.*?)</math>", re.S)
+TEX = re.compile(r'<annotation encoding="application/x-tex">(.*?)</annotation>', re.S)
+
+
+def with_math_alttext(document: str) -> str:
+    """Each formula's TeX as its alttext too, which reading systems without MathML say aloud
+    (pandoc keeps it only as an annotation)."""
+    def alttext(match: re.Match) -> str:
+        tex = TEX.search(match.group("body"))
+        if tex is None or "alttext=" in match.group("attrs"):
+            return match.group(0)
+        value = escape(" ".join(unescape(tex.group(1)).split()), quote=True)
+        return f'<math alttext="{value}" {match.group("attrs")}>{match.group("body")}</math>'
+
+    return MATH.sub(alttext, document)
+
+
+def with_cover_name(document: str, name: str) -> str:
+    """The cover image (an SVG wrapping the picture) gets an accessible name."""
+    return document.replace("<svg ", f'<svg role="img" aria-label="{escape(name)}" ', 1)
+
+
 def marker(label: str) -> str:
     return (f'<span epub:type="pagebreak" role="doc-pagebreak" id="page-{label}" '
             f'aria-label="{label}"></span>')
@@ -119,8 +238,12 @@ def finish(epub: Path, meta: PaperMeta, pages: list[dict[str, str]], has_images:
              if info.filename.endswith(".xhtml")}
     for name in texts:
         if re.search(r"/ch\d+\.xhtml$", name):
-            texts[name] = with_back_links(with_page_breaks(texts[name], at), labels)
-    replaced = {name: text.encode("utf-8") for name, text in texts.items() if re.search(r"/ch\d+\.xhtml$", name)}
+            texts[name] = with_math_alttext(with_document_title(
+                with_back_links(with_page_breaks(texts[name], at), labels), name))
+        elif name.endswith("/cover.xhtml"):
+            texts[name] = with_cover_name(texts[name], f'{labels["cover"]}: {meta.title}')
+    replaced = {name: text.encode("utf-8") for name, text in texts.items()
+                if re.search(r"/(ch\d+|cover)\.xhtml$", name)}
     for info, data in entries:
         if info.filename.endswith("nav.xhtml"):
             replaced[info.filename] = navigation(data.decode("utf-8"), texts, [p["label"] for p in pages],
@@ -152,7 +275,11 @@ def navigation(nav: str, texts: dict[str, str], pages: list[str], labels: dict[s
     page_list = (f'<nav epub:type="page-list" role="doc-pagelist" id="page-list" hidden="hidden">'
                  f'<h1>{labels["pages"]}</h1><ol>{links}</ol></nav>\n') if links else ""
     landmarks = ""
-    body = [n for n in chapters if "paper-lists" not in texts[n]]
+    title_page = next((n for n in chapters if 'id="paper-title-page"' in texts[n]), None)
+    if title_page:
+        landmarks += (f'    <li>\n      <a href="{relative(title_page)}" epub:type="titlepage">'
+                      f'{labels["title_page"]}</a>\n    </li>\n')
+    body = [n for n in chapters if '<body epub:type="bodymatter">' in texts[n]]
     if body:
         landmarks += (f'    <li>\n      <a href="{relative(body[0])}" epub:type="bodymatter">'
                       f'{labels["start_of_content"]}</a>\n    </li>\n')
@@ -162,6 +289,10 @@ def navigation(nav: str, texts: dict[str, str], pages: list[str], labels: dict[s
                           f'epub:type="bibliography">{labels["references"]}</a>\n    </li>\n')
     nav = re.sub(r'(<nav epub:type="landmarks".*?)(\s*</ol>)', lambda m: m.group(1) + "\n" + landmarks.rstrip("\n")
                  + m.group(2), nav, count=1, flags=re.S)
+    # pandoc's own landmarks and title are in English, or a dash
+    nav = nav.replace('epub:type="cover">Cover</a>', f'epub:type="cover">{labels["cover"]}</a>', 1)
+    nav = nav.replace('epub:type="toc">Table of Contents</a>', f'epub:type="toc">{labels["contents"]}</a>', 1)
+    nav = nav.replace("<title>-</title>", f"<title>{labels['contents']}</title>", 1)
     return nav.replace("</body>", page_list + "</body>")
 
 
@@ -182,8 +313,14 @@ def package(opf: str, meta: PaperMeta, has_pages: bool, has_images: bool, labels
     if has_images:
         extra.append('<meta property="schema:accessMode">visual</meta>')
     if has_pages:
+        # the page numbers are those of the PDF edition: readers citing a page need to know that
+        source = (f"urn:isbn:{meta.isbn}" if meta.isbn else f"https://doi.org/{meta.doi}" if meta.doi
+                  else f"{meta.title}, PDF edition")
         extra += ['<meta property="schema:accessibilityFeature">pageBreakMarkers</meta>',
-                  '<meta property="schema:accessibilityFeature">pageNavigation</meta>']
+                  '<meta property="schema:accessibilityFeature">pageNavigation</meta>',
+                  # the EPUB 3.2 form: 3.3's pageBreakSource is unknown to EPUBCheck 4
+                  f'<dc:source id="pagination-source">{escape(source)}</dc:source>',
+                  '<meta refines="#pagination-source" property="source-of">pagination</meta>']
     extra += [f'<meta property="schema:accessibilitySummary">{labels["a11y_summary"]}</meta>',
               '<meta property="dcterms:conformsTo">EPUB Accessibility 1.1 - WCAG 2.1 Level AA</meta>']
     return opf.replace("  </metadata>", "".join(f"    {line}\n" for line in extra) + "  </metadata>", 1)
@@ -208,6 +345,7 @@ def epub_metadata(meta: PaperMeta, description: str) -> dict[str, Any]:
         titles.append(mapping({"type": text("subtitle"), "text": text(meta.subtitle)}))
     values: dict[str, Any] = {
         "title": listing(titles),
+        "toc-title": text(labels_for(meta.language)["contents"]),
         "lang": text(meta.language),
         "date": text(meta.date),
         "identifier": listing([identifier]),

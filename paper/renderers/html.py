@@ -26,6 +26,7 @@ from . import template_environment, template_values
 from .registry import Edition, EditionJob, PaperJob, downloads
 
 ID = re.compile(r'\sid="([^"]+)"')
+TABLE_START = re.compile(r"<table(?=[\s>])")
 LOCAL_LINK = re.compile(r'href="#([^"]+)"')
 MEDIA_TYPES = {".pdf": "application/pdf", ".epub": "application/epub+zip",
                ".bib": "application/x-bibtex", ".ris": "application/x-research-info-systems",
@@ -47,7 +48,9 @@ def render_site(job: PaperJob) -> Artifact:
     pages: list[str] = []
     for edition, prefix in zip(editions, folders, strict=True):
         root = "../" if prefix else ""
-        mine = [{**d, "href": root + d["path"]} for d in offered]
+        own = [d["path"][len(prefix):] if prefix and d["path"].startswith(prefix) else root + d["path"]
+               for d in offered]
+        mine = [{**d, "href": href} for d, href in zip(offered, own, strict=True)]
         names = write_edition(edition, context, site / prefix, root, mine, languages)
         pages += [prefix + name for name in names]
     env = template_environment(source.paper)
@@ -117,8 +120,10 @@ def convert_pages(job: EditionJob) -> Artifact:
     chapters = tuple(c for c in manuscript.chapters if c.role != "part")
 
     def convert(document: dict[str, Any]) -> str:
-        return pandoc.to_html(document, paper.root, context.source_date_epoch, ("--section-divs", "--mathml"),
+        html = pandoc.to_html(document, paper.root, context.source_date_epoch, ("--section-divs", "--mathml"),
                               cache=context.cache)
+        # a table too wide for a phone scrolls sideways: keyboard users must be able to reach it
+        return TABLE_START.sub('<table tabindex="0"', html)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         converted = list(pool.map(convert, [manuscript.document((c,)) for c in chapters] + [manuscript.document()]))
@@ -128,18 +133,19 @@ def convert_pages(job: EditionJob) -> Artifact:
 
 def copy_downloads(site: Path, editions: list[tuple[Edition, str]]) -> list[dict[str, Any]]:
     """What every edition's formats offer (the PDF, the EPUB, the citation files), copied into
-    the site (a translation's into downloads/es/ and so on) with their size and SHA-256."""
+    the site with their size and SHA-256: a translation's into its own folder (es/downloads/),
+    so that its landing page and its PDF share a folder, as Google Scholar expects."""
     out = []
     for edition, folder in editions:
         manuscript = edition.manuscript
-        target = site / "downloads" / folder
+        target = site / folder / "downloads"
         for fmt, path in downloads(edition):
             if not path.is_file():
                 continue
             target.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target / path.name)
             data = path.read_bytes()
-            out.append({"name": path.name, "path": f"downloads/{folder}{path.name}", "bytes": len(data),
+            out.append({"name": path.name, "path": f"{folder}downloads/{path.name}", "bytes": len(data),
                         "size": human_size(len(data)), "sha256": hashlib.sha256(data).hexdigest(),
                         "type": MEDIA_TYPES.get(path.suffix, "application/octet-stream"),
                         "kind": path.suffix.lstrip(".").upper(), "reading": fmt.reading,
@@ -170,7 +176,7 @@ def head_metadata(manuscript: Manuscript, context: BuildContext,
                  ("citation_isbn", meta.isbn), ("citation_keywords", "; ".join(meta.keywords)),
                  ("citation_technical_report_institution", meta.publisher),
                  ("citation_technical_report_number", meta.series.number if meta.series else ""),
-                 ("citation_pdf_url", base + pdf["path"] if pdf else "")]
+                 ("citation_pdf_url", (base + pdf["path"] if base else pdf["href"]) if pdf else "")]
     dublin_core = [("DC.title", meta.title), ("DC.date", meta.date), ("DC.language", meta.language),
                    ("DC.publisher", meta.publisher), ("DC.rights", meta.license),
                    ("DC.type", "Text")] + [("DC.creator", a.name) for a in meta.authors]
@@ -184,7 +190,8 @@ def head_metadata(manuscript: Manuscript, context: BuildContext,
                        if a.affiliation else {}),
                     **({"identifier": f"https://orcid.org/{a.orcid}"} if a.orcid else {})}
                    for a in meta.authors],
-        "encoding": [{"@type": "MediaObject", "contentUrl": base + d["path"], "encodingFormat": d["type"],
+        "encoding": [{"@type": "MediaObject", "contentUrl": base + d["path"] if base else d["href"],
+                      "encodingFormat": d["type"],
                       "contentSize": d["size"], "sha256": d["sha256"]} for d in downloads],
     }
     optional: dict[str, Any] = {"alternativeHeadline": meta.subtitle, "license": license_url or meta.license,

@@ -14,5 +14,15 @@
   if (search && window.PagefindUI) {
     new window.PagefindUI({element: "#search", showImages: false,
                            translations: {placeholder: search.dataset.searchPlaceholder}});
+    // Pagefind's box is titled only by its placeholder: give it a name screen readers announce
+    var named = function () {
+      var input = search.querySelector("input");
+      if (input) input.setAttribute("aria-label", search.dataset.searchPlaceholder);
+      return !!input;
+    };
+    if (!named()) {
+      new MutationObserver(function (changes, observer) { if (named()) observer.disconnect(); })
+        .observe(search, {childList: true, subtree: true});
+    }
   }
 })();
