@@ -138,3 +138,47 @@ def test_a_figure_without_description_warns_and_strict_fails(project, capsys):
     assert "01-intro.md:16:1: warning: image ../images/square.svg has no description" in capsys.readouterr().out
     assert main(["build", "--project", str(project), "--strict"]) == 1
     assert "01-intro.md:16:1: error: image ../images/square.svg has no description" in capsys.readouterr().err
+
+
+def test_pdf_ua_conditions_that_concern_tags(paper_output):
+    """veraPDF cannot be installed here: these are the machine-checkable PDF/UA-1 conditions on
+    the tag tree, checked over each edition's real PDF with pikepdf."""
+    for path in sorted(paper_output.glob("*.pdf")):
+        with pikepdf.open(path) as document:
+            # table header cells say what they head: their column in the table's head
+            for head in structure_elements(document, "THead"):
+                for cell in (c for row in head.K for c in row.K if c.get("/S") == "/TH"):
+                    assert cell.A.Scope == pikepdf.Name.Column, path.name
+            assert structure_elements(document, "TH"), path.name
+            assert all("/Scope" in th.A for th in structure_elements(document, "TH")), path.name
+            # every figure has its description, every list item its body
+            assert all(str(f.get("/Alt", "")).strip() for f in structure_elements(document, "Figure"))
+            assert all(any(k.get("/S") == "/LBody" for k in li.K if isinstance(k, pikepdf.Dictionary))
+                       for li in structure_elements(document, "LI")), path.name
+            # links have a description (/Contents), as PDF/UA asks of every annotation
+            for page in document.pages:
+                for annotation in page.obj.get("/Annots", []):
+                    if annotation.get("/Subtype") == "/Link":
+                        assert str(annotation.get("/Contents", "")).strip(), (path.name, annotation.get("/A"))
+            # headings go down one level at a time
+            levels = [int(str(e.S)[2:]) for e in structure_elements_in_order(document)
+                      if str(e.S) in ("/H1", "/H2", "/H3", "/H4", "/H5", "/H6")]
+            assert levels and levels[0] == 1
+            assert all(b <= a + 1 for a, b in zip(levels, levels[1:], strict=False)), path.name
+
+
+def structure_elements_in_order(pdf: pikepdf.Pdf) -> list[pikepdf.Dictionary]:
+    """Every structure element, in reading order (depth first)."""
+    out: list[pikepdf.Dictionary] = []
+
+    def walk(node) -> None:
+        if isinstance(node, pikepdf.Array):
+            for child in node:
+                walk(child)
+        elif isinstance(node, pikepdf.Dictionary) and "/S" in node:
+            out.append(node)
+            if "/K" in node:
+                walk(node.K)
+
+    walk(pdf.Root.StructTreeRoot.K)
+    return out

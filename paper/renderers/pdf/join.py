@@ -62,6 +62,7 @@ def join(pieces: list[bytes], body_start: int) -> bytes:
         out.Root.Names = pikepdf.Dictionary(Dests=pikepdf.Dictionary(Names=pikepdf.Array(flat)))
     link_outline(out, outline)
     label_pages(out, body_start)
+    with_table_scopes(out)
     share_fonts(out)
     share_profiles(out)
     result = io.BytesIO()
@@ -148,9 +149,31 @@ def label_pages(out: pikepdf.Pdf, body_start: int) -> None:
 
 
 def with_page_labels(pdf: bytes, body_start: int) -> bytes:
-    """A whole-document PDF with its page labels."""
+    """A whole-document PDF with its page labels and table header scopes."""
     with pikepdf.open(io.BytesIO(pdf)) as document:
         label_pages(document, body_start)
+        with_table_scopes(document)
         out = io.BytesIO()
         document.save(out, deterministic_id=True)
     return out.getvalue()
+
+
+def with_table_scopes(out: pikepdf.Pdf) -> None:
+    """Each table header cell says what it heads (PDF/UA: /Scope): the column when it is in the
+    table's head, its row otherwise. WeasyPrint tags the cells but leaves their scope out."""
+    root: PdfObject = out.Root.get("/StructTreeRoot")
+    todo: list[tuple[PdfObject, bool]] = [(root, False)] if root is not None else []
+    while todo:
+        element, in_head = todo.pop()
+        kind = element.get("/S")
+        if kind == "/TH":
+            attributes = element.get("/A")
+            if not isinstance(attributes, pikepdf.Dictionary):
+                attributes = pikepdf.Dictionary(O=pikepdf.Name.Table)
+                element.A = attributes
+            if "/Scope" not in attributes:
+                attributes.Scope = pikepdf.Name.Column if in_head else pikepdf.Name.Row
+        found: PdfObject = element.get("/K")
+        children = found if isinstance(found, pikepdf.Array) else [found] if found is not None else []
+        todo += [(child, in_head or kind == "/THead") for child in children
+                 if isinstance(child, pikepdf.Dictionary) and "/S" in child]
