@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 
 from . import __version__
-from .codes import CODES
+from .codes import why_not_ignorable
 from .diagnostics import Diagnostic
 from .editions import status_line
 from .errors import UserError
@@ -195,11 +195,8 @@ def setup_logging(verbose: bool) -> None:
 
 
 def code(text: str) -> str:
-    if text not in CODES:
-        raise argparse.ArgumentTypeError(f"unknown message code {text}: see the list of messages in "
-                                         "the editors' reference")
-    if CODES[text].level == "error":
-        raise argparse.ArgumentTypeError(f"{text} is an error, which cannot be ignored")
+    if (why := why_not_ignorable(text)):
+        raise argparse.ArgumentTypeError(why)
     return text
 
 

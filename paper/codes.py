@@ -9,6 +9,7 @@ problem in a bibliography entry nobody cites), and any warning is an error with 
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from typing import Literal
 
@@ -119,6 +120,18 @@ weasyprint: WeasyPrint, laying out the PDF, ignored a rule of a stylesheet or co
 """)
 
 CODES: dict[str, Code] = {**ERRORS, **WARNINGS}
+
+
+def why_not_ignorable(code: str) -> str:
+    """Why `--ignore CODE` or `ignore:` cannot take this code, or "" if it can: only warnings
+    may be silenced."""
+    if code not in CODES:
+        close = difflib.get_close_matches(code, sorted(CODES), n=1)
+        hint = f"did you mean '{close[0]}'?" if close else "see the list of messages in the editors' reference"
+        return f"'{code}' is not a message code: {hint}"
+    if CODES[code].level == "error":
+        return f"'{code}' is an error, which cannot be ignored: correct what it reports"
+    return ""
 
 
 def markdown() -> str:

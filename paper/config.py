@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
-from .codes import CODES
+from .codes import why_not_ignorable
 from .diagnostics import Diagnostic, error
 from .images import check_image
 from .model import Author, Edition, Limits, PaperMeta, Part, Series
@@ -430,13 +430,8 @@ class _Checker:
 
     def ignore(self, codes: tuple[str, ...]) -> tuple[str, ...]:
         for i, code in enumerate(codes):
-            if code not in CODES:
-                close = difflib.get_close_matches(code, sorted(CODES), n=1)
-                hint = f"did you mean '{close[0]}'?" if close else "see the list of messages in the editors' reference"
-                self.fail(("ignore", i), "bad-value", f"'{code}' is not a message code: {hint}")
-            elif CODES[code].level == "error":
-                self.fail(("ignore", i), "bad-value", f"'{code}' is an error, which cannot be ignored: "
-                          "correct what it reports")
+            if (why := why_not_ignorable(code)):
+                self.fail(("ignore", i), "bad-value", why)
         return codes
 
     def lists(self, names: tuple[str, ...]) -> tuple[str, ...]:

@@ -57,5 +57,11 @@ def warning(path: Path, line: int, code: str, message: str, column: int = 0) -> 
     return Diagnostic(SourceLocation(path, line, column), "warning", code, message)
 
 
+def silenced(diagnostics: list[Diagnostic], codes: set[str] | tuple[str, ...]) -> list[Diagnostic]:
+    """The diagnostics without the warnings whose codes the editor asked not to see (--ignore,
+    ignore:); an error is never silenced."""
+    return [d for d in diagnostics if d.level == "error" or d.code not in codes]
+
+
 def has_errors(diagnostics: list[Diagnostic]) -> bool:
     return any(d.level == "error" for d in diagnostics)

@@ -23,7 +23,7 @@ from .assemble import assemble
 from .cache import FOLDER as CACHE_FOLDER
 from .cache import Cache, file_digest
 from .check import check_paper
-from .diagnostics import Diagnostic, has_errors, warning
+from .diagnostics import Diagnostic, has_errors, silenced, warning
 from .editions import edition_code, load_translations, translation_status
 from .errors import UserError
 from .loader import load_paper
@@ -84,8 +84,7 @@ def diagnose(root: Path, strict: bool = False, cache: Cache | None = None, depos
                 problems += check_paper(edition, unused=False) + check_math(edition)
                 problems += translation_status(paper, edition)
             paper = replace(paper, translations=translations)
-    silenced = set(ignore) | set(paper.meta.ignore if paper else ())
-    problems = [d for d in problems if d.code not in silenced or d.level == "error"]
+    problems = silenced(problems, set(ignore) | set(paper.meta.ignore if paper else ()))
     if strict:
         problems = [replace(d, level="error") for d in problems]
     problems = list(dict.fromkeys(problems))  # an untranslated chapter is checked in every edition
@@ -193,7 +192,7 @@ def _build(paper: Paper, warnings: list[Diagnostic], context: BuildContext, out:
                     site = timed(fmt.name, fmt.function(), PaperJob(tuple(editions), context, staging))
                 editions[0].made[fmt.name] = site
         found += [d for e in editions for a in e.made.values() for d in a.warnings]
-        found = [d for d in dict.fromkeys(found) if d.code not in context.ignore]
+        found = silenced(list(dict.fromkeys(found)), context.ignore)
         if found and context.strict:
             raise UserError([replace(d, level="error") for d in found])
         warnings = warnings + found
