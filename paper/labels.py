@@ -20,6 +20,9 @@ LABELS = {
         "list_tables": "List of tables", "list_boxes": "List of boxes",
         "single_page": "The whole paper on one page", "search": "Search",
         "copy_button": "Copy", "copied": "Copied", "checksum": "SHA-256",
+        "checksums": "File checksums",
+        "checksums_why": ("To make sure a file you downloaded is complete and unchanged, compare its SHA-256 "
+                          "checksum with the one shown here."),
         "skip": "Skip to content", "citation_files": "Citation files",
         "cover": "Cover", "draft": "DRAFT", "version": "Version", "cover_image": "Cover illustration",
         "logo": "Logo", "contributions": "With contributions from",
@@ -47,6 +50,9 @@ LABELS = {
         "list_tables": "Índice de cuadros", "list_boxes": "Índice de recuadros",
         "single_page": "El documento completo en una página", "search": "Buscar",
         "copy_button": "Copiar", "copied": "Copiado", "checksum": "SHA-256",
+        "checksums": "Sumas de verificación",
+        "checksums_why": ("Para asegurarse de que un archivo descargado está completo y sin cambios, compare "
+                          "su suma SHA-256 con la que se muestra aquí."),
         "skip": "Ir al contenido", "citation_files": "Archivos de cita",
         "cover": "Portada", "draft": "BORRADOR", "version": "Versión", "cover_image": "Ilustración de portada",
         "logo": "Logotipo", "contributions": "Con contribuciones de",
@@ -74,6 +80,9 @@ LABELS = {
         "list_tables": "Lista de tabelas", "list_boxes": "Lista de quadros",
         "single_page": "O documento inteiro numa página", "search": "Pesquisar",
         "copy_button": "Copiar", "copied": "Copiado", "checksum": "SHA-256",
+        "checksums": "Somas de verificação",
+        "checksums_why": ("Para ter certeza de que um arquivo baixado está completo e inalterado, compare sua "
+                          "soma SHA-256 com a mostrada aqui."),
         "skip": "Ir para o conteúdo", "citation_files": "Arquivos de citação",
         "cover": "Capa", "draft": "RASCUNHO", "version": "Versão", "cover_image": "Ilustração da capa",
         "logo": "Logotipo", "contributions": "Com contribuições de",

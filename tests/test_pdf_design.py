@@ -165,6 +165,14 @@ def test_pdf_ua_conditions_that_concern_tags(paper_output):
                       if str(e.S) in ("/H1", "/H2", "/H3", "/H4", "/H5", "/H6")]
             assert levels and levels[0] == 1
             assert all(b <= a + 1 for a, b in zip(levels, levels[1:], strict=False)), path.name
+            # footnotes are Notes with an ID of their own, never text in an untyped NonStruct
+            notes = structure_elements(document, "Note")
+            assert len(notes) == 9, path.name  # the paper's nine footnotes
+            assert len({str(n.ID) for n in notes}) == len(notes), path.name
+            # a passage in another language says so (the Portuguese programme names)
+            if not path.stem.endswith("pt-br"):
+                assert any(str(e.get("/Lang", "")) == "pt-BR"
+                           for e in structure_elements_in_order(document)), path.name
 
 
 def structure_elements_in_order(pdf: pikepdf.Pdf) -> list[pikepdf.Dictionary]:

@@ -39,9 +39,16 @@ def test_landing_page_loads_cleanly_and_only_from_this_host(page, site):
 
 def test_downloads_match_their_checksums(page, site):
     page.goto(f"{site}/index.html")
-    for item in page.locator("ul.downloads li").all():
-        href = item.locator("a").get_attribute("href")
-        shown = item.locator("code.sha256").inner_text()
+    # the checksums are folded away, one for every edition's every file offered
+    checksums = page.locator("details.checksums")
+    assert not checksums.locator("code.sha256").first.is_visible()
+    checksums.locator("summary").click()
+    hrefs = "els => els.map(e => e.getAttribute('href'))"
+    offered = page.locator("ul.downloads a, .other-editions a").evaluate_all(hrefs)
+    listed = checksums.locator("dt a").evaluate_all(hrefs)
+    assert sorted(listed) == sorted(offered) and len(listed) >= 6
+    shown_sums = checksums.locator("code.sha256").all_inner_texts()
+    for href, shown in zip(listed, shown_sums, strict=True):
         with urllib.request.urlopen(f"{site}/{href}") as response:
             assert hashlib.sha256(response.read()).hexdigest() == shown
     assert page.locator("button.copy").inner_text() == "Copy"

@@ -28,6 +28,7 @@ from ...model import Artifact, BuildContext, Manuscript
 from ...workers import process_pool
 from .. import template_environment, template_values
 from ..registry import EditionJob
+from . import tagging  # noqa: F401  (adds Note and Lang to the tags WeasyPrint writes)
 from .join import join, with_page_labels
 from .pieces import Job, Laid, NotSettled, Piece, Plan, groups, lay_out
 

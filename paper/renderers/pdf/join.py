@@ -62,7 +62,7 @@ def join(pieces: list[bytes], body_start: int) -> bytes:
         out.Root.Names = pikepdf.Dictionary(Dests=pikepdf.Dictionary(Names=pikepdf.Array(flat)))
     link_outline(out, outline)
     label_pages(out, body_start)
-    with_table_scopes(out)
+    finish_tags(out)
     share_fonts(out)
     share_profiles(out)
     result = io.BytesIO()
@@ -149,23 +149,28 @@ def label_pages(out: pikepdf.Pdf, body_start: int) -> None:
 
 
 def with_page_labels(pdf: bytes, body_start: int) -> bytes:
-    """A whole-document PDF with its page labels and table header scopes."""
+    """A whole-document PDF with its page labels and finished tags."""
     with pikepdf.open(io.BytesIO(pdf)) as document:
         label_pages(document, body_start)
-        with_table_scopes(document)
+        finish_tags(document)
         out = io.BytesIO()
         document.save(out, deterministic_id=True)
     return out.getvalue()
 
 
-def with_table_scopes(out: pikepdf.Pdf) -> None:
-    """Each table header cell says what it heads (PDF/UA: /Scope): the column when it is in the
-    table's head, its row otherwise. WeasyPrint tags the cells but leaves their scope out."""
+def finish_tags(out: pikepdf.Pdf) -> None:
+    """What PDF/UA asks of the tags and WeasyPrint leaves out: each table header cell says what
+    it heads (/Scope): the column when it is in the table's head, its row otherwise; each
+    footnote (a Note, see tagging.py) has an ID unique in the document."""
     root: PdfObject = out.Root.get("/StructTreeRoot")
     todo: list[tuple[PdfObject, bool]] = [(root, False)] if root is not None else []
+    notes = 0
     while todo:
         element, in_head = todo.pop()
         kind = element.get("/S")
+        if kind == "/Note":
+            notes += 1
+            element.ID = pikepdf.String(f"note-{notes}")
         if kind == "/TH":
             attributes = element.get("/A")
             if not isinstance(attributes, pikepdf.Dictionary):
