@@ -73,7 +73,7 @@ def test_pdf_metadata_and_content(reader):
     assert "Table 2.1 Countries represented at the Brasília meeting" in " ".join(text.split())
     assert "Figure 2.1 The three themes of the meeting" in " ".join(text.split())
     assert "Inter-American Commission on Human Rights. 2009. Report on Citizen Security" in text
-    assert "(Hume 2007; Jütersonke et al. 2009)" in text
+    assert "(Hume 2007; Jütersonke et al. 2009)" in " ".join(text.split())
     assert "???" not in text
     # A footnote sits on the page of its call, below the text.
     (page,) = [p for p in reader.pages if "through manuals." in p.extract_text()]
