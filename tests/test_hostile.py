@@ -135,7 +135,7 @@ def test_two_builds_at_once_both_end_well(project):
                                   stderr=subprocess.PIPE) for _ in range(2)]
     assert [p.wait(timeout=180) for p in processes] == [0, 0]
     out = project / "output"
-    assert len(pypdf.PdfReader(out / "minimal.pdf").pages) == 8
+    assert len(pypdf.PdfReader(out / "minimal.pdf").pages) == 12
     with zipfile.ZipFile(out / "minimal.epub") as epub:
         assert epub.testzip() is None
     assert not list(out.glob(".staging-*"))

@@ -79,7 +79,7 @@ def test_bookdown_book_builds_with_its_structure(bookdown):
     assert outline(reader) == ["Contents", "Preface", "Chapter 1 Why survey residents?", "Part I Running the survey",
                                "Chapter 2 Choosing who is asked", "Chapter 3 Fieldwork",
                                "Appendix A Survey forms", "References"]
-    assert contents_pages(reader)["Preface"] == "v"
+    assert contents_pages(reader)["Preface"] == "iv"  # the title page is i, the cover is not counted
     assert "(PART)" not in text and "(APPENDIX)" not in text
     # index.Rmd's title is the book's, its author the paper's: no second title, no byline
     assert "index-chapter.html" in {p.name for p in (root / "output" / "html").iterdir()}
@@ -89,7 +89,9 @@ def test_bookdown_book_builds_with_its_structure(bookdown):
 def test_bookdown_references_are_printed_once_where_the_author_put_them(bookdown):
     _root, _result, reader, text = bookdown
     assert text.count("Dynamic Documents with R and Knitr") == 1
-    last = reader.pages[-1].extract_text().replace("\u2010\n", "")
+    # the last page before the back cover (C3, C4)
+    assert reader.page_labels[-2:] == ["C3", "C4"]
+    last = " ".join(reader.pages[-3].extract_text().replace("\u2010\n", "").split())
     assert last.startswith("References") and "Evidence and Proposals for Latin America" in last
 
 

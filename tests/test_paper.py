@@ -91,7 +91,7 @@ def test_epub_is_valid_and_complete(paper, paper_output, tmp_path):
     labels = pypdf.PdfReader(paper_output / f"{SLUG}.pdf").page_labels
     # from the first chapter on (the executive summary's roman pages, then 1, 2, …), as printed
     pages = [text for text, _href in epub_nav(epub, "page-list")]
-    assert pages[0] == "vii" and pages == labels[labels.index("vii"):]
+    assert pages[0] == "vii" and pages == [label for label in labels[labels.index("vii"):] if not label.startswith("C")]
 
 
 def test_html_edition_holds_every_chapter(paper, paper_output, browser):

@@ -66,15 +66,26 @@ def test_footnotes_sit_at_the_foot_of_their_page(reader):
 def test_title_page_and_running_heads(reader):
     cover = reader.pages[0].extract_text()
     assert "A Minimal Test Paper" in cover and "Ana Souza" in cover and "4 May 2020" in cover
-    # cover, title page, imprint, abstract, contents, then three one-page chapters
-    assert len(reader.pages) == 8
-    assert reader.page_labels == ["i", "ii", "iii", "iv", "v", "1", "2", "3"]
+    # the cover and its back (not counted), the title page on a right-hand page with the imprint on
+    # its back, the abstract, a blank page so that the contents begin on a right-hand page, three
+    # one-page chapters, then a blank page and the back cover: an even count, for print
+    assert reader.page_labels == ["C1", "C2", "i", "ii", "iii", "iv", "v", "1", "2", "3", "C3", "C4"]
+    assert [reader.pages[i].extract_text().strip() for i in (1, 5, 10)] == ["", "", ""]
+    assert reader.pages[2].extract_text().strip().startswith("TEST SERIES")
+    back = " ".join(reader.pages[11].extract_text().split())
+    assert "A Minimal Test Paper" in back and "A short abstract for the tests." in back and "Test Press" in back
+    assert "Creative Commons Attribution 4.0" in back
 
 
 def test_publication_details_page(reader):
-    text = " ".join(reader.pages[2].extract_text().split())
+    text = " ".join(reader.pages[3].extract_text().split())
     assert "This work is licensed under a Creative Commons Attribution 4.0 International licence (CC BY 4.0)." in text
-    assert " ".join(reader.pages[3].extract_text().split()).startswith("Abstract A short abstract for the tests.")
+    assert " ".join(reader.pages[4].extract_text().split()).startswith("Abstract A short abstract for the tests.")
     assert ("How to cite this paper Ana Souza, Jorge Pérez. 2020. A Minimal Test Paper: Used by the "
             "test suite. Test Series 7. Test Press.") in text
     assert "ORCID 0000-0002-1825-0097" in text
+    # the imprint stands at the foot of the title page's back: its first line in the lower half
+    heights = []
+    reader.pages[3].extract_text(visitor_text=lambda text, cm, tm, *_: text.strip() and heights.append(
+        tm[4] * cm[1] + tm[5] * cm[3] + cm[5]))  # the text's origin on the page, from the foot up
+    assert max(heights) < float(reader.pages[3].mediabox.height) / 2

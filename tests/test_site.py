@@ -84,11 +84,11 @@ PAGES = ["index.html", "south-south.html", "all.html", "search.html", "es/index.
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-@pytest.mark.parametrize("width", [320, 375, 1280])
+@pytest.mark.parametrize("width", [320, 375, 1440])
 def test_no_accessibility_violations_of_any_impact(browser, site, width, scheme):
     """axe-core's WCAG 2.2 AA rules and best practices on every kind of page (landing, chapter,
-    one-page paper, search with its results, a translation), on phones and a desktop, in the
-    light and the dark colour scheme."""
+    one-page paper, search with its results, a translation), on phones and a desktop (where the
+    chapter pages have their side columns), in the light and the dark colour scheme."""
     assert AXE.is_file(), "axe-core is not installed: npm install --prefix .ci/node axe-core@4"
     # the site's policy rightly refuses injected scripts: axe is let in by bypassing it
     context = browser.new_context(bypass_csp=True, viewport={"width": width, "height": 800}, color_scheme=scheme)
@@ -107,6 +107,35 @@ def test_no_accessibility_violations_of_any_impact(browser, site, width, scheme)
             found[name] = violations
     context.close()
     assert found == {}
+
+
+@pytest.mark.parametrize(("width", "sidebar", "sections"), [(375, False, False), (1100, True, False),
+                                                           (1280, True, True)])
+def test_wide_screens_show_the_contents_and_the_chapters_sections_beside_the_text(browser, site, width, sidebar,
+                                                                                  sections):
+    """As on a Quarto or Jupyter Book site: the contents in a column on the left (the current
+    chapter marked), the chapter's sections on the right, both staying in view while reading;
+    on a phone the contents fold into a menu above the chapter."""
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto(f"{site}/local-governance.html")
+    assert page.is_visible("nav.sidebar") == sidebar
+    assert page.is_visible("details.page-toc") != sidebar
+    assert page.is_visible("nav.on-this-page") == sections
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    if sidebar:
+        assert " ".join(page.text_content("nav.sidebar [aria-current]").split()) == \
+            "Chapter 3 Theme 1: Local Governance Experience"
+    if sections:
+        links = page.eval_on_selector_all("nav.on-this-page a", "links => links.map(a => a.getAttribute('href'))")
+        targets = page.eval_on_selector_all("article section.level2", "all => all.map(s => '#' + s.id)")
+        assert links == targets and len(links) >= 3
+        assert page.text_content("nav.on-this-page li").split()[:2] == ["3.1", "Why"]
+        page.evaluate("window.scrollTo(0, 2500)")  # (the site's policy forbids the eval of wait_for_function)
+        assert page.evaluate("window.scrollY") > 2000
+        for column in ("nav.sidebar", "nav.on-this-page"):
+            top = page.evaluate(f"document.querySelector('{column}').getBoundingClientRect().top")
+            assert 0 <= top < 60, (column, top)
+    page.close()
 
 
 @pytest.mark.parametrize("name", ["index.html", "es/index.html"])

@@ -15,7 +15,7 @@ import weasyprint
 from paper.check import check_paper
 from paper.config import load_config
 from paper.loader import load_paper
-from paper.renderers.pdf.join import LINK_PREFIX, join
+from paper.renderers.pdf.join import BACK_COVER, LINK_PREFIX, TITLE_PAGE, join
 from paper.renderers.pdf.share import share_fonts
 
 BASE = "title: T\nauthors: [A. Author]\ndate: 2020-01-02\n"
@@ -89,26 +89,30 @@ def tiny_pdf(html: str) -> bytes:
 
 
 def test_join_keeps_pages_outline_links_and_labels():
-    first = tiny_pdf('<html lang="en"><title>T</title><h1 id="a">First</h1><p>'
+    first = tiny_pdf('<html lang="en"><title>T</title><p style="break-after: page">Cover</p>'
+                     '<h1 id="a">First</h1><p>'
                      f'<a href="{LINK_PREFIX}b">to the second</a></p>')
     second = tiny_pdf('<html lang="en"><title>T</title><h1 id="b">Second</h1><p>Text.</p>'
-                      '<h1 id="c" style="break-before: page">Third</h1>')
-    joined = pypdf.PdfReader(io.BytesIO(join([first, second], body_start=2)))
-    assert len(joined.pages) == 3
+                      '<h1 id="c" style="break-before: page">Third</h1>'
+                      '<p style="break-before: page">Inside back cover</p><p style="break-before: page">Back</p>')
+    anchors = [(), (TITLE_PAGE, "a"), ("b",), ("c",), (BACK_COVER,), ()]
+    joined = pypdf.PdfReader(io.BytesIO(join([first, second], anchors, body_start=2)))
+    assert len(joined.pages) == 6
     assert [item.title for item in joined.outline] == ["First", "Second", "Third"]
-    assert joined.page_labels == ["i", "1", "2"]
+    # the cover is not counted: C1 before the title page (i), C2 and C3 after the last page
+    assert joined.page_labels == ["C1", "i", "1", "2", "C2", "C3"]
     assert set(joined.named_destinations) >= {"a", "b", "c"}
-    link = joined.pages[0]["/Annots"][0].get_object()
+    link = joined.pages[1]["/Annots"][0].get_object()
     assert "/A" not in link and link["/Dest"] == "b"  # into the other piece, by its name
-    with pikepdf.open(io.BytesIO(join([first, second], body_start=2))) as pdf:
+    with pikepdf.open(io.BytesIO(join([first, second], anchors, body_start=2))) as pdf:
         assert len(pdf.Root.StructTreeRoot.K) == 1  # one /Document element
-        assert len(pdf.Root.StructTreeRoot.ParentTree.Nums) // 2 == 3 + 1  # three pages, one link
+        assert len(pdf.Root.StructTreeRoot.ParentTree.Nums) // 2 == 6 + 1  # six pages, one link
 
 
 def test_share_fonts_leaves_one_copy_of_a_font_that_every_piece_embedded():
     pieces = [tiny_pdf(f'<html lang="en"><title>T</title><p style="font-family: DejaVu Sans">{word}</p>')
               for word in ("alpha", "omega")]
-    joined = join(pieces, body_start=1)
+    joined = join(pieces, [(), ()], body_start=0)
     with pikepdf.open(io.BytesIO(joined)) as pdf:
         fonts = {str(font.get("/BaseFont")) for page in pdf.pages for font in page.Resources.Font.values()}
         programs = {font.objgen for page in pdf.pages for font in page.Resources.Font.values()}

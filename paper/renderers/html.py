@@ -22,6 +22,7 @@ from ..errors import UserError
 from ..licenses import license_statement, spdx_license
 from ..model import Artifact, BuildContext, ChapterText, Manuscript
 from ..search import index_site
+from ..tree import stringify
 from . import template_environment, template_values
 from .registry import Edition, EditionJob, PaperJob, downloads
 
@@ -92,6 +93,7 @@ def write_edition(edition: Edition, context: BuildContext, site: Path, root: str
     for i, (chapter, body) in enumerate(zip(chapters, bodies, strict=True)):
         pages[f"{chapter.id}.html"] = ("site-chapter.html", {
             "page_title": f"{chapter.label} {chapter.title}".strip(), "chapter": chapter, "body": body,
+            "sections": sections(chapter),
             "previous": chapters[i - 1] if i > 0 else None,
             "next": chapters[i + 1] if i + 1 < len(chapters) else None})
     for name, (template, extra) in pages.items():
@@ -107,6 +109,21 @@ def write_edition(edition: Edition, context: BuildContext, site: Path, root: str
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(paper.root / src, target)
     return sorted(pages)
+
+
+def sections(chapter: ChapterText) -> list[dict[str, str]]:
+    """The chapter's sections (its level-2 headings), for the page's "on this page" menu."""
+    found = []
+    for block in chapter.blocks:
+        if block.get("t") != "Header" or block["c"][0] != 2 or not block["c"][1][0]:
+            continue
+        inlines = block["c"][2]
+        numbers = [item for item in inlines
+                   if item.get("t") == "Span" and "header-section-number" in item["c"][0][1]]
+        number = stringify(numbers[0]["c"][1]) if numbers else ""
+        rest = [item for item in inlines if item not in numbers]
+        found.append({"id": block["c"][1][0], "number": number, "title": stringify(rest).strip()})
+    return found
 
 
 def convert_pages(job: EditionJob) -> Artifact:

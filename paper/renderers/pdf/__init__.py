@@ -29,7 +29,7 @@ from ...workers import process_pool
 from .. import template_environment, template_values
 from ..registry import EditionJob
 from . import tagging  # noqa: F401  (adds Note and Lang to the tags WeasyPrint writes)
-from .join import join, with_page_labels
+from .join import back_cover, join, title_page, with_page_labels
 from .pieces import Job, Laid, NotSettled, Piece, Plan, groups, lay_out
 
 log = logging.getLogger(__name__)
@@ -125,7 +125,7 @@ def piece_body(manuscript: Manuscript, context: BuildContext, chapters: tuple) -
     document = manuscript.document(chapters)
     document["blocks"] = with_images(document["blocks"], manuscript.math)
     return pandoc.to_html(document, manuscript.paper.root, context.source_date_epoch,
-                          ("--section-divs", f"--lua-filter={pandoc.filter_path('footnotes.lua')}"),
+                          ("--section-divs", f"--lua-filter={pandoc.filter_path('pdf.lua')}"),
                           cache=context.cache) + "\n"
 
 
@@ -156,8 +156,9 @@ def lay_out_whole(html: str, manuscript: Manuscript, context: BuildContext) -> L
     document = layout(html, manuscript.paper.root, options(manuscript, context))
     anchors = [tuple(page.anchors) for page in document.pages]
     first = next((c.id for c in manuscript.chapters if c.role != "front-matter"), None)
-    body_start = next((i + 1 for i, ids in enumerate(anchors) if first in ids), 1)
-    pdf = with_page_labels(document.write_pdf(**options(manuscript, context)), body_start)
+    body_start = next((i for i, ids in enumerate(anchors) if first in ids), 0)
+    pdf = with_page_labels(document.write_pdf(**options(manuscript, context)), title_page(anchors), body_start,
+                           back_cover(anchors))
     notes = weasyprint_notes()
     if cache:
         cache.put(key, pdf)
@@ -207,7 +208,7 @@ def lay_out_pieces(pieces: list[Piece], template, values: dict[str, Any], manusc
     log.debug("pdf: %d pieces laid out; joining them", len(done))
     notes = tuple(dict.fromkeys(note for _job, laid in done for note in laid.notes))
     pdfs = [laid.pdf for _job, laid in done if laid.pdf is not None]
-    return join(pdfs, (plan.body_start() or 0) + 1), plan.page_map(), notes
+    return join(pdfs, plan.page_map(), plan.body_start() or 0), plan.page_map(), notes
 
 
 class Processes:
@@ -261,13 +262,14 @@ def page_map(pages: list[tuple[str, ...]], first_chapter: str, body_chapter: str
     """
     body_start = next((i + 1 for i, ids in enumerate(pages) if body_chapter in ids), 1)
     start = next((i for i, ids in enumerate(pages) if first_chapter in ids), body_start - 1)
+    title, back = title_page(pages), back_cover(pages)
     found, last = [], None
-    for index, ids in enumerate(pages[start:], start=start + 1):
+    for index, ids in enumerate(pages[start:back], start=start + 1):
         begun = sorted((int(a.split("-")[1]), int(a.split("-")[2]), a) for a in ids if a.startswith("pb-"))
         first = begun[0][2] if begun else last
         last = begun[-1][2] if begun else last
         if first:
-            label = roman(index) if index < body_start else str(index - body_start + 1)
+            label = roman(index - title) if index < body_start else str(index - body_start + 1)
             found.append({"label": label, "anchor": first})
     return found
 

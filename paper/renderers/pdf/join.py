@@ -22,8 +22,9 @@ LINK_PREFIX = "https://link.invalid/#"
 turns it back into a link to the named destination."""
 
 
-def join(pieces: list[bytes], body_start: int) -> bytes:
-    """The pieces' pages in order, as one PDF. `body_start`: number of the page printed "1"."""
+def join(pieces: list[bytes], anchors: list[tuple[str, ...]], body_start: int) -> bytes:
+    """The pieces' pages in order, as one PDF. `anchors`: the ids anchored on each page;
+    `body_start`: the 0-based page printed "1"."""
     out = pikepdf.open(io.BytesIO(pieces[0]))
     sources = [out] + [pikepdf.open(io.BytesIO(data)) for data in pieces[1:]]
     document = out.Root.StructTreeRoot.K[0]
@@ -61,7 +62,7 @@ def join(pieces: list[bytes], body_start: int) -> bytes:
         flat = [item for pair in names for item in pair]
         out.Root.Names = pikepdf.Dictionary(Dests=pikepdf.Dictionary(Names=pikepdf.Array(flat)))
     link_outline(out, outline)
-    label_pages(out, body_start)
+    label_pages(out, title_page(anchors), body_start, back_cover(anchors))
     finish_tags(out)
     share_fonts(out)
     share_profiles(out)
@@ -139,19 +140,39 @@ def retarget(annotation: PdfObject) -> None:
         annotation.Dest = name
 
 
-def label_pages(out: pikepdf.Pdf, body_start: int) -> None:
-    """Page labels as printed: i, ii, … for the front matter, then 1, 2, … from page `body_start`.
-    WeasyPrint does not write them."""
-    numbers = [0, pikepdf.Dictionary(S=pikepdf.Name.r)]
-    if body_start > 1:
-        numbers += [body_start - 1, pikepdf.Dictionary(S=pikepdf.Name.D)]
+TITLE_PAGE = "paper-title-page"
+BACK_COVER = "paper-inside-back-cover"
+"""The ids (templates/pdf.html) of the first page counted, after the cover and its blank back,
+and of the first page of the back cover, which is not counted either."""
+
+
+def title_page(pages) -> int:
+    """The 0-based page, of pages given by the ids anchored on each, where the count begins."""
+    return next((i for i, ids in enumerate(pages) if TITLE_PAGE in ids), 0)
+
+
+def back_cover(pages) -> int:
+    """The 0-based page where the back cover begins (the number of pages if there is none)."""
+    return next((i for i, ids in enumerate(pages) if BACK_COVER in ids), len(pages))
+
+
+def label_pages(out: pikepdf.Pdf, title: int, body_start: int, back: int) -> None:
+    """Page labels as printed (WeasyPrint does not write them): C1, C2 for the cover and its back,
+    i, ii, … for the front matter from the title page, 1, 2, … from 0-based page `body_start`,
+    and C3, C4 for the back cover from page `back`."""
+    numbers = [0, pikepdf.Dictionary(S=pikepdf.Name.D, P="C")] if title > 0 else []
+    numbers += [title, pikepdf.Dictionary(S=pikepdf.Name.r)]
+    if body_start > title:
+        numbers += [body_start, pikepdf.Dictionary(S=pikepdf.Name.D)]
+    if back < len(out.pages):
+        numbers += [back, pikepdf.Dictionary(S=pikepdf.Name.D, P="C", St=title + 1)]
     out.Root.PageLabels = pikepdf.Dictionary(Nums=pikepdf.Array(numbers))
 
 
-def with_page_labels(pdf: bytes, body_start: int) -> bytes:
+def with_page_labels(pdf: bytes, title: int, body_start: int, back: int) -> bytes:
     """A whole-document PDF with its page labels and finished tags."""
     with pikepdf.open(io.BytesIO(pdf)) as document:
-        label_pages(document, body_start)
+        label_pages(document, title, body_start, back)
         finish_tags(document)
         out = io.BytesIO()
         document.save(out, deterministic_id=True)

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from ...labels import roman
-from .join import LINK_PREFIX
+from .join import LINK_PREFIX, title_page
 
 log = logging.getLogger(__name__)
 
@@ -139,9 +139,14 @@ class Plan:
         pages = self.known[self.pieces[1].name]
         return start + next((i for i, ids in enumerate(pages) if self.pieces[1].name in ids), 0)
 
-    @staticmethod
-    def counter(page: int, body_start: int) -> int:
-        return page + 1 if page < body_start else page - body_start + 1
+    def counter(self, page: int, body_start: int) -> int:
+        """The number printed on 0-based page `page`: counted from the title page in the front
+        matter (the cover is not counted), from `body_start` after it."""
+        return page + 1 - self.title_page() if page < body_start else page - body_start + 1
+
+    def title_page(self) -> int:
+        """The 0-based page of the title page, the first one counted (i)."""
+        return title_page(self.known.get(self.pieces[0].name, ()))
 
     def labels(self) -> dict[str, int]:
         """The page counter of every anchor whose page is certain."""
@@ -176,8 +181,8 @@ class Plan:
             counter = first - 1 if pad else first
         key = (index, counter, pad)
         if key not in self.rendered:
-            html = self.render(self.pieces[index].body, front=index == 0, counter=counter, pad=pad,
-                               pad_chapter=self.titles[index])
+            html = self.render(self.pieces[index].body, front=index == 0, back=index == len(self.pieces) - 1,
+                               counter=counter, pad=pad, pad_chapter=self.titles[index])
             self.rendered[key] = (html, elsewhere(html))
         html, targets = self.rendered[key]
         return Job(link_elsewhere(html, targets, labels, every=index == 0) if targets else html, pad, measure)
