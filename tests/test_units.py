@@ -15,6 +15,7 @@ import weasyprint
 from paper.check import check_paper
 from paper.config import load_config
 from paper.loader import load_paper
+from paper.renderers import whole_compounds
 from paper.renderers.pdf.join import BACK_COVER, LINK_PREFIX, TITLE_PAGE, join
 from paper.renderers.pdf.share import share_fonts
 
@@ -121,3 +122,8 @@ def test_share_fonts_leaves_one_copy_of_a_font_that_every_piece_embedded():
     assert len(fonts) == 1 and len(programs) == 1
     text = pypdf.PdfReader(io.BytesIO(joined))
     assert "alpha" in text.pages[0].extract_text() and "omega" in text.pages[1].extract_text()
+
+
+def test_compounds_in_the_title_are_kept_whole_and_the_rest_escaped():
+    assert str(whole_compounds("Sul-Sul <i>e</i> - já")) == \
+        '<span class="nobreak">Sul-Sul</span> &lt;i&gt;e&lt;/i&gt; - já'

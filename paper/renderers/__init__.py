@@ -34,6 +34,7 @@ def template_environment(paper: Paper) -> jinja2.Environment:
         loader=jinja2.ChoiceLoader(loaders), undefined=jinja2.StrictUndefined,
         autoescape=jinja2.select_autoescape(["html", "xhtml", "xml"]), keep_trailing_newline=True)
     env.filters["css_string"] = css_string
+    env.filters["whole_compounds"] = whole_compounds
     return env
 
 
@@ -55,6 +56,15 @@ def template_errors(paper: Paper):
         message = exc.message or str(exc)
         raise UserError([error(path, line, "template", f"the template cannot be used: {message}; "
                                "correct it, or delete it to use the built-in one")]) from None
+
+
+def whole_compounds(text: str) -> jinja2.filters.Markup:
+    """Text as HTML in which a compound's own hyphen ("South-South") is no place to break a
+    line: each such word is kept whole (class "nobreak", as filters/pdf.lua does in the text)."""
+    words = [jinja2.filters.escape(word) for word in str(text).split(" ")]
+    return jinja2.filters.Markup(" ").join(
+        jinja2.filters.Markup('<span class="nobreak">%s</span>') % word if "-" in word.strip("-") else word
+        for word in words)
 
 
 def css_string(text: str) -> str:
