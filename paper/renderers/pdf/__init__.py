@@ -157,8 +157,7 @@ def lay_out_whole(html: str, manuscript: Manuscript, context: BuildContext) -> L
     anchors = [tuple(page.anchors) for page in document.pages]
     first = next((c.id for c in manuscript.chapters if c.role != "front-matter"), None)
     body_start = next((i for i, ids in enumerate(anchors) if first in ids), 0)
-    pdf = with_page_labels(document.write_pdf(**options(manuscript, context)), title_page(anchors), body_start,
-                           back_cover(anchors))
+    pdf = with_page_labels(document.write_pdf(**options(manuscript, context)), anchors, body_start)
     notes = weasyprint_notes()
     if cache:
         cache.put(key, pdf)
@@ -208,7 +207,8 @@ def lay_out_pieces(pieces: list[Piece], template, values: dict[str, Any], manusc
     log.debug("pdf: %d pieces laid out; joining them", len(done))
     notes = tuple(dict.fromkeys(note for _job, laid in done for note in laid.notes))
     pdfs = [laid.pdf for _job, laid in done if laid.pdf is not None]
-    return join(pdfs, plan.page_map(), plan.body_start() or 0), plan.page_map(), notes
+    pages = plan.page_map()
+    return join(pdfs, pages, plan.body_start() or 0), pages, notes
 
 
 class Processes:

@@ -62,7 +62,7 @@ def join(pieces: list[bytes], anchors: list[tuple[str, ...]], body_start: int) -
         flat = [item for pair in names for item in pair]
         out.Root.Names = pikepdf.Dictionary(Dests=pikepdf.Dictionary(Names=pikepdf.Array(flat)))
     link_outline(out, outline)
-    label_pages(out, title_page(anchors), body_start, back_cover(anchors))
+    label_pages(out, anchors, body_start)
     finish_tags(out)
     share_fonts(out)
     share_profiles(out)
@@ -156,10 +156,11 @@ def back_cover(pages) -> int:
     return next((i for i, ids in enumerate(pages) if BACK_COVER in ids), len(pages))
 
 
-def label_pages(out: pikepdf.Pdf, title: int, body_start: int, back: int) -> None:
+def label_pages(out: pikepdf.Pdf, anchors: list[tuple[str, ...]], body_start: int) -> None:
     """Page labels as printed (WeasyPrint does not write them): C1, C2 for the cover and its back,
     i, ii, … for the front matter from the title page, 1, 2, … from 0-based page `body_start`,
-    and C3, C4 for the back cover from page `back`."""
+    and C3, C4 for the back cover. `anchors`: the ids anchored on each page."""
+    title, back = title_page(anchors), back_cover(anchors)
     numbers = [0, pikepdf.Dictionary(S=pikepdf.Name.D, P="C")] if title > 0 else []
     numbers += [title, pikepdf.Dictionary(S=pikepdf.Name.r)]
     if body_start > title:
@@ -169,10 +170,10 @@ def label_pages(out: pikepdf.Pdf, title: int, body_start: int, back: int) -> Non
     out.Root.PageLabels = pikepdf.Dictionary(Nums=pikepdf.Array(numbers))
 
 
-def with_page_labels(pdf: bytes, title: int, body_start: int, back: int) -> bytes:
+def with_page_labels(pdf: bytes, anchors: list[tuple[str, ...]], body_start: int) -> bytes:
     """A whole-document PDF with its page labels and finished tags."""
     with pikepdf.open(io.BytesIO(pdf)) as document:
-        label_pages(document, title, body_start, back)
+        label_pages(document, anchors, body_start)
         finish_tags(document)
         out = io.BytesIO()
         document.save(out, deterministic_id=True)
