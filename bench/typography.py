@@ -59,6 +59,7 @@ class Report:
     bad_hyphens: list[str] = field(default_factory=list)
     notes_away: list[str] = field(default_factory=list)
     short_pages: list[int] = field(default_factory=list)
+    before_notes: list[int] = field(default_factory=list)  # short before a note too long to follow its call here
     runts: list[str] = field(default_factory=list)
     headless_tables: list[int] = field(default_factory=list)
 
@@ -104,7 +105,7 @@ def measure(path: str) -> Report:
         foot = height - 24 * 72 / 25.4  # the text area's foot (pdf.css: 24 mm margins)
         hyphen_ends(lines, report)
         runts(lines, report)
-        short_pages(lines, report, foot, pypdf.PdfReader(path).page_labels)
+        short_pages(pdf, lines, report, foot, pypdf.PdfReader(path).page_labels, note_calls(pdf, lines))
         tables(pdf, report)
         notes_away(pdf, lines, report)
     return report
@@ -143,16 +144,28 @@ def runts(lines: list[Line], report: Report) -> None:
             report.runts.append(f"p. {group[-1].page}: …{group[-2].text[-30:]} / {group[-1].text}")
 
 
-def short_pages(lines: list[Line], report: Report, foot: float, labels: list[str]) -> None:
+LINE = 10.5 * 1.5
+"""The body's line height in points (pdf.css: 10.5pt, line-height 1.5)."""
+
+
+def short_pages(pdf, lines: list[Line], report: Report, foot: float, labels: list[str],
+                calls: list[tuple[int, float, float]]) -> None:
+    """The free space is measured from the foot of the last line's line box (or of the box
+    drawn around it, such as a shaded Box) to the foot of the text area, or to the rule above
+    the footnotes (pdf.css: 5 mm above it)."""
     pages = sorted({line.page for line in lines})
     for page, following in zip(pages, pages[1:], strict=False):
         body = [line for line in lines if line.page == page and line.kind() != "note"]
-        notes = [line for line in lines if line.page == page and line.kind() == "note"]
         if not body or "Figure" in body[-1].chain or body[-1].kind() == "other":
             continue
-        step = min((b.top - a.top for a, b in zip(body, body[1:], strict=False) if b.top > a.top), default=15.75)
-        bottom = (min(n.top for n in notes) - 8 * 72 / 25.4) if notes else foot
-        if bottom - body[-1].bottom <= 3 * max(step, 12):
+        last, drawn = body[-1], pdf.pages[page - 1]
+        end = max([last.bottom + (LINE - 10.5) / 2]
+                  + [r["bottom"] for r in drawn.rects if r["height"] > 2 and r["top"] <= last.top
+                     and r["bottom"] >= last.bottom])
+        top = notes_top(lines, page)
+        rules = [r["top"] for r in drawn.rects + drawn.lines if end < r["top"] < top]  # the border above the notes
+        bottom = min(rules or [top - 2.5 * 72 / 25.4]) - 5 * 72 / 25.4 if top < 10_000 else foot
+        if bottom - end <= 3 * LINE:
             continue
         nexts = [line for line in lines if line.page == following]
         if not labels[page - 1].isdigit() or any(n.chain[-3:-2] == ["H1"] or "H1" in n.chain for n in nexts):
@@ -160,6 +173,11 @@ def short_pages(lines: list[Line], report: Report, foot: float, labels: list[str
         if nexts and (nexts[0].kind() == "heading" or "Figure" in nexts[0].chain
                       or "Table" in nexts[0].chain or "Caption" in nexts[0].chain):
             continue  # before a chapter, a heading or a float: expected
+        call = min((top for number, top, _x in calls if number == following), default=None)
+        upto = [n for n in nexts if call is not None and n.kind() != "note" and n.top <= call + 2]
+        if call is not None and len(upto) * LINE <= bottom - end + LINE:
+            report.before_notes.append(page)  # the lines that would fill it call a note that would not fit
+            continue
         report.short_pages.append(page)
 
 
@@ -187,13 +205,7 @@ def tables(pdf, report: Report) -> None:
 def notes_away(pdf, lines: list[Line], report: Report) -> None:
     """A note's first line starts with its number ("3. "); its call is a number raised in
     the text: both counted per chapter, in order."""
-    calls, notes = [], []
-    for number, page in enumerate(pdf.pages, start=1):
-        body_size = 10.5
-        for char in page.chars:
-            if (char["text"].isdigit() and char["size"] < body_size * 0.8
-                    and char.get("mcid") is not None and char["top"] < notes_top(lines, number)):
-                calls.append((number, char["top"], char["x0"]))
+    calls, notes = note_calls(pdf, lines), []
     for line in lines:
         if line.kind() == "note" and line.text[:1].isdigit() and ". " in line.text[:5]:
             notes.append(line.page)
@@ -203,6 +215,17 @@ def notes_away(pdf, lines: list[Line], report: Report) -> None:
             report.notes_away.append(f"note {index}: called on p. {call}, printed on p. {note}")
     if len(merged) != len(notes):
         report.notes_away.append(f"{len(merged)} calls but {len(notes)} notes found")
+
+
+def note_calls(pdf, lines: list[Line]) -> list[tuple[int, float, float]]:
+    """Page, top and left of each digit raised above the running text (10.5pt) outside the notes."""
+    calls = []
+    for number, page in enumerate(pdf.pages, start=1):
+        for char in page.chars:
+            if (char["text"].isdigit() and char["size"] < 10.5 * 0.8
+                    and char.get("mcid") is not None and char["top"] < notes_top(lines, number)):
+                calls.append((number, char["top"], char["x0"]))
+    return calls
 
 
 def notes_top(lines: list[Line], page: int) -> float:
@@ -236,6 +259,7 @@ def main(paths: list[str]) -> None:
         print(f"  footnotes away from their call: {len(r.notes_away)}"
               + "".join(f"\n    {n}" for n in r.notes_away[:5]))
         print(f"  short pages: {len(r.short_pages)} {r.short_pages}")
+        print(f"  short before a note that would not fit under its call: {len(r.before_notes)} {r.before_notes}")
         print(f"  one-word last lines: {len(r.runts)}" + "".join(f"\n    {x}" for x in r.runts[:5]))
         print(f"  tables split without their header: {len(r.headless_tables)} {r.headless_tables}")
 

@@ -31,6 +31,7 @@ from ..registry import EditionJob
 from . import tagging  # noqa: F401  (adds Note and Lang to the tags WeasyPrint writes)
 from .join import back_cover, join, title_page, with_page_labels
 from .pieces import Job, Laid, NotSettled, Piece, Plan, groups, lay_out
+from .refine import refined
 
 log = logging.getLogger(__name__)
 
@@ -293,7 +294,7 @@ def options(manuscript: Manuscript, context: BuildContext) -> dict[str, Any]:
 def layout(html: str, root: Path, options: dict[str, Any]) -> weasyprint.Document:
     page = weasyprint.HTML(string=html, base_url=str(root) + "/", url_fetcher=ProjectFetcher(root))
     try:
-        return page.render(**options)
+        return refined(page, page.render(**options), options)
     except weasyprint.urls.FatalURLFetchingError as exc:
         reason = exc.__cause__ or exc
         raise UserError([error(Path("templates"), 0, "refused-url",

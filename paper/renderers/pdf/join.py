@@ -183,8 +183,11 @@ def with_page_labels(pdf: bytes, anchors: list[tuple[str, ...]], body_start: int
 def finish_tags(out: pikepdf.Pdf) -> None:
     """What PDF/UA asks of the tags and WeasyPrint leaves out: each table header cell says what
     it heads (/Scope): the column when it is in the table's head, its row otherwise; each
-    footnote (a Note, see tagging.py) has an ID unique in the document."""
+    footnote (a Note, see tagging.py) has an ID unique in the document, and stands beside its
+    call instead of at the foot of the page."""
     root: PdfObject = out.Root.get("/StructTreeRoot")
+    if root is not None:
+        notes_beside_calls(root)
     todo: list[tuple[PdfObject, bool]] = [(root, False)] if root is not None else []
     notes = 0
     while todo:
@@ -204,3 +207,44 @@ def finish_tags(out: pikepdf.Pdf) -> None:
         children = found if isinstance(found, pikepdf.Array) else [found] if found is not None else []
         todo += [(child, in_head or kind == "/THead") for child in children
                  if isinstance(child, pikepdf.Dictionary) and "/S" in child]
+
+
+def notes_beside_calls(root: PdfObject) -> None:
+    """Each Note moved from the foot-of-page element WeasyPrint puts it in to just after the
+    Reference that calls it (the n-th call in reading order calls the n-th note), so that a
+    screen reader meets the note where it is called. Emptied foot-of-page elements go."""
+    calls: list[tuple[PdfObject, PdfObject]] = []
+    notes: list[tuple[PdfObject, PdfObject]] = []
+
+    def walk(element: PdfObject) -> None:
+        for child in kids(element):
+            if child.get("/S") == "/Reference":
+                calls.append((element, child))
+            elif child.get("/S") == "/Note":
+                notes.append((element, child))
+                continue
+            walk(child)
+
+    walk(root)
+    if not notes or len(calls) != len(notes):
+        return
+    for (holder, call), (foot, note) in zip(calls, notes, strict=True):
+        foot.K = pikepdf.Array([k for k in kids(foot, every=True) if not same(k, note)])
+        siblings = kids(holder, every=True)
+        place = next(i for i, k in enumerate(siblings) if same(k, call))
+        holder.K = pikepdf.Array([*siblings[:place + 1], note, *siblings[place + 1:]])
+        note.P = holder
+        if not kids(foot, every=True) and foot.get("/P") is not None:
+            parent = foot.P
+            parent.K = pikepdf.Array([k for k in kids(parent, every=True) if not same(k, foot)])
+
+
+def kids(element: PdfObject, every: bool = False) -> list[PdfObject]:
+    """An element's children: the structure elements only, or every kid (marked content too)."""
+    found = element.get("/K")
+    items = list(found) if isinstance(found, pikepdf.Array) else [found] if found is not None else []
+    return items if every else [k for k in items if isinstance(k, pikepdf.Dictionary) and "/S" in k]
+
+
+def same(a: PdfObject, b: PdfObject) -> bool:
+    return isinstance(a, pikepdf.Dictionary) and a.is_indirect and b.is_indirect and a.objgen == b.objgen
