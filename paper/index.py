@@ -55,6 +55,8 @@ def citation_keys(chapter: Chapter) -> Iterator[tuple[int, int, str]]:
     locator = Locator.of(chapter)
     for key in chapter.index.cites:
         line, column = locator.find("@" + key)
+        if not column and is_crossref(key):  # written bookdown's way: \@ref(fig:map), \@ref(intro)
+            line, column = locator.find(f"@ref({key.removeprefix('sec:')})")
         yield line, column, key
 
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO, replace_in
+from conftest import REPO, copy_project, replace_in
 
 import paper.renderers.epub
 from paper.cli import main
@@ -162,3 +162,16 @@ def test_pdf_never_reads_outside_the_project(project, tmp_path, capsys):
     (line,) = errors(capsys)
     assert f"refused to read {secret.name}" in line and "[refused-url]" in line
     assert not (project / "output" / "minimal.pdf").exists()
+
+
+def test_a_broken_bookdown_reference_is_reported_at_its_line(tmp_path, capsys):
+    """\\@ref(fig:…) is bookdown's spelling of @fig:…: the message gives the line it is on, not
+    the chapter's first line."""
+    root = copy_project("bookdown", tmp_path)
+    chapter = root / "chapters" / "01-introduction.Rmd"
+    lines = chapter.read_text().count("\n")
+    chapter.write_text(chapter.read_text() + "\nSee Figure \\@ref(fig:nothing-here) for more.\n")
+    assert run(root, "--format", "html") == 1
+    assert errors(capsys) == [f"{chapter}:{lines + 2}:13: error: @fig:nothing-here leads nowhere: no figure has "
+                              "that id; give the figure the id {#fig:nothing-here}, or correct the reference "
+                              "[broken-reference]"]
