@@ -40,8 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         report(exc.diagnostics, root)
         errors = sum(1 for d in exc.diagnostics if d.level == "error")
-        print(f"{args.command} stopped: {errors} error(s); nothing in the output folder was changed",
-              file=sys.stderr)
+        unchanged = "nothing in the output folder was changed" if args.command in ("build", "serve") \
+            else "nothing was written"
+        print(f"{args.command} stopped: {errors} error(s); {unchanged}", file=sys.stderr)
         return 1
     except OSError as exc:  # a file that cannot be read, a full or read-only disk
         name = shown(Path(exc.filename)) if exc.filename else shown(root)
@@ -122,9 +123,9 @@ def cmd_new(args: argparse.Namespace, root: Path) -> int:
 
 
 def cmd_chapter(args: argparse.Namespace, root: Path) -> int:
-    from .scaffold import chapter_from_notes
+    from .scaffold import chapter_from_notes, new_chapter
 
-    path = chapter_from_notes(root, Path(args.from_notes))
+    path = chapter_from_notes(root, Path(args.from_notes)) if args.from_notes else new_chapter(root, args.title)
     print(f"new chapter: {shown(path)}")
     return 0
 
@@ -179,9 +180,11 @@ def make_parser() -> argparse.ArgumentParser:
     new_command = command("new", "start a new paper in a new folder")
     new_command.add_argument("folder", metavar="FOLDER", help="the folder to create")
     chapter_command = command("chapter", "add a chapter")
-    chapter_command.add_argument("action", choices=("new",), help="new: draft a new chapter")
-    chapter_command.add_argument("--from-notes", required=True, metavar="FILE",
-                                 help="a session's notes (Markdown or YAML) to draft the chapter from")
+    chapter_command.add_argument("action", choices=("new",), help="new: add a chapter after the last one")
+    source = chapter_command.add_mutually_exclusive_group(required=True)
+    source.add_argument("title", nargs="?", metavar="TITLE", help="the new chapter's title")
+    source.add_argument("--from-notes", metavar="FILE",
+                        help="a session's notes (Markdown or YAML) to draft the chapter from")
     return parser
 
 

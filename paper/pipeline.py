@@ -33,6 +33,7 @@ from .publish import digest, publish
 from .records import check_deposit
 from .renderers import registry, template_errors
 from .renderers.registry import REGISTRY, Edition, EditionJob, PaperJob
+from .scaffold import check_placeholders
 from .workers import process_pool
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ def diagnose(root: Path, strict: bool = False, cache: Cache | None = None, depos
         cache = Cache(root / "output" / CACHE_FOLDER)
     paper, problems = load_paper(root, cache)
     if paper is not None:
-        problems += check_paper(paper) + check_math(paper)
+        problems += check_paper(paper) + check_math(paper) + check_placeholders(paper)
         if paper.meta.valid:
             if deposit or (deposit is None and paper.meta.doi):
                 problems += check_deposit(paper.meta)

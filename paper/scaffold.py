@@ -1,5 +1,5 @@
-"""`paper new` (a paper that builds at once) and `paper chapter new --from-notes` (a chapter
-drafted from a workshop session's notes)."""
+"""`paper new` (a paper that builds at once), `paper chapter new TITLE` (an empty chapter) and
+`paper chapter new --from-notes` (a chapter drafted from a workshop session's notes)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ from typing import Any
 
 import yaml
 
-from .diagnostics import error
+from .diagnostics import Diagnostic, error, warning
 from .errors import UserError
 from .loader import FRONT_MATTER, chapter_id
 from .yamlfile import parse_yaml
 
 SCAFFOLD = Path(__file__).parent / "scaffold"
 NOTES_KEYS = ("title", "session", "date", "speakers", "presentations", "key-points", "open-questions")
+GITIGNORE = "# What paper build makes: it is made again from the sources, never kept in git\noutput/\n"
 SECTION = re.compile(r"^##\s+(.+?)\s*$")
 ITEM = re.compile(r"^\s*[-*+]\s+(.+?)\s*$")
 
@@ -34,7 +35,36 @@ def new_paper(folder: Path) -> Path:
     config.write_text(config.read_text(encoding="utf-8").replace("TITLE", title)
                       .replace("DATE", dt.date.today().isoformat()), encoding="utf-8")
     (folder / "images").mkdir(exist_ok=True)
+    (folder / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
     return folder
+
+
+def check_placeholders(paper: Any) -> list[Diagnostic]:
+    """Warnings for the sample text of `paper new` still in the paper, where it would be printed:
+    paper.yaml's values that are still those of the sample, and chapters still as shipped."""
+    path = paper.root / "paper.yaml"
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return []  # reported by the loader
+    data, lines, _problems = parse_yaml(text, Path("paper.yaml"))
+    sample, _lines, _ = parse_yaml((SCAFFOLD / "paper.yaml").read_text(encoding="utf-8"), Path("paper.yaml"))
+    found = []
+    for key in ("authors", "abstract", "keywords"):
+        ours, theirs = (data or {}).get(key), sample.get(key)
+        items = zip(ours, theirs, strict=False) if isinstance(ours, list) and isinstance(theirs, list) \
+            else [(ours, theirs)]
+        for index, (value, placeholder) in enumerate(items):
+            if value == placeholder and value is not None:
+                where = lines.get((key, index) if isinstance(ours, list) else (key,)) or lines.get((key,), 1)
+                found.append(warning(Path("paper.yaml"), where, "placeholder",
+                                     f"'{key}' still has the sample text of 'paper new': give the paper's own"))
+    for chapter in paper.chapters:
+        shipped = SCAFFOLD / "chapters" / chapter.path.name
+        if shipped.is_file() and (paper.root / chapter.path).read_bytes() == shipped.read_bytes():
+            found.append(warning(chapter.path, 1, "placeholder", "this is still the sample chapter of "
+                                 "'paper new', which would be printed: write the chapter, or delete the file"))
+    return found
 
 
 def read_notes(path: Path, shown: Path) -> dict[str, Any]:
@@ -67,6 +97,14 @@ def read_notes(path: Path, shown: Path) -> dict[str, Any]:
     return data
 
 
+def new_chapter(root: Path, title: str) -> Path:
+    """A new chapter after the last one, with its title and nothing else to be printed."""
+    front = {"title": title.strip()}
+    body = ["<!-- Write the chapter here: paragraphs separated by an empty line, sections with '##'. "
+            "The authors' guide shows the rest. -->"]
+    return write_chapter(root, front, body)
+
+
 def chapter_from_notes(root: Path, notes: Path) -> Path:
     """Draft a chapter from a session's notes: front matter filled in, key points as sections."""
     path = notes if notes.is_file() else root / notes
@@ -74,12 +112,6 @@ def chapter_from_notes(root: Path, notes: Path) -> Path:
         raise UserError([error(notes, 0, "no-notes", "this notes file does not exist: check the path")])
     data = read_notes(path, notes)
     title = str(data.get("title") or data.get("session")).strip()
-    chapters = root / "chapters"
-    chapters.mkdir(exist_ok=True)
-    numbers = [int(m.group(1)) for p in chapters.glob("*.md") if (m := re.match(r"(\d+)", p.name))]
-    target = chapters / f"{max(numbers, default=0) + 1:02d}-{chapter_id(Path(title + '.md'))}.md"
-    if target.exists():
-        raise UserError([error(target, 0, "chapter-exists", "a chapter with this name exists already")])
     front: dict[str, Any] = {"title": title, "session": str(data.get("session") or title)}
     speakers = [speaker_name(s) for s in data.get("speakers") or []]
     if speakers:
@@ -96,9 +128,33 @@ def chapter_from_notes(root: Path, notes: Path) -> Path:
         body += [f"## {point.rstrip('.')}", ""]
     if data.get("open-questions"):
         body += ["## Open questions", ""] + [f"- {q}" for q in data["open-questions"]] + [""]
+    return write_chapter(root, front, body)
+
+
+def write_chapter(root: Path, front: dict[str, Any], body: list[str]) -> Path:
+    """chapters/NN-slug.md after the last numbered chapter, unless a chapter of that title, or
+    one drafted from the same notes, is there already (running the command twice makes none)."""
+    chapters = root / "chapters"
+    chapters.mkdir(exist_ok=True)
+    slug = chapter_id(Path(front["title"] + ".md"))
+    for existing in sorted(chapters.glob("*.md")):
+        same_notes = "notes" in front and chapter_front(existing).get("notes") == front["notes"]
+        if same_notes or chapter_id(existing) == slug:
+            why = f"drafted from {front['notes']}" if same_notes else f"titled '{front['title']}'"
+            raise UserError([error(existing, 1, "chapter-exists",
+                                   f"this chapter is {why} already: edit it, or delete it to make it again")])
+    numbers = [int(m.group(1)) for p in chapters.glob("*.md") if (m := re.match(r"(\d+)", p.name))]
+    target = chapters / f"{max(numbers, default=0) + 1:02d}-{slug}.md"
     header = yaml.safe_dump(front, sort_keys=False, allow_unicode=True, width=100)
     target.write_text(f"---\n{header}---\n\n" + "\n".join(body).rstrip() + "\n", encoding="utf-8")
     return target
+
+
+def chapter_front(path: Path) -> dict[str, Any]:
+    """A chapter's front matter, or nothing if it has none that can be read."""
+    match = FRONT_MATTER.match(path.read_text(encoding="utf-8-sig", errors="replace").replace("\r\n", "\n"))
+    data, _lines, problems = parse_yaml(match.group(1) or "", path) if match else ({}, {}, [])
+    return data if isinstance(data, dict) and not problems else {}
 
 
 def speaker_name(speaker: Any) -> str:

@@ -54,13 +54,37 @@ def test_check_as_json(project, capsys):
 def test_new_paper_builds_at_once(tmp_path, capsys):
     folder = tmp_path / "citizen-security-2"
     assert main(["new", str(folder)]) == 0
-    assert sorted(p.name for p in folder.iterdir()) == ["README.md", "chapters", "images", "paper.yaml",
-                                                        "references.bib"]
+    assert sorted(p.name for p in folder.iterdir()) == [".gitignore", "README.md", "chapters", "images",
+                                                        "paper.yaml", "references.bib"]
+    assert "output/" in (folder / ".gitignore").read_text().splitlines()
     assert "title: Citizen security 2" in (folder / "paper.yaml").read_text()
+    capsys.readouterr()
     assert main(["build", "--project", str(folder)]) == 0
     assert (folder / "output" / "citizen-security-2.pdf").is_file()
+    # what the sample still says is pointed out, where it is, and nothing made up is printed
+    placeholders = [line for line in capsys.readouterr().err.splitlines() if line.endswith("[placeholder]")]
+    assert [line.split(": warning")[0].removeprefix(str(folder) + "/") for line in placeholders] == [
+        "chapters/01-introduction.md:1", "chapters/02-findings.md:1", "paper.yaml:10", "paper.yaml:18",
+        "paper.yaml:21", "paper.yaml:22"]
+    introduction = (folder / "output" / "html" / "introduction.html").read_text()
+    assert "Introduction" in introduction and "The session this chapter was drawn from" not in introduction
     assert main(["new", str(folder)]) == 1  # never over an existing paper
     assert "this folder already has files in it" in capsys.readouterr().err
+
+
+def test_a_new_chapter_by_its_title_once(project, monkeypatch, capsys):
+    monkeypatch.chdir(project)
+    assert main(["chapter", "new", "Local Governance Experience"]) == 0
+    chapter = project / "chapters" / "03-local-governance-experience.md"
+    assert chapter.read_text().startswith("---\ntitle: Local Governance Experience\n---\n\n<!--")
+    assert main(["chapter", "new", "Local governance experience"]) == 1  # the same chapter: none made
+    assert f"{chapter.relative_to(project)}:1: error: this chapter is titled 'Local governance experience' already" \
+        in capsys.readouterr().err
+    assert sorted(p.name for p in (project / "chapters").iterdir())[-1] == chapter.name
+    assert main(["chapter", "new"]) == 1 and main(["chapter", "new", "X", "--from-notes", "n.md"]) == 1
+    assert main(["build", "--format", "html"]) == 0
+    page = project / "output" / "html" / "local-governance-experience.html"
+    assert "Local Governance Experience" in page.read_text()
 
 
 def test_session_notes_become_a_chapter(project, monkeypatch):
@@ -82,6 +106,9 @@ def test_session_notes_become_a_chapter(project, monkeypatch):
     page = (project / "output" / "html" / "inclusive-information-systems.html").read_text()
     assert "With contributions from: Ana Souza (Test Institute); Jorge Pérez" in page
     assert "</span> Surveys fill the gap</h2>" in page
+    # the same notes again make no second chapter
+    assert main(["chapter", "new", "--from-notes", "notes/theme-2.md"]) == 1
+    assert sorted(p.name for p in (project / "chapters").iterdir())[-1] == chapter.name
 
 
 def free_port() -> int:
