@@ -6,8 +6,9 @@ For each size it generates a synthetic paper (bench/synthetic.py: about 8 PDF pa
 chapter) and prints: the cold build of all formats and the time of each format, a rebuild
 with nothing changed, a rebuild after editing one chapter, the peak memory of the build,
 and the same chapters made into a PDF by `pandoc --citeproc --pdf-engine=weasyprint` with
-the ratio. Every build runs in a process of its own, so memory is measured per build (all its
-processes together).
+the ratio; then, with another program keeping one processor busy, cold builds with the PDF
+laid out in pieces and in one process. Every build runs in a process of its own, so memory
+is measured per build (all its processes together).
 """
 
 from __future__ import annotations
@@ -34,10 +35,13 @@ from pathlib import Path
 logging.basicConfig(level=logging.INFO, format="%(message)s")
 for name in ("weasyprint", "fontTools", "PIL", "pikepdf"):
     logging.getLogger(name).setLevel(logging.ERROR)
-from paper.pipeline import build
-build(Path(sys.argv[1]))
+from paper.pipeline import BuildOptions, build
+fresh = len(sys.argv) > 2  # a cold build in the given layout, neither using nor changing the cache
+build(Path(sys.argv[1]), None, BuildOptions(cache=False, pdf_layout=sys.argv[2]) if fresh else BuildOptions())
 """
-DONE = re.compile(r"^(pdf|epub|cite|html): done in ([\d.]+) s", re.M)
+HOG = "while True: pass"
+"""Something else keeping one processor busy, as on a shared CI runner or a laptop in use."""
+DONE = re.compile(r"^(?:[\w-]+: )?(pdf|epub|cite|html): done in ([\d.]+) s", re.M)
 
 
 def measured(command: list[str], **kwargs) -> tuple[float, float, str]:
@@ -87,9 +91,21 @@ def tree_memory(root: int) -> int:
     return total
 
 
-def build(folder: Path) -> tuple[float, float, dict[str, float]]:
-    seconds, memory, log = measured([sys.executable, "-c", RUNNER, str(folder)], cwd=REPO)
+def build(folder: Path, *fresh: str) -> tuple[float, float, dict[str, float]]:
+    seconds, memory, log = measured([sys.executable, "-c", RUNNER, str(folder), *fresh], cwd=REPO)
     return seconds, memory, {name: float(value) for name, value in DONE.findall(log)}
+
+
+def busy(folder: Path) -> dict[str, float]:
+    """Cold builds of all formats while another process keeps one processor busy: the PDF laid
+    out in pieces, and in one process."""
+    hog = subprocess.Popen([sys.executable, "-c", HOG])
+    try:
+        time.sleep(0.5)
+        return {layout: build(folder, layout)[0] for layout in ("pieces", "whole")}
+    finally:
+        hog.kill()
+        hog.wait()
 
 
 def baseline(folder: Path) -> tuple[float, float]:
@@ -117,9 +133,10 @@ def run(chapters: int, scratch: Path) -> dict[str, object]:
     middle.write_text(middle.read_text() + "\nOne more sentence, added by the benchmark.\n")
     edited, _m, _f = build(folder)
     base, base_memory = baseline(folder)
+    loaded = busy(folder) if (os.cpu_count() or 1) > 1 else {}
     return {"chapters": chapters, "pages": pages(folder / "output" / "synthetic.pdf"), "cold": cold,
             "formats": formats, "noop": noop, "edited": edited, "memory": memory,
-            "baseline": base, "baseline_memory": base_memory}
+            "baseline": base, "baseline_memory": base_memory, "busy": loaded}
 
 
 def main(sizes: list[int]) -> None:
@@ -134,9 +151,11 @@ def main(sizes: list[int]) -> None:
               "| edited / baseline |")
     print(header)
     print("|---" * (header.count("|") - 1) + "|")
+    loaded = []
     with tempfile.TemporaryDirectory(prefix="paper-bench-") as scratch:
         for chapters in sizes:
             r = run(chapters, Path(scratch))
+            loaded.append((r["chapters"], r["pages"], r["busy"]))
             f = r["formats"]
             print(f"| {r['chapters']} | {r['pages']} | {r['cold']:.1f} s | {f.get('pdf', 0):.1f} s "
                   f"| {f.get('epub', 0):.1f} s | {f.get('html', 0):.1f} s | {f.get('cite', 0):.1f} s "
@@ -144,6 +163,13 @@ def main(sizes: list[int]) -> None:
                   f"| {r['baseline']:.1f} s ({r['baseline_memory']:.0f} MB) | {r['cold'] / r['baseline']:.2f} "
                   f"| {r['edited'] / r['baseline']:.2f} |", flush=True)
             shutil.rmtree(Path(scratch) / f"paper-{chapters}", ignore_errors=True)
+    if any(b for _c, _p, b in loaded):
+        print("\nWith one processor kept busy by another program, cold builds of all formats:\n")
+        print("| chapters | PDF pages | PDF in pieces | PDF in one process | pieces / one process |")
+        print("|---|---|---|---|---|")
+        for chapters, count, b in loaded:
+            print(f"| {chapters} | {count} | {b['pieces']:.1f} s | {b['whole']:.1f} s "
+                  f"| {b['pieces'] / b['whole']:.2f} |")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
 from . import __version__
@@ -33,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return 1
-    setup_logging(args.verbose)
+    setup_logging(args.verbose, args.quiet)
     root = Path(args.project)
     try:
         return COMMANDS[args.command](args, root)
@@ -82,11 +83,14 @@ def cmd_build(args: argparse.Namespace, root: Path) -> int:
 def _cmd_build(args: argparse.Namespace, root: Path) -> int:
     options = BuildOptions(args.format, args.strict, args.draft, args.pdf_standard, not args.no_cache,
                            args.pdf_layout, tuple(args.ignore))
+    start = time.perf_counter()
     result = build(root, Path(args.out) if args.out else None, options)
     report(list(result.warnings), root)
     for artifact in result.artifacts:
         if artifact.path is not None:
             print(f"{artifact.format}: {shown(artifact.path)}")
+    warned = f", {len(result.warnings)} warning(s)" if result.warnings else ""
+    log.info("built in %.1f s%s", time.perf_counter() - start, warned)
     return 0
 
 
@@ -145,6 +149,7 @@ def make_parser() -> argparse.ArgumentParser:
         sub.add_argument("--project", default=".", metavar="DIR",
                          help="the paper's folder (default: the current folder)")
         sub.add_argument("-v", "--verbose", action="store_true", help="say more")
+        sub.add_argument("-q", "--quiet", action="store_true", help="only the problems, no progress")
         return sub
 
     build_command = command("build", "build the paper into the output folder")
@@ -188,9 +193,9 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def setup_logging(verbose: bool) -> None:
-    """Progress on a terminal, quiet in scripts and CI, everything with -v."""
-    level = logging.DEBUG if verbose else logging.INFO if sys.stderr.isatty() else logging.WARNING
+def setup_logging(verbose: bool, quiet: bool = False) -> None:
+    """Progress, on a terminal and in a log (CI) alike; only problems with -q, everything with -v."""
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
     logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr, force=True)
     for noisy in ("weasyprint", "watchfiles"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)

@@ -34,7 +34,7 @@ from .records import check_deposit
 from .renderers import registry, template_errors
 from .renderers.registry import REGISTRY, Edition, EditionJob, PaperJob
 from .scaffold import check_placeholders
-from .workers import process_pool
+from .workers import free_processors, process_pool
 
 log = logging.getLogger(__name__)
 FORMATS = registry.formats()
@@ -216,11 +216,13 @@ Rendered = tuple[Manuscript, dict[str, Artifact], list[Diagnostic]]
 def render_editions(jobs: list[tuple[Paper, Path]], context: BuildContext) -> list[Rendered]:
     """Each edition's own formats (all but the website); several editions in processes of
     their own, one per core, since WeasyPrint's layout keeps one core busy."""
+    free = free_processors() if "pdf" in context.formats else os.cpu_count() or 1
+    log.debug("%d processor(s) free for this build", free)
+    # the processors left to each edition lay out its PDF's pieces
+    context = dataclasses.replace(context, layout_workers=max(1, free // len(jobs)))
     if len(jobs) == 1:
         return [render_edition(jobs[0][0], context, jobs[0][1])]
-    workers = min(len(jobs), os.cpu_count() or 1)
-    # the cores left to each edition lay out its PDF's pieces
-    context = dataclasses.replace(context, layout_workers=max(1, (os.cpu_count() or 1) // len(jobs)))
+    workers = min(len(jobs), free)
     with process_pool(workers) as pool:
         results = list(pool.map(edition_in_worker, [(paper, folder, context) for paper, folder in jobs]))
     for _rendered, cache in results:
@@ -273,9 +275,11 @@ def join_source(made: dict[str, Artifact], staging: Path, code: str) -> dict[str
 def timed(name: str, renderer: Callable[[Any], Artifact], job: Any) -> Artifact:
     """Run one renderer and say how long it took."""
     start = time.perf_counter()
-    log.info("%s: making", name)
+    manuscript = getattr(job, "manuscript", None)  # one edition's step, or the site's of them all
+    label = f"{manuscript.paper.meta.language}: {name}" if manuscript else name
+    log.info("%s: making", label)
     artifact = renderer(job)
-    log.info("%s: done in %.1f s", name, time.perf_counter() - start)
+    log.info("%s: done in %.1f s", label, time.perf_counter() - start)
     return artifact
 
 

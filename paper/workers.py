@@ -6,8 +6,14 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import sys
+import time
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+SAMPLE = 0.2
+"""Seconds over which the machine's load is sampled before the layout processes are started."""
 
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
@@ -21,3 +27,28 @@ def worker_logging(level: int) -> None:
     logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)
     for noisy in ("weasyprint", "fontTools", "PIL", "pikepdf"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+def free_processors() -> int:
+    """How many processors this build may use that nothing else keeps busy: those it is allowed
+    to run on (its affinity, as a container or `taskset` sets it), less what the whole machine
+    spent busy over a short sample (/proc/stat, Linux). Laying out ahead only pays on a free
+    processor: on a busy one it slows the layout that must finish first. At least 1."""
+    allowed = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        first = processor_times()
+        time.sleep(SAMPLE)
+        second = processor_times()
+    except (OSError, ValueError):
+        return allowed
+    busy, total = (b - a for a, b in zip(first, second, strict=True))
+    others = (os.cpu_count() or 1) * busy / total if total else 0
+    return max(1, min(allowed, round((os.cpu_count() or 1) - others)))
+
+
+def processor_times() -> tuple[int, int]:
+    """(busy, all) time of every processor together since the machine started, in ticks."""
+    fields = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle and waiting for the disk
+    total = sum(fields[:8])  # guest time is counted in user time already
+    return total - idle, total

@@ -38,6 +38,7 @@ def test_pieces_give_the_whole_document(tmp_path, monkeypatch, variant):
     pieces laid out in parallel processes, the PDF has the text, pixels, outline, links,
     destinations, page labels, tag tree and metadata of the PDF laid out in one go."""
     monkeypatch.setattr("paper.renderers.pdf.pieces.PARALLEL_FROM", 2)  # a short paper, in the pool too
+    monkeypatch.setattr("paper.pipeline.free_processors", lambda: 2)  # even on a busy machine
     root = copy_project("structure", tmp_path)
     standard = "pdf/a-3b" if variant == "pdf/a-3b" else "pdf/ua-1"
     if variant == "right-hand-page":
@@ -224,6 +225,7 @@ def test_layout_processes_that_break_leave_the_work_to_this_one(tmp_path, monkey
             raise BrokenProcessPool("a process in the pool was terminated")
 
     monkeypatch.setattr("paper.renderers.pdf.pieces.PARALLEL_FROM", 2)
+    monkeypatch.setattr("paper.pipeline.free_processors", lambda: 2)
     monkeypatch.setattr("paper.renderers.pdf.Processes.__call__", lambda self: Broken())
     root = copy_project("structure", tmp_path)
     build(root, tmp_path / "fallback", BuildOptions(formats=("pdf",), cache=False))

@@ -127,3 +127,29 @@ def test_share_fonts_leaves_one_copy_of_a_font_that_every_piece_embedded():
 def test_compounds_in_the_title_are_kept_whole_and_the_rest_escaped():
     assert str(whole_compounds("Sul-Sul <i>e</i> - já")) == \
         '<span class="nobreak">Sul-Sul</span> &lt;i&gt;e&lt;/i&gt; - já'
+
+
+def test_free_processors_leave_out_what_is_not_allowed_or_is_busy():
+    """Allowed one processor (as `taskset` or a container allows), a build lays out in one
+    process; with a processor kept busy by something else, it counts one fewer."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from paper.workers import free_processors
+
+    probe = "from paper.workers import free_processors; print(free_processors())"
+    one = subprocess.run(["taskset", "-c", "0", sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True)
+    assert one.stdout.strip() == "1"
+    allowed = len(os.sched_getaffinity(0))
+    if allowed < 2:
+        pytest.skip("one processor: nothing to leave out")
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.3)  # started and busy
+        assert 1 <= free_processors() <= allowed - 1
+    finally:
+        hog.kill()
+        hog.wait()

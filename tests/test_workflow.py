@@ -11,6 +11,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from conftest import copy_project
+
 from paper.cli import main
 
 PAPER = str(Path(sys.executable).parent / "paper")
@@ -156,3 +158,16 @@ def test_serve_rebuilds_on_save_and_shows_errors(project):
     finally:
         server.send_signal(signal.SIGINT)
         assert server.wait(timeout=15) == 0
+
+
+def test_progress_names_each_edition_and_shows_in_a_log(tmp_path):
+    """Redirected to a file (as in CI), the build still says what it does, per edition, and ends
+    with its time; -q keeps only the problems."""
+    root = copy_project("editions", tmp_path)
+    run = [PAPER, "build", "--project", str(root), "--format", "pdf,html"]
+    shown = subprocess.run(run + ["--no-cache"], capture_output=True, text=True, check=True).stderr.splitlines()
+    languages = {line.split(":")[0] for line in shown if ": pdf: done in " in line}
+    assert len(languages) >= 2 and "en" in languages, shown
+    assert shown[-1].startswith("built in ") and float(shown[-1].split()[2]) > 0, shown
+    quiet = subprocess.run(run + ["-q"], capture_output=True, text=True, check=True)
+    assert all(": warning: " in line for line in quiet.stderr.splitlines()) and "pdf: " in quiet.stdout
