@@ -17,11 +17,14 @@ written PDF.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
 import weasyprint
 from weasyprint.formatting_structure import boxes
+
+log = logging.getLogger(__name__)
 
 PASSES = 3
 """Layouts after the first at most: each corrects every page found, and a later page may only
@@ -38,6 +41,7 @@ def refined(page: weasyprint.HTML, document: weasyprint.Document, options: dict[
             break
         for element, style in fixes:
             element.set("style", f"{element.get('style') or ''}; {style}".lstrip("; "))
+        log.debug("pdf: laid out again, for %d page(s): %s", len(fixes), ", ".join(style for _e, style in fixes))
         document = page.render(**options)
     return document
 
