@@ -4,7 +4,8 @@ Run from the repository:  python bench/builds.py [chapters ...]   (default: 5 21
 
 For each size it generates a synthetic paper (bench/synthetic.py: about 8 PDF pages a
 chapter) and prints: the cold build of all formats and the time of each format, a rebuild
-with nothing changed, a rebuild after editing one chapter, the peak memory of the build,
+with nothing changed, a rebuild after editing one chapter, the time from saving another edit to `paper serve`
+serving the edited page, the peak memory of the build,
 and the same chapters made into a PDF by `pandoc --citeproc --pdf-engine=weasyprint` with
 the ratio; then, with another program keeping one processor busy, cold builds with the PDF
 laid out in pieces and in one process. Every build runs in a process of its own, so memory
@@ -17,11 +18,14 @@ import os
 import platform
 import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -108,6 +112,40 @@ def busy(folder: Path) -> dict[str, float]:
         hog.wait()
 
 
+def serve_latency(folder: Path, chapter: Path) -> float:
+    """Seconds from saving an edit to a chapter to `paper serve` serving its page with the edit
+    (an open page then reloads at its next poll, within a second)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    page = f"http://127.0.0.1:{port}/html/{chapter.stem.split('-', 1)[1]}.html"
+    server = subprocess.Popen([str(Path(sys.executable).parent / "paper"), "serve", "--project", str(folder),
+                               "--port", str(port), "-q"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        served(page, "", 600)
+        marker = f"Edited for the preview at {time.time_ns()}."
+        chapter.write_text(chapter.read_text() + f"\n{marker}\n")
+        start = time.perf_counter()
+        served(page, marker, 600)
+        return time.perf_counter() - start
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+
+
+def served(url: str, text: str, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if text in response.read().decode("utf-8"):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise SystemExit(f"{url} never showed {text!r}")
+
+
 def baseline(folder: Path) -> tuple[float, float]:
     import pypandoc
 
@@ -132,10 +170,11 @@ def run(chapters: int, scratch: Path) -> dict[str, object]:
     middle = sorted((folder / "chapters").glob("*.md"))[chapters // 2]
     middle.write_text(middle.read_text() + "\nOne more sentence, added by the benchmark.\n")
     edited, _m, _f = build(folder)
+    preview = serve_latency(folder, middle)
     base, base_memory = baseline(folder)
     loaded = busy(folder) if (os.cpu_count() or 1) > 1 else {}
     return {"chapters": chapters, "pages": pages(folder / "output" / "synthetic.pdf"), "cold": cold,
-            "formats": formats, "noop": noop, "edited": edited, "memory": memory,
+            "formats": formats, "noop": noop, "edited": edited, "preview": preview, "memory": memory,
             "baseline": base, "baseline_memory": base_memory, "busy": loaded}
 
 
@@ -147,8 +186,8 @@ def main(sizes: list[int]) -> None:
           f"pandoc {pypandoc.get_pandoc_version()}, WeasyPrint {weasyprint.__version__}, "
           f"{time.strftime('%Y-%m-%d')}")
     header = ("| chapters | PDF pages | cold build, all formats | PDF | EPUB | HTML | cite | no-op rebuild "
-              "| one chapter edited | peak memory | pandoc + WeasyPrint, PDF only | cold / baseline "
-              "| edited / baseline |")
+              "| one chapter edited | preview in paper serve after an edit | peak memory "
+              "| pandoc + WeasyPrint, PDF only | cold / baseline | edited / baseline | preview / baseline |")
     print(header)
     print("|---" * (header.count("|") - 1) + "|")
     loaded = []
@@ -159,9 +198,9 @@ def main(sizes: list[int]) -> None:
             f = r["formats"]
             print(f"| {r['chapters']} | {r['pages']} | {r['cold']:.1f} s | {f.get('pdf', 0):.1f} s "
                   f"| {f.get('epub', 0):.1f} s | {f.get('html', 0):.1f} s | {f.get('cite', 0):.1f} s "
-                  f"| {r['noop']:.2f} s | {r['edited']:.1f} s | {r['memory']:.0f} MB "
+                  f"| {r['noop']:.2f} s | {r['edited']:.1f} s | {r['preview']:.1f} s | {r['memory']:.0f} MB "
                   f"| {r['baseline']:.1f} s ({r['baseline_memory']:.0f} MB) | {r['cold'] / r['baseline']:.2f} "
-                  f"| {r['edited'] / r['baseline']:.2f} |", flush=True)
+                  f"| {r['edited'] / r['baseline']:.2f} | {r['preview'] / r['baseline']:.3f} |", flush=True)
             shutil.rmtree(Path(scratch) / f"paper-{chapters}", ignore_errors=True)
     if any(b for _c, _p, b in loaded):
         print("\nWith one processor kept busy by another program, cold builds of all formats:\n")
