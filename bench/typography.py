@@ -80,8 +80,7 @@ def content_map(pdf) -> dict[tuple[int, int], tuple[list[str], list[int]]]:
     return found
 
 
-def read_lines(pdf) -> list[Line]:
-    where = content_map(pdf)
+def read_lines(pdf, where: dict[tuple[int, int], tuple[list[str], list[int]]]) -> list[Line]:
     lines = []
     for number, page in enumerate(pdf.pages, start=1):
         for line in page.extract_text_lines(return_chars=True, strip=True):
@@ -100,14 +99,16 @@ def read_lines(pdf) -> list[Line]:
 def measure(path: str) -> Report:
     report = Report()
     with pdfplumber.open(path) as pdf:
-        lines = read_lines(pdf)
+        where = content_map(pdf)
+        lines = read_lines(pdf, where)
         height = pdf.pages[0].height
         foot = height - 24 * 72 / 25.4  # the text area's foot (pdf.css: 24 mm margins)
         hyphen_ends(lines, report)
         runts(lines, report)
-        short_pages(pdf, lines, report, foot, pypdf.PdfReader(path).page_labels, note_calls(pdf, lines))
+        calls = note_calls(pdf, where)
+        short_pages(pdf, lines, report, foot, pypdf.PdfReader(path).page_labels, calls)
         tables(pdf, report)
-        notes_away(pdf, lines, report)
+        notes_away(lines, calls, report)
     return report
 
 
@@ -202,10 +203,10 @@ def tables(pdf, report: Report) -> None:
                     report.headless_tables.append(page)
 
 
-def notes_away(pdf, lines: list[Line], report: Report) -> None:
-    """A note's first line starts with its number ("3. "); its call is a number raised in
-    the text: both counted per chapter, in order."""
-    calls, notes = note_calls(pdf, lines), []
+def notes_away(lines: list[Line], calls: list[tuple[int, float, float]], report: Report) -> None:
+    """A note's first line starts with its number ("3. "); its call is a Reference: both
+    counted in order."""
+    notes = []
     for line in lines:
         if line.kind() == "note" and line.text[:1].isdigit() and ". " in line.text[:5]:
             notes.append(line.page)
@@ -217,13 +218,14 @@ def notes_away(pdf, lines: list[Line], report: Report) -> None:
         report.notes_away.append(f"{len(merged)} calls but {len(notes)} notes found")
 
 
-def note_calls(pdf, lines: list[Line]) -> list[tuple[int, float, float]]:
-    """Page, top and left of each digit raised above the running text (10.5pt) outside the notes."""
+def note_calls(pdf, where: dict[tuple[int, int], tuple[list[str], list[int]]]) -> list[tuple[int, float, float]]:
+    """Page, top and left of each digit of a footnote's call: tagged Reference (tagging.py), so
+    that a superscript in a formula or a note's own number is not taken for one."""
     calls = []
     for number, page in enumerate(pdf.pages, start=1):
         for char in page.chars:
-            if (char["text"].isdigit() and char["size"] < 10.5 * 0.8
-                    and char.get("mcid") is not None and char["top"] < notes_top(lines, number)):
+            chain = where.get((number, char.get("mcid")), ([], []))[0]
+            if char["text"].isdigit() and "Reference" in chain and "Note" not in chain:
                 calls.append((number, char["top"], char["x0"]))
     return calls
 

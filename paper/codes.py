@@ -107,8 +107,8 @@ missing-notes: a chapter's notes: file does not exist
 missing-title: a cited bibliography entry without a title
 missing-translation: a chapter not yet translated (the source chapter is used)
 no-alt-text: an image without a description for readers who cannot see it
-placeholder: paper.yaml or a chapter still has the sample text of paper new
 no-source-hash: a translation that does not say which version of its source it translates
+placeholder: paper.yaml or a chapter still has the sample text of paper new
 stale-translation: a translation whose source chapter has changed since
 undefined-string: a bibliography @string that is not defined
 unknown-crossref: a bibliography crossref to an entry that does not exist

@@ -193,6 +193,14 @@ def _refs(inlines: list[Any]) -> list[Any]:
     return out
 
 
+def ref_spellings(key: str) -> list[str]:
+    """How bookdown writes a link to our cross-reference `key`, for finding it in the source:
+    tbl:pilot as \\@ref(tab:pilot) or \\@ref(tbl:pilot), sec:intro as \\@ref(intro)."""
+    kind, _, rest = key.partition(":")
+    names = [f"{prefix}:{rest}" for prefix, ours in BOOKDOWN_PREFIXES.items() if ours == kind]
+    return [f"@ref({name})" for name in ([rest] if kind == "sec" else []) + names]
+
+
 def ref_cite(target: str, written: str) -> dict[str, Any]:
     """A cross-reference to `target` that shows its number only (pandoc's -@ form)."""
     prefix, _, rest = target.partition(":")

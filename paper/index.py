@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from .foreign import ref_spellings
 from .model import Chapter, Index, Paper
 from .sanitize import ATTR_POSITION
 from .tree import Locator, stringify, walk
@@ -55,8 +56,10 @@ def citation_keys(chapter: Chapter) -> Iterator[tuple[int, int, str]]:
     locator = Locator.of(chapter)
     for key in chapter.index.cites:
         line, column = locator.find("@" + key)
-        if not column and is_crossref(key):  # written bookdown's way: \@ref(fig:map), \@ref(intro)
-            line, column = locator.find(f"@ref({key.removeprefix('sec:')})")
+        for spelling in ref_spellings(key) if not column and is_crossref(key) else ():  # bookdown's \@ref()
+            line, column = locator.find(spelling)
+            if column:
+                break
         yield line, column, key
 
 

@@ -215,7 +215,7 @@ Rendered = tuple[Manuscript, dict[str, Artifact], list[Diagnostic]]
 
 def render_editions(jobs: list[tuple[Paper, Path]], context: BuildContext) -> list[Rendered]:
     """Each edition's own formats (all but the website); several editions in processes of
-    their own, one per core, since WeasyPrint's layout keeps one core busy."""
+    their own, one per free processor, since WeasyPrint's layout keeps one processor busy."""
     free = free_processors() if "pdf" in context.formats else os.cpu_count() or 1
     log.debug("%d processor(s) free for this build", free)
     # the processors left to each edition lay out its PDF's pieces

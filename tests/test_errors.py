@@ -175,3 +175,8 @@ def test_a_broken_bookdown_reference_is_reported_at_its_line(tmp_path, capsys):
     assert errors(capsys) == [f"{chapter}:{lines + 2}:13: error: @fig:nothing-here leads nowhere: no figure has "
                               "that id; give the figure the id {#fig:nothing-here}, or correct the reference "
                               "[broken-reference]"]
+    # bookdown's tab: is our tbl:, and the message still finds the line
+    chapter.write_text(chapter.read_text().replace("\\@ref(fig:nothing-here)", "\\@ref(tab:no-table)"))
+    assert run(root, "--format", "html") == 1
+    assert [line.split(" leads nowhere")[0] for line in errors(capsys)] == [
+        f"{chapter}:{lines + 2}:13: error: @tbl:no-table"]

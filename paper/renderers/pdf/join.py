@@ -203,10 +203,7 @@ def finish_tags(out: pikepdf.Pdf) -> None:
                 element.A = attributes
             if "/Scope" not in attributes:
                 attributes.Scope = pikepdf.Name.Column if in_head else pikepdf.Name.Row
-        found: PdfObject = element.get("/K")
-        children = found if isinstance(found, pikepdf.Array) else [found] if found is not None else []
-        todo += [(child, in_head or kind == "/THead") for child in children
-                 if isinstance(child, pikepdf.Dictionary) and "/S" in child]
+        todo += [(child, in_head or kind == "/THead") for child in kids(element)]
 
 
 def notes_beside_calls(root: PdfObject) -> None:
@@ -226,8 +223,8 @@ def notes_beside_calls(root: PdfObject) -> None:
             walk(child)
 
     walk(root)
-    if not notes or len(calls) != len(notes):
-        return
+    if not notes or len(calls) != len(notes) or not all(e.is_indirect for pair in calls + notes for e in pair):
+        return  # not the tree WeasyPrint writes: left as it is
     for (holder, call), (foot, note) in zip(calls, notes, strict=True):
         foot.K = pikepdf.Array([k for k in kids(foot, every=True) if not same(k, note)])
         siblings = kids(holder, every=True)
@@ -247,4 +244,5 @@ def kids(element: PdfObject, every: bool = False) -> list[PdfObject]:
 
 
 def same(a: PdfObject, b: PdfObject) -> bool:
-    return isinstance(a, pikepdf.Dictionary) and a.is_indirect and b.is_indirect and a.objgen == b.objgen
+    """Whether a kid is that (indirect) element."""
+    return isinstance(a, pikepdf.Dictionary) and a.is_indirect and a.objgen == b.objgen

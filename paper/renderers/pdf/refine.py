@@ -33,6 +33,8 @@ then show a fault."""
 
 def refined(page: weasyprint.HTML, document: weasyprint.Document, options: dict[str, Any]) -> weasyprint.Document:
     """The document laid out again until no page shows either fault."""
+    if not all(getattr(p, "_page_box", None) is not None for p in document.pages):
+        return document  # a WeasyPrint that keeps its boxes elsewhere: the tests say so
     for _ in range(PASSES):
         laid = [Laid(p) for p in document.pages]
         fixes = [fix for here, after in zip(laid, [*laid[1:], None], strict=True)
@@ -50,15 +52,14 @@ class Laid:
     """One laid-out page: its body's blocks of lines, and the notes it calls and prints."""
 
     def __init__(self, page: Any):
-        root = getattr(page, "_page_box", None)
-        self.body = root.children[0] if root is not None and root.children else None
+        root = page._page_box  # the page, then its html box, footnote area and margin boxes
+        self.body = root.children[0]
         self.blocks = [box for box in descendants(self.body) if isinstance(box, boxes.BlockContainerBox)
                        and box.element is not None and box.children and isinstance(box.children[-1], boxes.LineBox)]
-        areas = [box for box in root.children if isinstance(box, boxes.FootnoteAreaBox) and box.children] \
-            if root is not None else []
+        areas = [box for box in root.children if isinstance(box, boxes.FootnoteAreaBox) and box.children]
         self.printed = {note.element for area in areas for note in area.children}
         self.called = {box.footnote.element for box in descendants(self.body) if getattr(box, "footnote", None)}
-        self.foot = areas[0].position_y if areas else (root.content_box_y() + root.height if root is not None else 0)
+        self.foot = areas[0].position_y if areas else root.content_box_y() + root.height
 
     def stranded_note(self) -> tuple[Any, str] | None:
         """The paragraph that ends this page, if the page calls a note it does not print."""
@@ -76,9 +77,9 @@ class Laid:
         if self.foot - (line.position_y + line.height) <= 3 * line.height:
             return None
         going_on = next((box for box in after.blocks if box.element is last.element), None)
-        parent = next((box for box in descendants(after.body) if going_on in getattr(box, "children", ())), None)
-        if going_on is None or parent is None:
+        if going_on is None:
             return None
+        parent = next(box for box in descendants(after.body) if going_on in getattr(box, "children", ()))
         following = parent.children[parent.children.index(going_on) + 1:]
         if following and following[0].element_tag in ("ul", "ol") and following[0].style["break_before"] == "avoid":
             return following[0].element, "break-before: auto"
@@ -86,8 +87,6 @@ class Laid:
 
 
 def descendants(box: Any) -> Iterator[Any]:
-    if box is None:
-        return
     yield box
     for child in getattr(box, "children", None) or ():
         yield from descendants(child)
