@@ -217,10 +217,17 @@ def combined_document(paper: Paper) -> dict[str, Any]:
     placed = any(ident == "refs" for chapter in paper.chapters for ident, _kind in chapter.index.ids)
     if (paper.references and paper.meta.reference_list == "end" and not placed
             and any(next(cited_keys(c), None) for c in paper.chapters)):
-        blocks.append(raw("paper-chapter", {"id": "references", "title": labels["references"], "source": "",
-                                            "classes": ["unnumbered", "references"], "role": "references"}))
+        if not heading_only(paper.chapters[-1]):
+            blocks.append(raw("paper-chapter", {"id": "references", "title": labels["references"], "source": "",
+                                                "classes": ["unnumbered", "references"], "role": "references"}))
         blocks.append({"t": "Div", "c": [["refs", [], []], []]})
     return {"pandoc-api-version": list(pandoc.api_version()), "meta": {}, "blocks": blocks}
+
+
+def heading_only(chapter: Chapter) -> bool:
+    """A last chapter with a title and nothing under it: bookdown's `# References {-}`, under
+    which pandoc and bookdown print the list of references when no `<div id="refs">` says where."""
+    return chapter.read and all(block.get("t") == "Header" and block["c"][0] == 1 for block in chapter.blocks)
 
 
 def heading_aliases(paper: Paper) -> dict[str, str]:

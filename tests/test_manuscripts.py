@@ -95,6 +95,20 @@ def test_bookdown_references_are_printed_once_where_the_author_put_them(bookdown
     assert last.startswith("References") and "Evidence and Proposals for Latin America" in last
 
 
+def test_bookdown_references_heading_alone_gets_the_list(tmp_path):
+    """bookdown-demo's last chapter is `# References {-}` and nothing else: bookdown (and pandoc)
+    print the list under it, so the paper has one References chapter, not an empty one and
+    another after it."""
+    root = copy_project("bookdown", tmp_path)
+    (root / "chapters" / "05-references.Rmd").write_text("# References {-}\n")
+    build(root, options=BuildOptions(formats=("pdf",), cache=False))
+    reader = pypdf.PdfReader(next((root / "output").glob("*.pdf")))
+    contents = next(t for t in (page.extract_text() for page in reader.pages) if t.lstrip().startswith("Contents"))
+    assert [line.split(" .")[0] for line in contents.splitlines()].count("References") == 1
+    last = " ".join(reader.pages[-3].extract_text().replace("\u2010\n", "").split())
+    assert last.startswith("References") and "Evidence and Proposals for Latin America" in last
+
+
 def test_bookdown_ref_links_give_numbers_in_every_format(bookdown):
     root, _result, _reader, text = bookdown
     for words in ("Chapter 2 explains how", "Appendix A gives the", "Figure 1.1 shows", "Table 1.1 gives",
