@@ -1,4 +1,4 @@
-"""Run pandoc once over the whole paper (citations resolved across chapters) into a Manuscript."""
+"""Run pandoc over the whole paper (numbering, cross-references, then citations) into a Manuscript."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from . import pandoc
+from . import citing, pandoc
 from .config import STYLES
 from .diagnostics import Diagnostic, error
 from .errors import UserError
@@ -22,35 +22,31 @@ from .tree import meta_blocks, meta_inlines, meta_list, stringify, walk
 
 
 def assemble(paper: Paper, context: BuildContext, workdir: Path) -> Manuscript:
-    """Join the chapters' trees and run pandoc once over the whole paper (numbering, cross-
-    references and citeproc need every chapter); split the result by chapter.
+    """Join the chapters' trees and run pandoc once over the whole paper (numbering and cross-
+    references need every chapter), then citeproc on the paper's citations (citing.py); split
+    the result by chapter.
 
     `workdir` is a scratch folder inside the output folder for the bibliography as CSL JSON.
     """
     document = combined_document(paper)
     args = ["--from=json", "--to=json",
             f"--lua-filter={pandoc.filter_path('chapters.lua')}",
-            f"--lua-filter={pandoc.filter_path('crossref.lua')}",
-            f"--metadata=lang:{paper.meta.language}", "--metadata=link-citations:true"]
+            f"--lua-filter={pandoc.filter_path('crossref.lua')}"]
+    document = run_pandoc(args, document, paper, context)
     if paper.references:
         data = workdir / "references.json"
         data.write_text(json.dumps([r.csl for r in paper.references], ensure_ascii=False),
                         encoding="utf-8")
-        args += [f"--bibliography={data}", f"--csl={style_path(paper)}"]
-        if paper.meta.reference_list == "per-chapter":
+        cite = ["--from=json", "--to=json", f"--metadata=lang:{paper.meta.language}",
+                "--metadata=link-citations:true", f"--bibliography={data}", f"--csl={style_path(paper)}"]
+        per_chapter = paper.meta.reference_list == "per-chapter"
+        if per_chapter:
             title = labels_for(paper.meta.language)["references"]
-            args += [f"--metadata=paper-references-title:{title}",
+            cite += [f"--metadata=paper-references-title:{title}",
                      f"--lua-filter={pandoc.filter_path('references.lua')}"]
         else:
-            args.append("--citeproc")
-    try:
-        out = pandoc.run(args, json.dumps(document, ensure_ascii=False), paper.root, context.source_date_epoch,
-                         cache=context.cache)
-    except pandoc.PandocError as exc:
-        message = str(exc).splitlines()[0] if str(exc) else "pandoc failed"
-        raise UserError([error(Path("chapters"), 0, "pandoc",
-                               f"pandoc could not assemble the paper: {message}")]) from exc
-    document = json.loads(out)
+            cite.append("--citeproc")
+        citing.resolve(document, per_chapter, lambda part: run_pandoc(cite, part, paper, context))
     problems = unresolved(document["meta"], paper)
     document["blocks"], findings = sanitize(with_page_anchors(document["blocks"]), approved(paper))
     problems += refused(findings)
@@ -61,6 +57,18 @@ def assemble(paper: Paper, context: BuildContext, workdir: Path) -> Manuscript:
     numbered = tuple(NumberedItem(**item) for item in meta_json(document["meta"], "paper-numbered"))
     return Manuscript(paper, tuple(document["pandoc-api-version"]),
                       split_chapters(document["blocks"], paper), abstract, numbered, formulas)
+
+
+def run_pandoc(args: list[str], document: dict[str, Any], paper: Paper, context: BuildContext) -> dict[str, Any]:
+    """A pass of pandoc over the assembled paper (cached by its input), as a tree."""
+    try:
+        out = pandoc.run(args, json.dumps(document, ensure_ascii=False), paper.root, context.source_date_epoch,
+                         cache=context.cache)
+    except pandoc.PandocError as exc:
+        message = str(exc).splitlines()[0] if str(exc) else "pandoc failed"
+        raise UserError([error(Path("chapters"), 0, "pandoc",
+                               f"pandoc could not assemble the paper: {message}")]) from exc
+    return json.loads(out)
 
 
 def approved(paper: Paper):

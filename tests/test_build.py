@@ -6,7 +6,8 @@ import shutil
 from pathlib import Path
 
 import pypdf
-from conftest import outputs
+import pytest
+from conftest import copy_project, outputs
 
 from paper.bibliography import load_bibliography
 from paper.config import _isbn_ok, _orcid_checksum_ok
@@ -126,3 +127,34 @@ def test_cached_builds_give_the_same_bytes_and_redo_only_what_changed(project, t
     shutil.rmtree(project / "output" / ".cache")  # deleting the cache changes nothing but the time
     build(project)
     assert outputs(project / "output") == cached
+
+
+EDITS = {
+    "prose": ("chapters/02-evidence.md", "is the effect of interest", "is, we hold, the effect of interest"),
+    "a citation": ("chapters/02-evidence.md", "[@undp1994]", "[@undp1994; @fruhling2003, p. 12]"),
+    "a cross-referenced number": ("chapters/02-evidence.md", "| Country | Rate |", "| Year |\n|------|\n| 2012 |\n\n"
+                                  ": An earlier table {#tbl:earlier}\n\n| Country | Rate |"),
+    "paper.yaml": ("paper.yaml", "title: A Structured Test Paper", "title: A Restructured Test Paper"),
+    "the bibliography": ("references.bib", "Human Development Report 1994", "Human Development Report, 1994"),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("edit", EDITS)
+def test_a_build_after_an_edit_gives_the_bytes_of_a_cold_build(tmp_path, edit):
+    """Each step reuses what it made before where its input is the same (chapter trees, the
+    citations' rendering, conversions, laid-out pieces); after any kind of edit the result is
+    byte for byte what a build from nothing gives."""
+    project = copy_project("structure", tmp_path)
+    build(project)
+    before = outputs(project / "output")
+    name, old, new = EDITS[edit]
+    path = project / name
+    assert old in path.read_text()
+    path.write_text(path.read_text().replace(old, new, 1))
+    build(project)
+    cached = outputs(project / "output")
+    build(project, tmp_path / "cold", BuildOptions(cache=False))
+    cold = outputs(tmp_path / "cold")
+    assert cold.keys() == cached.keys() and [name for name in cold if cold[name] != cached[name]] == []
+    assert cached["structure.pdf"] != before["structure.pdf"]
