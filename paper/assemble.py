@@ -7,7 +7,7 @@ import json
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from . import citing, pandoc
+from . import citing, numbering, pandoc
 from .config import STYLES
 from .diagnostics import Diagnostic, error
 from .errors import UserError
@@ -28,11 +28,12 @@ def assemble(paper: Paper, context: BuildContext, workdir: Path) -> Manuscript:
 
     `workdir` is a scratch folder inside the output folder for the bibliography as CSL JSON.
     """
-    document = combined_document(paper)
-    args = ["--from=json", "--to=json",
-            f"--lua-filter={pandoc.filter_path('chapters.lua')}",
-            f"--lua-filter={pandoc.filter_path('crossref.lua')}"]
-    document = run_pandoc(args, document, paper, context)
+    combined = combined_document(paper)
+    version = combined["pandoc-api-version"]
+    blocks, numbered_items, missing = numbering.number_and_link(
+        json.loads(combined["blocks"][0]["c"][1]), numbering.units(combined["blocks"][1:]), version,
+        context.cache, lambda args, part: run_pandoc(args, part, paper, context, cache=False))
+    document = {"pandoc-api-version": version, "meta": {}, "blocks": blocks}
     if paper.references:
         data = workdir / "references.json"
         data.write_text(json.dumps([r.csl for r in paper.references], ensure_ascii=False),
@@ -47,23 +48,25 @@ def assemble(paper: Paper, context: BuildContext, workdir: Path) -> Manuscript:
         else:
             cite.append("--citeproc")
         citing.resolve(document, per_chapter, lambda part: run_pandoc(cite, part, paper, context))
-    problems = unresolved(document["meta"], paper)
+    problems = unresolved(missing, paper)
     document["blocks"], findings = sanitize(with_page_anchors(document["blocks"]), approved(paper))
     problems += refused(findings)
     formulas, math_problems = render_math(document, paper)
     if problems or math_problems:
         raise UserError(problems + math_problems)
     abstract = markdown_html(paper.meta.abstract, paper, context) if paper.meta.abstract else ""
-    numbered = tuple(NumberedItem(**item) for item in meta_json(document["meta"], "paper-numbered"))
-    return Manuscript(paper, tuple(document["pandoc-api-version"]),
+    numbered = tuple(NumberedItem(**item) for item in numbered_items)
+    return Manuscript(paper, tuple(version),
                       split_chapters(document["blocks"], paper), abstract, numbered, formulas)
 
 
-def run_pandoc(args: list[str], document: dict[str, Any], paper: Paper, context: BuildContext) -> dict[str, Any]:
-    """A pass of pandoc over the assembled paper (cached by its input), as a tree."""
+def run_pandoc(args: list[str], document: dict[str, Any], paper: Paper, context: BuildContext,
+               cache: bool = True) -> dict[str, Any]:
+    """A pass of pandoc over the assembled paper (cached by its input, unless the caller keeps
+    what it makes itself), as a tree."""
     try:
         out = pandoc.run(args, json.dumps(document, ensure_ascii=False), paper.root, context.source_date_epoch,
-                         cache=context.cache)
+                         cache=context.cache if cache else None)
     except pandoc.PandocError as exc:
         message = str(exc).splitlines()[0] if str(exc) else "pandoc failed"
         raise UserError([error(Path("chapters"), 0, "pandoc",
@@ -139,13 +142,7 @@ def with_page_anchors(blocks: list[Any]) -> list[Any]:
     return walk(blocks)
 
 
-def meta_json(meta: dict[str, Any], name: str) -> list[dict[str, Any]]:
-    """A list the Lua filters handed back as JSON in a metadata field."""
-    field = meta.get(name)
-    return json.loads(field["c"]) if field else []
-
-
-def unresolved(meta: dict[str, Any], paper: Paper) -> list[Diagnostic]:
+def unresolved(found: list[dict[str, Any]], paper: Paper) -> list[Diagnostic]:
     """Cross-references whose target is missing or of another kind, at the line they are on.
 
     check.py finds missing ids before pandoc runs; what is left here is an id put on the
@@ -153,7 +150,7 @@ def unresolved(meta: dict[str, Any], paper: Paper) -> list[Diagnostic]:
     """
     chapters = {c.id: c for c in paper.chapters}
     problems = []
-    for item in meta_json(meta, "paper-unresolved"):
+    for item in found:
         chapter = chapters.get(item["chapter"])
         where = next(((line, column) for line, column, key in citation_keys(chapter) if key == item["id"]),
                      (0, 0)) if chapter else (0, 0)

@@ -134,6 +134,8 @@ EDITS = {
     "a citation": ("chapters/02-evidence.md", "[@undp1994]", "[@undp1994; @fruhling2003, p. 12]"),
     "a cross-referenced number": ("chapters/02-evidence.md", "| Country | Rate |", "| Year |\n|------|\n| 2012 |\n\n"
                                   ": An earlier table {#tbl:earlier}\n\n| Country | Rate |"),
+    "front-matter numbering": ("chapters/00-summary.md", "| Finding |", "| Year |\n|------|\n| 2012 |\n\n"
+                               ": Another table {#tbl:another}\n\n| Finding |"),
     "paper.yaml": ("paper.yaml", "title: A Structured Test Paper", "title: A Restructured Test Paper"),
     "the bibliography": ("references.bib", "Human Development Report 1994", "Human Development Report, 1994"),
 }
@@ -146,6 +148,10 @@ def test_a_build_after_an_edit_gives_the_bytes_of_a_cold_build(tmp_path, edit):
     citations' rendering, conversions, laid-out pieces); after any kind of edit the result is
     byte for byte what a build from nothing gives."""
     project = copy_project("structure", tmp_path)
+    # a table in the second front-matter chapter, numbered on from the first's (Table 2)
+    abbreviations = project / "chapters" / "00-abbreviations.md"
+    abbreviations.write_text(abbreviations.read_text().replace(
+        "UNDP\n", "| A |\n|---|\n| 1 |\n\n: Abbreviated {#tbl:abbreviated}\n\nUNDP\n", 1))
     build(project)
     before = outputs(project / "output")
     name, old, new = EDITS[edit]

@@ -265,14 +265,11 @@ def test_without_section_numbers(structure):
 
 def test_a_reference_the_document_tree_cannot_resolve_is_reported_at_its_line(structure):
     """The last line of defence behind `paper check`: what the Lua filter could not resolve."""
-    import json
 
     from paper.assemble import unresolved
     from paper.loader import load_paper
 
     paper, _ = load_paper(structure)
-    meta = {"paper-unresolved": {"t": "MetaString", "c": json.dumps(
-        [{"id": "tbl:rates", "chapter": "setting", "found": "figure"}])}}
-    (problem,) = unresolved(meta, paper)
+    (problem,) = unresolved([{"id": "tbl:rates", "chapter": "setting", "found": "figure"}], paper)
     assert str(problem.location.path) == "chapters/01-setting.md" and problem.location.line == 5
     assert "'tbl:rates' is the id of a figure, not of a table: use the prefix fig: for it" in problem.message

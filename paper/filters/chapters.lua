@@ -47,9 +47,13 @@ local function build_chapter(info, blocks)
     title:insert(1, pandoc.Space())
     title:insert(1, pandoc.Span({ pandoc.Str(info.label) }, pandoc.Attr("", { "heading-number" })))
   end
-  local heading = pandoc.Header(1, title, pandoc.Attr(info.id, classes,
-    { { "source", info.source }, { "paper-role", info.role or "" }, { "running-title", running },
-      { "paper-number", info.number or "" } }))
+  local attributes = { { "source", info.source }, { "paper-role", info.role or "" }, { "running-title", running },
+    { "paper-number", info.number or "" } }
+  if info.counters then
+    -- where crossref.lua's numbering starts (a front-matter chapter goes on from the one before)
+    table.insert(attributes, { "paper-counters", pandoc.json.encode(info.counters) })
+  end
+  local heading = pandoc.Header(1, title, pandoc.Attr(info.id, classes, attributes))
   local shift = math.max(0, 2 - min_header_level(body))
   body = body:walk({
     Header = function(h)
@@ -71,9 +75,11 @@ end
 
 -- A section whose automatic id equals a chapter's id (a "## Conclusions" section and a
 -- chapter file conclusions.md) would make links and page references ambiguous: the
--- section's id gets a suffix instead.
-function rename_clashing_ids(blocks)
+-- section's id gets a suffix instead. The paper's chapter ids come in the settings, since
+-- only some chapters may be given.
+function rename_clashing_ids(blocks, ids)
   local chapter_ids = {}
+  for _, ident in ipairs(ids) do chapter_ids[ident] = true end
   for _, block in ipairs(blocks) do
     if block.t == "Header" and block.classes:includes("chapter") then
       chapter_ids[block.identifier] = true
@@ -95,8 +101,12 @@ function Pandoc(doc)
     if not info then return end
     out:extend(build_chapter(info, blocks))
   end
+  local ids = {}
   for _, block in ipairs(doc.blocks) do
-    if block.t == "RawBlock" and block.format == "paper-chapter" then
+    if block.t == "RawBlock" and block.format == "paper-settings" then
+      ids = pandoc.json.decode(block.text, false).chapter_ids or {}
+      out:insert(block)
+    elseif block.t == "RawBlock" and block.format == "paper-chapter" then
       flush()
       info, blocks = pandoc.json.decode(block.text, false), pandoc.Blocks({})
     elseif info then
@@ -106,6 +116,6 @@ function Pandoc(doc)
     end
   end
   flush()
-  doc.blocks = rename_clashing_ids(out)
+  doc.blocks = rename_clashing_ids(out, ids)
   return doc
 end

@@ -3,9 +3,14 @@
 -- and the label in the paper's language. Runs after chapters.lua (which gives each chapter
 -- its heading, role and number) and before citeproc, which would take them for citations.
 --
--- Python puts a raw block "paper-settings" (JSON: labels, section_numbers, page_references)
--- first. The numbered items and any reference that leads nowhere are handed back to Python
--- in the metadata fields paper-numbered and paper-unresolved.
+-- Python puts a raw block "paper-settings" (JSON: labels, section_numbers, page_references,
+-- mode, targets) first. The numbered items and any reference that leads nowhere are handed
+-- back to Python in the metadata fields paper-numbered and paper-unresolved.
+--
+-- Python runs it twice, on some chapters at a time (those it has not kept from an earlier
+-- build): mode "number" numbers them and hands back what each reference can lead to
+-- (paper-targets) and where each chapter's counting ended (paper-counters); mode "resolve"
+-- turns references into links, given every target of the paper.
 
 local NBSP = "\u{00A0}"
 local PREFIXES = { fig = "figure", tbl = "table", box = "box", eq = "equation", sec = "section" }
@@ -14,6 +19,7 @@ local PLURAL = { figure = "figures", table = "tables", box = "boxes", equation =
 
 local settings = { labels = {}, section_numbers = true, page_references = "other-chapters" }
 local targets = {}     -- id -> { id, kind, number, text, chapter, front }
+local found = {}       -- the targets, in the order they were found
 local catalogue = {}   -- numbered figures, tables, boxes and equations, in order
 local unresolved = {}
 
@@ -29,9 +35,14 @@ local function next_number(kind)
   return chapter.number .. "." .. counters[kind]
 end
 
+local function target(id, record)
+  targets[id] = record
+  table.insert(found, record)
+end
+
 local function register(id, kind, number, caption)
-  targets[id] = { id = id, kind = kind, number = number, text = label(kind) .. NBSP .. number,
-    chapter = chapter.id, front = chapter.role == "front-matter" }
+  target(id, { id = id, kind = kind, number = number, text = label(kind) .. NBSP .. number,
+    chapter = chapter.id, front = chapter.role == "front-matter" })
   if kind ~= "section" then
     table.insert(catalogue, { id = id, kind = kind, label = label(kind) .. " " .. number,
       caption = caption, chapter = chapter.id })
@@ -58,9 +69,32 @@ local function auto_id(kind, number)
   return kind .. "-" .. number:gsub("%.", "-")
 end
 
+local ended = {}  -- { chapter, counters } where each chapter's counting ended
+
+local function sorted_counters()
+  local kinds = {}
+  for kind in pairs(counters) do table.insert(kinds, kind) end
+  table.sort(kinds)
+  local out = {}
+  for _, kind in ipairs(kinds) do table.insert(out, { kind, counters[kind] }) end
+  return out
+end
+
+local function end_chapter()
+  if chapter.id ~= "" then table.insert(ended, { chapter = chapter.id, counters = sorted_counters() }) end
+end
+
 local function start_chapter(h)
+  end_chapter()
   local role = h.attributes["paper-role"] or ""
-  if not (role == "front-matter" and chapter.role == "front-matter") then counters = {} end
+  local given = h.attributes["paper-counters"]
+  if given then
+    counters = {}
+    for _, pair in ipairs(pandoc.json.decode(given, false)) do counters[pair[1]] = math.tointeger(pair[2]) end
+    h.attributes["paper-counters"] = nil
+  elseif not (role == "front-matter" and chapter.role == "front-matter") then
+    counters = {}
+  end
   chapter = { id = h.identifier, number = h.attributes["paper-number"] or "", role = role }
   sections = { 0, 0 }
   local kinds = { chapter = "chapter", appendix = "appendix", part = "part" }
@@ -69,11 +103,11 @@ local function start_chapter(h)
   end))
   title = title:gsub("^%s+", "")
   if kinds[role] and chapter.number ~= "" then
-    targets[h.identifier] = { id = h.identifier, kind = kinds[role], number = chapter.number,
-      text = label(kinds[role]) .. NBSP .. chapter.number, chapter = h.identifier, front = false }
+    target(h.identifier, { id = h.identifier, kind = kinds[role], number = chapter.number,
+      text = label(kinds[role]) .. NBSP .. chapter.number, chapter = h.identifier, front = false })
   else
-    targets[h.identifier] = { id = h.identifier, kind = "chapter", text = title,
-      chapter = h.identifier, front = role == "front-matter" }
+    target(h.identifier, { id = h.identifier, kind = "chapter", text = title,
+      chapter = h.identifier, front = role == "front-matter" })
   end
 end
 
@@ -97,8 +131,8 @@ local function number_section(h)
     if number then
       register(h.identifier, "section", number, "")
     else
-      targets[h.identifier] = { id = h.identifier, kind = "section",
-        text = pandoc.utils.stringify(h.content), chapter = chapter.id, front = chapter.role == "front-matter" }
+      target(h.identifier, { id = h.identifier, kind = "section",
+        text = pandoc.utils.stringify(h.content), chapter = chapter.id, front = chapter.role == "front-matter" })
     end
   end
   return h
@@ -351,9 +385,18 @@ function Pandoc(doc)
       blocks:insert(block)
     end
   end
-  blocks = blocks:walk(numbering)
-  doc.blocks = resolve_references(blocks)
-  doc.meta["paper-numbered"] = pandoc.json.encode(catalogue)
-  doc.meta["paper-unresolved"] = pandoc.json.encode(unresolved)
+  if settings.mode ~= "resolve" then
+    blocks = blocks:walk(numbering)
+    end_chapter()
+    doc.meta["paper-numbered"] = pandoc.json.encode(catalogue)
+    doc.meta["paper-targets"] = pandoc.json.encode(found)
+    doc.meta["paper-counters"] = pandoc.json.encode(ended)
+  end
+  if settings.mode ~= "number" then
+    for _, record in ipairs(settings.targets or {}) do targets[record.id] = record end
+    blocks = resolve_references(blocks)
+    doc.meta["paper-unresolved"] = pandoc.json.encode(unresolved)
+  end
+  doc.blocks = blocks
   return doc
 end
