@@ -12,9 +12,9 @@ from .config import STYLES
 from .diagnostics import Diagnostic, error
 from .errors import UserError
 from .images import image_source
-from .index import CROSSREF_KINDS, KIND_PREFIXES, chapter_links, citation_keys, cited_keys
+from .index import CROSSREF_KINDS, KIND_PREFIXES, chapter_links, citation_keys, cited_keys, is_crossref
 from .labels import labels_for, letter, roman
-from .mathsvg import render_math
+from .mathsvg import drawn_formulas
 from .model import BuildContext, Chapter, ChapterText, Manuscript, NumberedItem, Paper, Role
 from .resolve import Resolver, scheme
 from .sanitize import sanitize
@@ -47,13 +47,16 @@ def assemble(paper: Paper, context: BuildContext, workdir: Path) -> Manuscript:
                      f"--lua-filter={pandoc.filter_path('references.lua')}"]
         else:
             cite.append("--citeproc")
-        citing.resolve(document, per_chapter, lambda part: run_pandoc(cite, part, paper, context))
+        # chapters known from their index to cite nothing and hold no list of references (not
+        # the last, under whose heading alone the list may have been put: combined_document)
+        quiet = frozenset(c.id for c in paper.chapters[:-1] if not any(not is_crossref(k) for k in c.index.cites)
+                          and not any(i == "refs" or i.endswith("__refs") for i, _kind in c.index.ids))
+        citing.resolve(document, per_chapter, lambda part: run_pandoc(cite, part, paper, context), quiet)
     problems = unresolved(missing, paper)
-    document["blocks"], findings = sanitize(with_page_anchors(document["blocks"]), approved(paper))
+    document["blocks"], findings, formulas = finished(document["blocks"], paper, context)
     problems += refused(findings)
-    formulas, math_problems = render_math(document, paper)
-    if problems or math_problems:
-        raise UserError(problems + math_problems)
+    if problems:
+        raise UserError(problems)
     abstract = markdown_html(paper.meta.abstract, paper, context) if paper.meta.abstract else ""
     numbered = tuple(NumberedItem(**item) for item in numbered_items)
     return Manuscript(paper, tuple(version),
@@ -72,6 +75,35 @@ def run_pandoc(args: list[str], document: dict[str, Any], paper: Paper, context:
         raise UserError([error(Path("chapters"), 0, "pandoc",
                                f"pandoc could not assemble the paper: {message}")]) from exc
     return json.loads(out)
+
+
+def finished(blocks: list[Any], paper: Paper, context: BuildContext) -> tuple[list[Any], list[Any], dict[str, str]]:
+    """Each chapter with its page anchors, cleaned once more, and its formulas drawn: the
+    paper's blocks, what the cleaning removed, and the formulas' images.
+
+    A chapter with the same blocks in the same place is taken from the cache; its images were
+    approved when it was read, in this build. Parts and the references, whose titles come from
+    paper.yaml, are always done afresh."""
+    cache = context.cache
+    resolver = approved(paper)
+    out: list[Any] = []
+    findings: list[Any] = []
+    images: dict[str, str] = {}
+    for number, unit in enumerate(numbering.by_heading(blocks, keep_leading=True)):
+        from_chapter = unit and unit[0]["t"] == "Header" and dict(unit[0]["c"][1][2]).get("source")
+        key = cache.key("finished", str(number), json.dumps(unit, ensure_ascii=False)) if cache and from_chapter else ""
+        stored = cache.get(key) if cache and key else None
+        if stored is not None:
+            entry = json.loads(stored)
+        else:
+            clean, found = sanitize(with_page_anchors(unit, max(number - 1, 0)), resolver)
+            entry = {"blocks": clean, "findings": found, "images": drawn_formulas(clean)}
+            if cache and key:
+                cache.put(key, json.dumps(entry, ensure_ascii=False).encode("utf-8"))
+        out += entry["blocks"]
+        findings += entry["findings"]
+        images.update(entry["images"])
+    return out, findings, images
 
 
 def approved(paper: Paper):
@@ -103,13 +135,13 @@ def markdown_html(text: str, paper: Paper, context: BuildContext) -> str:
     return pandoc.to_html(document, paper.root, context.source_date_epoch, cache=context.cache)
 
 
-def with_page_anchors(blocks: list[Any]) -> list[Any]:
+def with_page_anchors(blocks: list[Any], chapters_before: int = 0) -> list[Any]:
     """Every block that can start a printed page gets an empty anchor (pb-1-1, pb-1-2, … in
     chapter 1), so that the EPUB can mark where each page of the PDF begins. Numbered within
     each chapter, so that an edit leaves the other chapters' HTML, and their laid-out pages,
     as they were. Headings get none: the anchor would travel into tables of contents. (Done
     here, not in a Lua filter, where it cost a second on a long paper.)"""
-    chapter, numbers = 0, itertools.count(1)
+    chapter, numbers = chapters_before, itertools.count(1)
 
     def anchor() -> dict[str, Any]:
         return {"t": "Span", "c": [[f"pb-{chapter}-{next(numbers)}", [], []], []]}
@@ -142,7 +174,7 @@ def with_page_anchors(blocks: list[Any]) -> list[Any]:
     return walk(blocks)
 
 
-def unresolved(found: list[dict[str, Any]], paper: Paper) -> list[Diagnostic]:
+def unresolved(items: list[dict[str, Any]], paper: Paper) -> list[Diagnostic]:
     """Cross-references whose target is missing or of another kind, at the line they are on.
 
     check.py finds missing ids before pandoc runs; what is left here is an id put on the
@@ -150,7 +182,7 @@ def unresolved(found: list[dict[str, Any]], paper: Paper) -> list[Diagnostic]:
     """
     chapters = {c.id: c for c in paper.chapters}
     problems = []
-    for item in found:
+    for item in items:
         chapter = chapters.get(item["chapter"])
         where = next(((line, column) for line, column, key in citation_keys(chapter) if key == item["id"]),
                      (0, 0)) if chapter else (0, 0)
@@ -217,8 +249,15 @@ def combined_document(paper: Paper) -> dict[str, Any]:
         if chapter.title:
             blocks.append({"t": "Header", "c": [1, ["", [], []], meta_inlines(chapter.fields, "paper-title")]})
         blocks += chapter_meta(chapter, labels, tuple(a.name for a in paper.meta.authors))
-        own = with_asides(unique_heading_ids(chapter.blocks, used), dict(paper.meta.boxes))
-        blocks += retargeted(own, aliases, files)
+        headings = [ident for ident, kind in chapter.index.ids if kind == "Header"]
+        own, renamed = unique_heading_ids(chapter.blocks, used, headings)
+        if any(aside_kind(classes, dict(paper.meta.boxes)) for classes in chapter.index.div_classes):
+            own = with_asides(own, dict(paper.meta.boxes))
+        # (the chapter's index tells whether anything in it is to be changed, without a walk)
+        if renamed or any(retarget(link, aliases, files) for link in chapter.index.links) or any(
+                key.startswith("sec:") and key[4:] in aliases for key in chapter.index.cites):
+            own = retargeted(own, aliases, files)
+        blocks += own
     placed = any(ident == "refs" for chapter in paper.chapters for ident, _kind in chapter.index.ids)
     if (paper.references and paper.meta.reference_list == "end" and not placed
             and any(next(cited_keys(c), None) for c in paper.chapters)):
@@ -246,6 +285,18 @@ def heading_aliases(paper: Paper) -> dict[str, str]:
     return out
 
 
+def retarget(link: str, aliases: dict[str, str], files: dict[str, str]) -> str | None:
+    """Where a link to a chapter heading's own id or to another chapter's file leads in the
+    paper (None: where it led)."""
+    if link.startswith("#"):
+        return "#" + aliases[link[1:]] if link[1:] in aliases else None
+    if scheme(link):
+        return None
+    path, _, fragment = link.partition("#")
+    chapter = files.get(PurePosixPath(path).name)
+    return f"#{aliases.get(fragment, fragment) or chapter}" if chapter else None
+
+
 def retargeted(blocks: list[Any], aliases: dict[str, str], files: dict[str, str]) -> list[Any]:
     """Links ([see](#why)) and cross-references (@sec:why) to a chapter heading's own id made
     to lead to the chapter's id; links to another chapter's file ([see](02-sampling.Rmd),
@@ -257,13 +308,7 @@ def retargeted(blocks: list[Any], aliases: dict[str, str], files: dict[str, str]
                                            for c in node["c"][0])
 
     def target(link: str) -> str | None:
-        if link.startswith("#"):
-            return "#" + aliases[link[1:]] if link[1:] in aliases else None
-        if scheme(link):
-            return None
-        path, _, fragment = link.partition("#")
-        chapter = files.get(PurePosixPath(path).name)
-        return f"#{aliases.get(fragment, fragment) or chapter}" if chapter else None
+        return retarget(link, aliases, files)
 
     if not any(hit(node) for node in walk(blocks)):
         return blocks
@@ -288,18 +333,23 @@ LAYOUT_CLASSES = {"box", "callout", "center", "chapter-meta", "chapter-abstract"
 """Div classes that say how a block is laid out or what the tool made it, not that it is an aside."""
 
 
+def aside_kind(classes: list[str] | tuple[str, ...], kinds: dict[str, str]) -> str | None:
+    """What kind of aside a div with these classes is ("box", "tip", "note"…), or None."""
+    for name in classes:
+        if name in kinds:
+            return kinds[name]
+        if name in CALLOUTS:
+            return CALLOUTS[name]
+    named = [name for name in classes if name not in LAYOUT_CLASSES and not name.startswith(("callout", "csl-"))]
+    return "note" if named and not set(classes) & LAYOUT_CLASSES else None
+
+
 def with_asides(blocks: list[Any], kinds: dict[str, str]) -> list[Any]:
     """Every fenced div with a class becomes a visible aside: Quarto's callouts (.callout-tip),
     .box (numbered), a class paper.yaml names under 'boxes:', and any other class (.rmdnote,
     .summary), which is a note. The kind is handed to crossref.lua, which gives the title."""
     def kind_of(classes: list[str]) -> str | None:
-        for name in classes:
-            if name in kinds:
-                return kinds[name]
-            if name in CALLOUTS:
-                return CALLOUTS[name]
-        named = [name for name in classes if name not in LAYOUT_CLASSES and not name.startswith(("callout", "csl-"))]
-        return "note" if named and not set(classes) & LAYOUT_CLASSES else None
+        return aside_kind(classes, kinds)
 
     divs = [node for node in walk(list(blocks)) if node["t"] == "Div" and kind_of(node["c"][0][1])]
     if not divs:
@@ -317,11 +367,12 @@ def with_asides(blocks: list[Any], kinds: dict[str, str]) -> list[Any]:
     return copy
 
 
-def unique_heading_ids(blocks: tuple[Any, ...], used: set[str]) -> list[Any]:
+def unique_heading_ids(blocks: tuple[Any, ...], used: set[str], ids: list[str]) -> tuple[list[Any], bool]:
     """The chapter's blocks, with a heading id that an earlier chapter already gave a heading
     made unique (introduction-1), as pandoc does in one document; links within the chapter
-    follow. Each chapter was read on its own, so only pandoc's own ids within it are unique."""
-    ids = [node["c"][1][0] for node in walk(list(blocks)) if node["t"] == "Header" and node["c"][1][0]]
+    follow. Each chapter was read on its own, so only pandoc's own ids within it are unique.
+    `ids` are the chapter's heading ids, in order (from its index); also returned: whether any
+    was renamed."""
     renamed: dict[str, str] = {}
     for ident in ids:
         if ident in used and ident not in renamed:
@@ -331,14 +382,14 @@ def unique_heading_ids(blocks: tuple[Any, ...], used: set[str]) -> list[Any]:
             renamed[ident] = f"{ident}-{n}"
     used.update(renamed.get(i, i) for i in ids)
     if not renamed:
-        return list(blocks)
+        return list(blocks), False
     copy = json.loads(json.dumps(list(blocks)))
     for node in walk(copy):
         if node["t"] == "Header" and node["c"][1][0] in renamed:
             node["c"][1][0] = renamed[node["c"][1][0]]
         elif node["t"] == "Link" and node["c"][2][0].startswith("#") and node["c"][2][0][1:] in renamed:
             node["c"][2][0] = "#" + renamed[node["c"][2][0][1:]]
-    return copy
+    return copy, True
 
 
 def chapter_numbers(paper: Paper) -> list[tuple[Role, str, str]]:

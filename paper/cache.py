@@ -68,11 +68,21 @@ class Cache:
         self.used.add(key)
         return path.read_bytes()
 
+    def keep(self, key: str) -> bool:
+        """Whether the entry is there, kept for later builds though this one does not read it."""
+        if key in self.pending:
+            return True
+        if not self.persist or not self.path(key).is_file():
+            return False
+        self.used.add(key)
+        return True
+
     def put(self, key: str, data: bytes) -> None:
         self.pending[key] = data
 
-    def commit(self, manifest: dict) -> None:
-        """Write what this build made and its manifest; forget what it did not use."""
+    def commit(self, manifest: dict, forget: bool = True) -> None:
+        """Write what this build made and its manifest; forget what it did not use (unless
+        not `forget`: a preview keeps what the full build that follows it will use)."""
         if not self.persist:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -84,7 +94,7 @@ class Cache:
             os.replace(file.name, path)
             self.used.add(key)
         self.pending.clear()
-        for path in self.folder.glob("??/*"):
+        for path in self.folder.glob("??/*") if forget else ():
             if path.name not in self.used:
                 path.unlink(missing_ok=True)
         (self.folder / "build.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")

@@ -78,8 +78,8 @@ def chapter_heading(block: dict[str, Any]) -> bool:
     return block["t"] == "Header" and block["c"][0] == 1 and "chapter" in block["c"][1][1]
 
 
-def resolve(document: dict[str, Any], per_chapter: bool,
-            run: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+def resolve(document: dict[str, Any], per_chapter: bool, run: Callable[[dict[str, Any]], dict[str, Any]],
+            quiet: frozenset[str] = frozenset()) -> None:
     """Put citeproc's rendering of the paper's citations into `document` (changed in place).
 
     `run` gives a document to pandoc (citeproc, or references.lua for a list per chapter)
@@ -91,7 +91,8 @@ def resolve(document: dict[str, Any], per_chapter: bool,
     made here: a full stop after a citation that ends with one ("et al.") is dropped. Where
     the style makes notes or superscripts, whose place depends on the words around them
     (a note goes after the punctuation, the space before it goes), the citing blocks are
-    handed to citeproc whole (`resolve_blocks`).
+    handed to citeproc whole (`resolve_blocks`). Chapters in `quiet` (by id) are known to
+    cite nothing and hold no list of references, and are not looked through.
     """
     top = document["blocks"]
     starts = chapter_starts(top, per_chapter)
@@ -101,11 +102,16 @@ def resolve(document: dict[str, Any], per_chapter: bool,
     refs = []
     for n, start in enumerate(starts):
         end = starts[n + 1] if n + 1 < len(starts) else len(top)
-        for node, holder in with_holders(top[start:end]):
-            if node["t"] == "Cite":
-                found[n].append((node, holder))
-            elif is_refs(node):
-                refs.append(node)
+        here = ""
+        for block in top[start:end]:
+            here = block["c"][1][0] if chapter_heading(block) else here
+            if here in quiet:
+                continue
+            for node, holder in with_holders([block]):
+                if node["t"] == "Cite":
+                    found[n].append((node, holder))
+                elif is_refs(node):
+                    refs.append(node)
     if not any(found) or any(cites(div) for div in refs) or (per_chapter and refs):
         resolve_blocks(document, per_chapter, run)
         return

@@ -20,7 +20,7 @@ KIND_PREFIXES = {"figure": "fig", "table": "tbl", "box": "box", "equation": "eq"
 
 def index(blocks: list[Any], fields: dict[str, Any]) -> Index:
     """The chapter's Index, from its clean tree and front matter texts."""
-    heading, cites, ids, links, images = None, [], [], [], []
+    heading, cites, ids, links, images, divs, math = None, [], [], [], [], [], []
     cites += [c["citationId"] for node in walk(list(fields.values())) if node["t"] == "Cite" for c in node["c"][0]]
     for node in walk(blocks):
         kind = node["t"]
@@ -30,6 +30,10 @@ def index(blocks: list[Any], fields: dict[str, Any]) -> Index:
             links.append(node["c"][2][0])
         elif kind == "Image" and node["c"][2][0]:
             images.append(node["c"][2][0])
+        elif kind == "Div" and node["c"][0][1]:
+            divs.append(tuple(node["c"][0][1]))
+        elif kind == "Math":
+            math.append((node["c"][0]["t"], node["c"][1]))
         if kind == "Header" and heading is None:
             heading = stringify(node["c"][2])
         if kind in ATTR_POSITION:
@@ -44,7 +48,7 @@ def index(blocks: list[Any], fields: dict[str, Any]) -> Index:
                     before = [x for x in inlines[:i] if x["t"] != "Space"]
                     after_math = bool(before) and before[-1]["t"] == "Math"
                     ids.append((words[0] if words else "", "equation" if after_math else "text"))
-    return Index(heading or "", tuple(cites), tuple(ids), tuple(links), tuple(images))
+    return Index(heading or "", tuple(cites), tuple(ids), tuple(links), tuple(images), tuple(divs), tuple(math))
 
 
 def first_heading(chapter: Chapter) -> str:

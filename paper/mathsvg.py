@@ -58,21 +58,20 @@ def key(kind: str, tex: str) -> str:
     return f"{kind}\n{tex}"
 
 
-def render_math(document: dict[str, Any], paper: Paper) -> tuple[dict[str, str], list[Diagnostic]]:
-    """Each formula as an <img> with an SVG, or, where it cannot be drawn, as its TeX (which
-    `check_math` reported, with its place, before the build began)."""
+def drawn_formulas(blocks: list[Any]) -> dict[str, str]:
+    """Each formula in `blocks` as an <img> with an SVG, or, where it cannot be drawn, as its
+    TeX (which `check_math` reported, with its place, before the build began)."""
     images: dict[str, str] = {}
-    for _chapter, kind, tex in formulas(document["blocks"]):
+    for _chapter, kind, tex in formulas(blocks):
         if key(kind, tex) not in images:
             images[key(kind, tex)] = drawn(tex, kind == "InlineMath")[0]
-    return images, []
+    return images
 
 
 def check_math(paper: Paper) -> list[Diagnostic]:
     """A located warning for each formula that cannot be drawn for the PDF or converted to
     MathML for the site and the EPUB: it is shown as its TeX there (--strict makes it an error)."""
-    found = [(chapter, kind, tex) for chapter in paper.chapters
-             for _c, kind, tex in formulas(list(chapter.blocks))]
+    found = [(chapter, kind, tex) for chapter in paper.chapters for kind, tex in chapter.index.math]
     if not found:
         return []
     unreadable = set(pandoc_failures([tex for _c, _k, tex in found], list(pandoc.api_version()), paper.root))

@@ -178,6 +178,10 @@ class Index:
     """Every link's target, in order."""
     images: tuple[str, ...] = ()
     """Every image's project-relative path, in order."""
+    div_classes: tuple[tuple[str, ...], ...] = ()
+    """The classes of every div that has any, in order."""
+    math: tuple[tuple[str, str], ...] = ()
+    """("InlineMath" or "DisplayMath", TeX) of every formula, in order."""
 
 
 @dataclass(frozen=True)
@@ -295,6 +299,9 @@ class BuildContext:
     """Warnings found while rendering (WeasyPrint's) stop the build too."""
     ignore: tuple[str, ...] = ()
     """Warning codes not to report."""
+    preview: bool = False
+    """`paper serve` after a save: the website's chapter pages only; the single-page paper and
+    the search index are the last build's until the full build that follows."""
 
 
 @dataclass(frozen=True)

@@ -37,9 +37,10 @@ def units(blocks: list[Any]) -> list[list[Any]]:
     return out
 
 
-def by_heading(blocks: list[Any]) -> list[list[Any]]:
-    """pandoc's output cut at each chapter heading."""
-    out: list[list[Any]] = []
+def by_heading(blocks: list[Any], keep_leading: bool = False) -> list[list[Any]]:
+    """pandoc's output cut at each chapter heading (with `keep_leading`, what comes before
+    the first heading is the first list, possibly empty)."""
+    out: list[list[Any]] = [[]] if keep_leading else []
     for block in blocks:
         if block["t"] == "Header" and block["c"][0] == 1 and "chapter" in block["c"][1][1]:
             out.append([block])
@@ -55,8 +56,7 @@ def number_and_link(settings: dict[str, Any], chapters: list[list[Any]], version
     settings = {**settings, "chapter_ids": [json.loads(u[0]["c"][1])["id"] for u in chapters]}
     numbered = number(settings, chapters, version, cache, run)
     targets = [t for result in numbered for t in result["targets"]]
-    resolved = resolve({**settings, "mode": "resolve", "targets": targets},
-                       [result["blocks"] for result in numbered], version, cache, run)
+    resolved = resolve({**settings, "mode": "resolve", "targets": targets}, numbered, version, cache, run)
     return ([b for result in resolved for b in result["blocks"]],
             [item for result in numbered for item in result["numbered"]],
             [item for result in resolved for item in result["unresolved"]])
@@ -74,12 +74,14 @@ def meta_list(meta: dict[str, Any], name: str) -> list[Any]:
 
 def number(settings: dict[str, Any], chapters: list[list[Any]], version: list[int],
            cache: Cache | None, run: Run) -> list[dict[str, Any]]:
-    """Each chapter numbered: {blocks, targets, numbered, counters}, from the cache or made."""
+    """Each chapter numbered: {key, targets, numbered, counters} and, when made now, its
+    blocks (kept apart in the cache: a chapter whose links are kept too is never loaded)."""
     settings = {**settings, "mode": "number"}
     common = json.dumps(settings, ensure_ascii=False, sort_keys=True)
     results: list[dict[str, Any] | None] = [None] * len(chapters)
-    batch: list[tuple[int, list[Any] | None]] = []  # a chapter, and where its counting starts (None: goes on)
-    previous_role, previous_counters = "", []
+    batch: list[tuple[int, list[Any] | None]] = []  # a chapter, where its counting starts (None: goes on)
+    previous_role = ""
+    previous_counters: list[Any] | None = []  # where the chapter before ended (None: not yet known)
     for i, chapter in enumerate(chapters):
         role = json.loads(chapter[0]["c"][1]).get("role", "")
         goes_on = role == "front-matter" and previous_role == "front-matter"
@@ -87,61 +89,69 @@ def number(settings: dict[str, Any], chapters: list[list[Any]], version: list[in
         if goes_on and previous_counters is None:  # the chapter before is being numbered now
             batch.append((i, None))
             continue
-        start = previous_counters if goes_on else []
-        stored = cache.get(key(cache, common, chapter, start)) if cache else None
-        if stored is not None:
-            results[i] = json.loads(stored)
-            previous_counters = results[i]["counters"]
+        start = (previous_counters or []) if goes_on else []
+        made = key(common, chapter, start) if cache else ""
+        stored = cache.get(Cache.key("numbers", made)) if cache else None
+        if stored is not None and cache and cache.keep(Cache.key("numbered", made)):
+            kept = results[i] = {**json.loads(stored), "key": made}
+            previous_counters = kept["counters"]
         else:
             batch.append((i, start))
             previous_counters = None
     if batch:
         given = []
-        for i, start in batch:
+        for i, first in batch:
             marker = json.loads(chapters[i][0]["c"][1])
-            if start is not None:
-                marker["counters"] = start
+            if first is not None:
+                marker["counters"] = first
             given += [{"t": "RawBlock", "c": ["paper-chapter", json.dumps(marker, ensure_ascii=False)]},
                       *chapters[i][1:]]
         out = run(NUMBER, document(version, settings, given))
-        made = by_heading(out["blocks"])
         targets, items = meta_list(out["meta"], "paper-targets"), meta_list(out["meta"], "paper-numbered")
         ended = {entry["chapter"]: entry["counters"] for entry in meta_list(out["meta"], "paper-counters")}
-        for (i, start), blocks in zip(batch, made, strict=True):
+        for (i, given_start), blocks in zip(batch, by_heading(out["blocks"]), strict=True):
             ident = blocks[0]["c"][1][0]
-            if start is None:
-                previous = results[i - 1]
-                start = previous["counters"] if previous else []
-            results[i] = {"blocks": blocks, "targets": [t for t in targets if t["chapter"] == ident],
-                          "numbered": [n for n in items if n["chapter"] == ident], "counters": ended.get(ident, [])}
+            previous = results[i - 1] if i else None
+            start = given_start if given_start is not None else previous["counters"] if previous else []
+            numbers = {"targets": [t for t in targets if t["chapter"] == ident],
+                       "numbered": [n for n in items if n["chapter"] == ident], "counters": ended.get(ident, [])}
+            made = key(common, chapters[i], start) if cache else ""
+            results[i] = {**numbers, "key": made, "blocks": blocks}
             if cache:
-                cache.put(key(cache, common, chapters[i], start), json.dumps(results[i]).encode("utf-8"))
+                cache.put(Cache.key("numbers", made), json.dumps(numbers).encode("utf-8"))
+                cache.put(Cache.key("numbered", made), json.dumps(blocks).encode("utf-8"))
     return [r for r in results if r is not None]
 
 
-def resolve(settings: dict[str, Any], chapters: list[list[Any]], version: list[int],
+def resolve(settings: dict[str, Any], numbered: list[dict[str, Any]], version: list[int],
             cache: Cache | None, run: Run) -> list[dict[str, Any]]:
-    """Each numbered chapter with its references made links: {blocks, unresolved}."""
-    common = json.dumps(settings, ensure_ascii=False, sort_keys=True)
-    results: list[dict[str, Any] | None] = [None] * len(chapters)
+    """Each numbered chapter with its references made links: {blocks, unresolved}. Kept by the
+    key of its numbering and every target of the paper."""
+    common = Cache.key(json.dumps(settings, ensure_ascii=False, sort_keys=True))
+    results: list[dict[str, Any] | None] = [None] * len(numbered)
     batch = []
-    for i, chapter in enumerate(chapters):
-        stored = cache.get(key(cache, common, chapter)) if cache else None
+    for i, chapter in enumerate(numbered):
+        stored = cache.get(Cache.key("links", common, chapter["key"])) if cache else None
         if stored is not None:
             results[i] = json.loads(stored)
         else:
+            if "blocks" not in chapter:
+                kept = cache.get(Cache.key("numbered", chapter["key"])) if cache else None
+                if kept is None:  # number() made sure it is there
+                    raise RuntimeError("a chapter's numbered blocks went missing from the cache during the build")
+                chapter["blocks"] = json.loads(kept)
             batch.append(i)
     if batch:
-        out = run(RESOLVE, document(version, settings, [b for i in batch for b in chapters[i]]))
+        out = run(RESOLVE, document(version, settings, [b for i in batch for b in numbered[i]["blocks"]]))
         missing = meta_list(out["meta"], "paper-unresolved")
         for i, blocks in zip(batch, by_heading(out["blocks"]), strict=True):
             ident = blocks[0]["c"][1][0]
             results[i] = {"blocks": blocks, "unresolved": [m for m in missing if m["chapter"] == ident]}
             if cache:
-                cache.put(key(cache, common, chapters[i]), json.dumps(results[i]).encode("utf-8"))
+                cache.put(Cache.key("links", common, numbered[i]["key"]), json.dumps(results[i]).encode("utf-8"))
     return [r for r in results if r is not None]
 
 
-def key(cache: Cache, common: str, chapter: list[Any], start: list[Any] | None = None) -> str:
-    parts = [common, json.dumps(chapter, ensure_ascii=False)]
-    return cache.key(*parts, *([json.dumps(start)] if start is not None else []))
+def key(common: str, chapter: list[Any], start: list[Any]) -> str:
+    """What a chapter's numbering is made from: the settings, its blocks, where it starts counting."""
+    return Cache.key(common, json.dumps(chapter, ensure_ascii=False), json.dumps(start))

@@ -59,6 +59,8 @@ class BuildOptions:
     pdf_layout: PdfLayout = "pieces"
     ignore: tuple[str, ...] = ()
     """Diagnostic codes not to report (besides paper.yaml's ignore:)."""
+    preview: bool = False
+    """Only what `paper serve` shows at once after a save (BuildContext.preview)."""
 
 
 def diagnose(root: Path, strict: bool = False, cache: Cache | None = None, deposit: bool | None = None,
@@ -114,7 +116,7 @@ def build(root: Path, out: Path | None = None, options: BuildOptions = BuildOpti
     paper, warnings = load_and_check(root, options.strict, store, options.ignore)
     context = BuildContext(root, out, options.formats, source_date_epoch(paper), options.draft,
                            options.pdf_standard, store, options.pdf_layout, strict=options.strict,
-                           ignore=options.ignore + paper.meta.ignore)
+                           ignore=options.ignore + paper.meta.ignore, preview=options.preview)
     out.mkdir(parents=True, exist_ok=True)
     with exclusive(out):
         key = build_key(paper, context)
@@ -130,9 +132,9 @@ def build(root: Path, out: Path | None = None, options: BuildOptions = BuildOpti
         result = _build(paper, warnings, context, out)
         kept = [[str(d.location.path), d.location.line, d.code, d.message]
                 for d in result.warnings if d not in warnings]
-        store.commit({"key": key, "artifacts": [[a.format, str(a.path.relative_to(out)), digest(a.path)]
-                                                for a in result.artifacts if a.path is not None],
-                      "warnings": kept})
+        made = [[a.format, str(a.path.relative_to(out)), digest(a.path)]
+                for a in result.artifacts if a.path is not None]
+        store.commit({"key": key, "artifacts": made, "warnings": kept}, forget=not context.preview)
         return result
 
 
@@ -147,7 +149,7 @@ def build_key(paper: Paper, context: BuildContext) -> str:
         for chapter in edition.chapters:
             files.update(root / src for src in chapter.images)
     options = json.dumps([context.formats, context.draft, context.pdf_standard, context.source_date_epoch,
-                          context.pdf_layout, context.strict, context.ignore])
+                          context.pdf_layout, context.strict, context.ignore, context.preview])
     return Cache.key(pandoc.executable(), options,
                      *(f"{p.relative_to(root)}={file_digest(p)}" for p in sorted(files)))
 

@@ -1,5 +1,9 @@
 """`paper serve`: the website edition on 127.0.0.1, rebuilt when a file of the paper is saved.
 
+After a save, the chapter pages are rebuilt first (a preview build: the single-page paper and
+the search index stay as they were) and the open page reloads; once nothing has been saved for
+a moment, the full website (and the PDF with --pdf) follows.
+
 Each page gets a small script (served from the server itself, as the pages' security policy
 allows no inline scripts) that asks the server every second whether the paper was
 rebuilt (then it reloads) or whether the last build failed (then it shows the problems on
@@ -25,6 +29,8 @@ log = logging.getLogger(__name__)
 STATE_PATH = "/__paper/state"
 SCRIPT_PATH = "/__paper/reload.js"
 RELOAD_SCRIPT = f'<script src="{SCRIPT_PATH}"></script>'
+QUIET = 1500
+"""Milliseconds without a save after which the full website follows a preview."""
 RELOAD_JS = """
 (function () {
   var seen = null;
@@ -65,11 +71,11 @@ class Preview:
         self.problems = ""
         self.lock = threading.Lock()
 
-    def rebuild(self) -> None:
-        """Build the website edition; whatever goes wrong is shown in the page, and the
-        watcher goes on."""
+    def rebuild(self, preview: bool = False) -> None:
+        """Build the website edition (only its chapter pages with `preview`); whatever goes
+        wrong is shown in the page, and the watcher goes on."""
         try:
-            build(self.root, self.out, BuildOptions(formats=("html",)))
+            build(self.root, self.out, BuildOptions(formats=("html",), preview=preview))
         except UserError as exc:
             self.failed("\n".join(str(d) for d in exc.diagnostics if d.level == "error"))
             return
@@ -79,10 +85,12 @@ class Preview:
                         "in the tool: please report it with the chapter that caused it")
             return
         with self.lock:
-            self.version += 1
+            # the full build after a preview changes only the single page and the search index:
+            # no reload for that
+            self.version += 1 if preview or self.version == 0 or self.problems else 0
             self.problems = ""
-        log.info("rebuilt the website edition (version %d)", self.version)
-        if self.with_pdf:
+        log.info("rebuilt the website edition%s (version %d)", " for the preview" if preview else "", self.version)
+        if self.with_pdf and not preview:
             threading.Thread(target=self.rebuild_pdf, daemon=True).start()
 
     def failed(self, problems: str) -> None:
@@ -162,11 +170,18 @@ def serve(root: Path, port: int, with_pdf: bool) -> int:
     stop = threading.Event()
 
     def watch() -> None:
+        pending = False  # a preview was built; the full website is still to follow
         while not stop.is_set():
             try:
-                for _changes in watchfiles.watch(preview.root, stop_event=stop, debounce=300,
-                                                 watch_filter=lambda c, p: watched(c, p, preview.root)):
-                    preview.rebuild()
+                for changes in watchfiles.watch(preview.root, stop_event=stop, debounce=300, rust_timeout=QUIET,
+                                                yield_on_timeout=True,
+                                                watch_filter=lambda c, p: watched(c, p, preview.root)):
+                    if changes:
+                        preview.rebuild(preview=True)
+                        pending = True
+                    elif pending:
+                        preview.rebuild()
+                        pending = False
             except Exception:  # the watcher itself failed (a folder vanished): start it again
                 log.exception("watching the project failed; watching again")
                 stop.wait(1)

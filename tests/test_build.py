@@ -164,3 +164,26 @@ def test_a_build_after_an_edit_gives_the_bytes_of_a_cold_build(tmp_path, edit):
     cold = outputs(tmp_path / "cold")
     assert cold.keys() == cached.keys() and [name for name in cold if cold[name] != cached[name]] == []
     assert cached["structure.pdf"] != before["structure.pdf"]
+
+
+@pytest.mark.slow
+def test_a_preview_rebuilds_the_chapter_pages_and_leaves_the_rest_to_the_full_build(project, tmp_path):
+    """What `paper serve` builds at once after a save: the edited chapter's page, with the
+    single-page paper and the search index of the last build; the cache keeps what the full
+    build will need, and that build then gives the bytes of a cold one."""
+    build(project, options=BuildOptions(formats=("html",)))
+    site = project / "output" / "html"
+    index = {p.relative_to(site): p.read_bytes() for p in (site / "pagefind").rglob("*") if p.is_file()}
+    entries = sorted(p.name for p in (project / "output" / ".cache").glob("??/*"))
+    chapter = project / "chapters" / "02-findings.md"
+    chapter.write_text(chapter.read_text().replace("Plain bookdown-style", "Previewed bookdown-style"))
+    build(project, options=BuildOptions(formats=("html",), preview=True))
+    assert "Previewed bookdown-style" in (site / "findings.html").read_text()
+    assert "Previewed" not in (site / "all.html").read_text()  # the last build's, until the full one
+    assert {p.relative_to(site): p.read_bytes() for p in (site / "pagefind").rglob("*") if p.is_file()} == index
+    assert set(entries) <= {p.name for p in (project / "output" / ".cache").glob("??/*")}
+    build(project, options=BuildOptions(formats=("html",)))
+    assert "Previewed bookdown-style" in (site / "all.html").read_text()
+    build(project, tmp_path / "cold", BuildOptions(formats=("html",), cache=False))
+    cold, full = outputs(tmp_path / "cold"), outputs(project / "output")
+    assert cold.keys() == full.keys() and [name for name in cold if cold[name] != full[name]] == []

@@ -21,6 +21,7 @@ from ..editions import edition_code, language_name
 from ..errors import UserError
 from ..licenses import license_statement, spdx_license
 from ..model import Artifact, BuildContext, ChapterText, Manuscript
+from ..publish import carry
 from ..search import index_site
 from ..tree import stringify
 from . import template_environment, template_values
@@ -64,8 +65,12 @@ def render_site(job: PaperJob) -> Artifact:
     write(site / "opds.xml", env.get_template("opds.xml").render(entries=entries, **values))
     if source.paper.meta.site_url:
         write(site / "sitemap.xml", env.get_template("sitemap.xml").render(pages=sorted(pages), **values))
-    index_site(site)
-    check_links(site)
+    if context.preview and (context.out / "html" / "pagefind").is_dir():
+        # the last build's index, and no check of every link: the full build follows
+        carry(context.out / "html" / "pagefind", site / "pagefind")
+    else:
+        index_site(site)
+        check_links(site)
     return Artifact("html", site)
 
 
@@ -88,7 +93,7 @@ def write_edition(edition: Edition, context: BuildContext, site: Path, root: str
     values.update(downloads=downloads, cover=cover is not None, root=root, folder=here,
                   languages=languages, head=head_metadata(manuscript, context, downloads, here))
     pages = {"index.html": ("site-index.html", {"page_title": ""}),
-             "all.html": ("site-all.html", {"page_title": values["labels"].single_page, "body": whole}),
+             "all.html": ("site-all.html", {"page_title": values["labels"].single_page, "body": whole or ""}),
              "search.html": ("site-search.html", {"page_title": values["labels"].search})}
     for i, (chapter, body) in enumerate(zip(chapters, bodies, strict=True)):
         pages[f"{chapter.id}.html"] = ("site-chapter.html", {
@@ -96,6 +101,10 @@ def write_edition(edition: Edition, context: BuildContext, site: Path, root: str
             "sections": sections(chapter),
             "previous": chapters[i - 1] if i > 0 else None,
             "next": chapters[i + 1] if i + 1 < len(chapters) else None})
+    published = context.out / "html" / (site.name if root else "")  # the last build's edition
+    if whole is None and (published / "all.html").is_file():
+        del pages["all.html"]
+        carry(published / "all.html", site / "all.html")
     for name, (template, extra) in pages.items():
         write(site / name, env.get_template(template).render(page=name, **{**values, **extra}))
     assets = site / "assets"
@@ -142,9 +151,12 @@ def convert_pages(job: EditionJob) -> Artifact:
         # a table too wide for a phone scrolls sideways: keyboard users must be able to reach it
         return TABLE_START.sub('<table tabindex="0"', html)
 
+    documents = [manuscript.document((c,)) for c in chapters]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        converted = list(pool.map(convert, [manuscript.document((c,)) for c in chapters] + [manuscript.document()]))
-    pages: tuple[tuple[ChapterText, ...], list[str], str] = (chapters, converted[:-1], converted[-1])
+        converted = list(pool.map(convert, documents + ([] if context.preview else [manuscript.document()])))
+    # a preview leaves the single-page paper as the last build made it (write_edition)
+    whole = None if context.preview else converted.pop()
+    pages: tuple[tuple[ChapterText, ...], list[str], str | None] = (chapters, converted, whole)
     return Artifact("pages", None, pages)
 
 

@@ -1,0 +1,64 @@
+"""An edit to one chapter makes pandoc number and link that chapter alone, and citeproc run
+only when the citations change; the result is the paper a build from nothing assembles."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import copy_project
+
+import paper.pandoc
+from paper.assemble import assemble
+from paper.cache import Cache
+from paper.model import BuildContext
+from paper.pipeline import load_and_check
+
+
+def assembled(root, cache, monkeypatch):
+    """The paper's chapters as assembled, and the passes pandoc really ran (not taken from the
+    cache) while assembling: (their filters, the chapters in them)."""
+    runs = []
+    execute = paper.pandoc.execute
+
+    def spy(args, text, *rest, **options):
+        if "--to=json" in args and "--from=json" in args:
+            blocks = json.loads(text)["blocks"]
+            ids = [b["c"][1][0] if b["t"] == "Header" else json.loads(b["c"][1])["id"] for b in blocks
+                   if b["t"] == "RawBlock" and b["c"][0] == "paper-chapter"
+                   or b["t"] == "Header" and b["c"][0] == 1 and "chapter" in b["c"][1][1]]
+            runs.append((" ".join(a.rsplit("/", 1)[-1] for a in args if "filter" in a or a == "--citeproc"), ids))
+        return execute(args, text, *rest, **options)
+
+    monkeypatch.setattr(paper.pandoc, "execute", spy)
+    loaded, _warnings = load_and_check(root, cache=cache)
+    work = root / "work"
+    work.mkdir(exist_ok=True)
+    manuscript = assemble(loaded, BuildContext(root, root / "output", ("html",), 0, cache=cache), work)
+    return [json.dumps(c.blocks) for c in manuscript.chapters], runs
+
+
+def test_an_edit_to_one_chapter_numbers_and_links_that_chapter_alone(tmp_path, monkeypatch):
+    root = copy_project("structure", tmp_path)
+    cache = Cache(tmp_path / "cache")
+    first, runs = assembled(root, cache, monkeypatch)
+    assert [filters for filters, _ids in runs] == ["chapters.lua crossref.lua", "crossref.lua", "--citeproc"]
+    assert len(runs[0][1]) == len(first) and len(runs[1][1]) == len(first)  # every chapter, cold
+    cache.commit({})
+
+    chapter = root / "chapters" / "03-responses.md"
+    chapter.write_text(chapter.read_text() + "\nOne more sentence, and no citation in it.\n")
+    edited, runs = assembled(root, cache, monkeypatch)
+    assert runs == [("chapters.lua crossref.lua", ["responses"]), ("crossref.lua", ["responses"])]  # no citeproc
+    assert [i for i, (a, b) in enumerate(zip(first, edited, strict=True)) if a != b] == [
+        [i for i, blocks in enumerate(edited) if '"responses"' in blocks[:200]][0]]
+    cache.commit({})
+
+    evidence = root / "chapters" / "02-evidence.md"  # a new table: Table 2.1 becomes 2.2, and links say so
+    evidence.write_text(evidence.read_text().replace("| Country | Rate |", "| Year |\n|------|\n| 2012 |\n\n"
+                                                     ": An earlier table {#tbl:earlier}\n\n| Country | Rate |"))
+    renumbered, runs = assembled(root, cache, monkeypatch)
+    assert runs[0] == ("chapters.lua crossref.lua", ["evidence"])
+    assert runs[1][0] == "crossref.lua" and len(runs[1][1]) == len(first)  # every chapter links again
+    cold, _runs = assembled(root, None, monkeypatch)
+    assert renumbered == cold
+    assert "2.2" in renumbered[[i for i, b in enumerate(cold) if "\"earlier\"" in b][0]]
