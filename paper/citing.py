@@ -79,7 +79,7 @@ def chapter_heading(block: dict[str, Any]) -> bool:
 
 
 def resolve(document: dict[str, Any], per_chapter: bool, run: Callable[[dict[str, Any]], dict[str, Any]],
-            quiet: frozenset[str] = frozenset()) -> None:
+            quiet: frozenset[str] = frozenset(), own_refs: frozenset[str] | None = None) -> None:
     """Put citeproc's rendering of the paper's citations into `document` (changed in place).
 
     `run` gives a document to pandoc (citeproc, or references.lua for a list per chapter)
@@ -92,7 +92,9 @@ def resolve(document: dict[str, Any], per_chapter: bool, run: Callable[[dict[str
     the style makes notes or superscripts, whose place depends on the words around them
     (a note goes after the punctuation, the space before it goes), the citing blocks are
     handed to citeproc whole (`resolve_blocks`). Chapters in `quiet` (by id) are known to
-    cite nothing and hold no list of references, and are not looked through.
+    cite nothing and hold no list of references, and are not looked through. With a list per
+    chapter, `own_refs` are the chapters with links or ids of their own of the form `#ref-…`
+    (None: any may have them), which references.lua would make the chapter's own.
     """
     top = document["blocks"]
     starts = chapter_starts(top, per_chapter)
@@ -113,7 +115,7 @@ def resolve(document: dict[str, Any], per_chapter: bool, run: Callable[[dict[str
                 elif is_refs(node):
                     refs.append(node)
     if not any(found) or any(cites(div) for div in refs) or (per_chapter and refs):
-        resolve_blocks(document, per_chapter, run)
+        resolve_blocks(document, per_chapter, run, own_refs)
         return
     blocks: list[Any] = []
     for start, group in zip(starts, found, strict=True):
@@ -124,8 +126,10 @@ def resolve(document: dict[str, Any], per_chapter: bool, run: Callable[[dict[str
     out = run({"pandoc-api-version": document["pandoc-api-version"], "meta": {}, "blocks": blocks})["blocks"]
     rendered, added = split_output(out, [len(group) for group in found], per_chapter)
     if any(item["t"] in ("Note", "Superscript") for para in rendered for item in para["c"][0]["c"][1]):
-        resolve_blocks(document, per_chapter, run)
+        resolve_blocks(document, per_chapter, run, own_refs)
         return
+    if per_chapter:
+        with_own_references(top, starts, set(), own_refs)
     stops = []
     for (cite, holder), para in zip((c for group in found for c in group), rendered, strict=True):
         cite["c"][1] = para["c"][0]["c"][1]
@@ -226,8 +230,8 @@ def append_to_chapters(top: list[Any], added: dict[int, list[Any]]) -> None:
         top[end:end] = added[start]
 
 
-def resolve_blocks(document: dict[str, Any], per_chapter: bool,
-                   run: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+def resolve_blocks(document: dict[str, Any], per_chapter: bool, run: Callable[[dict[str, Any]], dict[str, Any]],
+                   own_refs: frozenset[str] | None = None) -> None:
     """citeproc on the blocks that cite, each whole, and the `#refs` divs, put back in place."""
     top = document["blocks"]
     starts = chapter_starts(top, per_chapter)
@@ -245,6 +249,8 @@ def resolve_blocks(document: dict[str, Any], per_chapter: bool,
         if per_chapter:
             blocks.append(bare_heading(top[start]))
         blocks += [holder[index] for holder, index in found]
+    if per_chapter:
+        with_own_references(top, starts, {id(block) for block in blocks}, own_refs)
     out = run({"pandoc-api-version": document["pandoc-api-version"], "meta": {}, "blocks": blocks})["blocks"]
     added: dict[int, list[Any]] = {}
     position = 0
@@ -259,6 +265,34 @@ def resolve_blocks(document: dict[str, Any], per_chapter: bool,
     if position != len(out):
         raise RuntimeError(f"citeproc gave {len(out)} blocks for {position}")
     append_to_chapters(top, added)
+
+
+def with_own_references(top: list[Any], starts: list[int], handed: set[int], chapters: frozenset[str] | None) -> None:
+    """With a list of references per chapter, references.lua makes the `#refs` and `#ref-…` ids
+    and links of what it is handed the chapter's own (`#ref-<chapter>-silva`); the same here for
+    the rest of each chapter in `chapters` (None: every one), outside the blocks `handed` to it."""
+    for n, start in enumerate(starts):
+        chapter = top[start]["c"][1][0]
+        if chapters is not None and chapter not in chapters:
+            continue
+        stack: list[Any] = list(top[start:starts[n + 1] if n + 1 < len(starts) else len(top)])
+        while stack:
+            node = stack.pop()
+            if isinstance(node, list):
+                stack.extend(node)
+            elif isinstance(node, dict) and id(node) not in handed:
+                if node.get("t") == "Div":
+                    node["c"][0][0] = own_reference(node["c"][0][0], chapter)
+                elif node.get("t") == "Link" and node["c"][2][0].startswith("#"):
+                    node["c"][2][0] = "#" + own_reference(node["c"][2][0][1:], chapter)
+                stack.extend(node.values() if "t" not in node else [node.get("c")])
+
+
+def own_reference(ident: str, chapter: str) -> str:
+    """As references.lua names a chapter's own: refs -> refs-<chapter>, ref-x -> ref-<chapter>-x."""
+    if ident == "refs":
+        return f"refs-{chapter}"
+    return f"ref-{chapter}-{ident[4:]}" if ident.startswith("ref-") else ident
 
 
 def places_in(top: list[Any], index: int) -> list[Place]:

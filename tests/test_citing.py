@@ -45,6 +45,8 @@ Term [@diaz]
 
 ## A heading with @diaz
 
+A paragraph that cites nothing but links to [an entry](#ref-diaz) and [the list](#refs).
+
 As @etal.
 
 ::: {#refs}
