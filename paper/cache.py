@@ -99,6 +99,13 @@ class Cache:
                 path.unlink(missing_ok=True)
         (self.folder / "build.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
 
+    def amend(self, fields: dict) -> None:
+        """Change fields of the last build's manifest, writing nothing else (a build that found
+        nothing to do says how the files stood)."""
+        if self.persist and (self.folder / "build.json").is_file():
+            (self.folder / "build.json").write_text(json.dumps({**self.manifest(), **fields}, indent=1),
+                                                    encoding="utf-8")
+
     def merge(self, other: Cache) -> None:
         """Take in what a worker process made and used with its copy of this cache."""
         self.pending.update(other.pending)

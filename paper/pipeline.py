@@ -23,7 +23,7 @@ from .assemble import assemble
 from .cache import FOLDER as CACHE_FOLDER
 from .cache import Cache, file_digest
 from .check import check_paper
-from .diagnostics import Diagnostic, has_errors, silenced, warning
+from .diagnostics import Diagnostic, SourceLocation, has_errors, silenced, warning
 from .editions import edition_code, load_translations, translation_status
 from .errors import UserError
 from .loader import load_paper
@@ -113,6 +113,11 @@ def build(root: Path, out: Path | None = None, options: BuildOptions = BuildOpti
     root = root.resolve()
     out = (out or root / "output").resolve()
     store = Cache(out / CACHE_FOLDER, persist=options.cache)
+    before = stats(root, store.manifest().get("inputs", [])) if options.cache else {}
+    if options.cache and out.is_dir():
+        with exclusive(out):
+            if (last := unchanged(store, out, project_state(before, options, out))) is not None:
+                return last
     paper, warnings = load_and_check(root, options.strict, store, options.ignore)
     context = BuildContext(root, out, options.formats, source_date_epoch(paper), options.draft,
                            options.pdf_standard, store, options.pdf_layout, strict=options.strict,
@@ -128,26 +133,98 @@ def build(root: Path, out: Path | None = None, options: BuildOptions = BuildOpti
             log.info("nothing has changed since the last build")
             rendering = [warning(Path(path), line, code, message)
                          for path, line, code, message in manifest.get("warnings", [])]
-            return BuildResult(tuple(a for a, _f in done), tuple(warnings + rendering))
+            result = BuildResult(tuple(a for a, _f in done), tuple(warnings + rendering))
+            store.amend(standing(result, paper, before, options, out))
+            return result
         result = _build(paper, warnings, context, out)
         kept = [[str(d.location.path), d.location.line, d.code, d.message]
                 for d in result.warnings if d not in warnings]
         made = [[a.format, str(a.path.relative_to(out)), digest(a.path)]
                 for a in result.artifacts if a.path is not None]
-        store.commit({"key": key, "artifacts": made, "warnings": kept}, forget=not context.preview)
+        store.commit({"key": key, "artifacts": made, "warnings": kept,
+                      **standing(result, paper, before, options, out)}, forget=not context.preview)
         return result
 
 
-def build_key(paper: Paper, context: BuildContext) -> str:
-    """A hash of everything a build reads and of how it was asked for: the same key, the same bytes."""
+def stats(root: Path, extra: list[str] | tuple[str, ...] = ()) -> dict[str, str]:
+    """How each file the build may read stands now: paper.yaml, references.bib, every file
+    under the project's folders of sources (so that a new one shows), and `extra` (the files
+    the last build read elsewhere: images, a cover). Size, times and inode, not content, so
+    that this costs next to nothing; links are not followed."""
+    found: dict[str, str] = {}
+    paths = [root / "paper.yaml", root / "references.bib", *(root / p for p in extra)]
+    for folder in SOURCE_FOLDERS:
+        for here, dirs, names in os.walk(root / folder):
+            dirs.sort()
+            paths += [Path(here) / name for name in sorted(names)]
+    for path in paths:
+        name = str(path.relative_to(root))
+        try:
+            stat = os.lstat(path)
+            found[name] = f"{stat.st_size} {stat.st_mtime_ns} {stat.st_ctime_ns} {stat.st_ino}"
+        except OSError:
+            found[name] = "missing"
+    return found
+
+
+def project_state(found: dict[str, str], options: BuildOptions, out: Path) -> str:
+    """A hash of how the files stand, of the options and of the tool: when it is the last
+    build's, nothing the build reads can have changed."""
+    return Cache.key(str(out), repr(options), os.environ.get("SOURCE_DATE_EPOCH", ""), pandoc.executable(),
+                     *(f"{name}={state}" for name, state in sorted(found.items())))
+
+
+def standing(result: BuildResult, paper: Paper, before: dict[str, str], options: BuildOptions,
+             out: Path) -> dict[str, Any]:
+    """For the manifest: how the files the build read stood when it read them (a file that
+    appeared since is left out: the next build sees it), what it read, and all it reported."""
+    inputs = sorted(str(p.relative_to(paper.root)) for p in input_files(paper))
+    late = stats(paper.root, inputs)
+    state = project_state({**{name: late[name] for name in inputs}, **before}, options, out)
+    reported = [[str(d.location.path), d.location.line, d.location.column, d.level, d.code, d.message]
+                for d in result.warnings]
+    return {"state": state, "inputs": inputs, "reported": reported}
+
+
+def unchanged(store: Cache, out: Path, state: str) -> BuildResult | None:
+    """The last build's result, if the project stands as it did then and its published files
+    are as it left them; None otherwise (then the build goes on, and may still find that
+    nothing has changed, by the files' contents)."""
+    manifest = store.manifest()
+    done = [(Artifact(entry[0], out / entry[1]), entry[2]) for entry in manifest.get("artifacts", [])
+            if len(entry) == 3]
+    if manifest.get("state") != state or not done or "reported" not in manifest:
+        return None
+    if not all(a.path is not None and a.path.exists() and digest(a.path) == fingerprint for a, fingerprint in done):
+        return None
+    log.info("nothing has changed since the last build")
+    reported = tuple(Diagnostic(SourceLocation(Path(path), line, column), level, code, message)
+                     for path, line, column, level, code, message in manifest["reported"])
+    return BuildResult(tuple(a for a, _f in done), reported)
+
+
+SOURCE_FOLDERS = ("chapters", "images", "templates", "fonts", "styles")
+"""The project's folders a build reads from (besides paper.yaml, references.bib, and the files
+paper.yaml and the chapters name)."""
+
+
+def input_files(paper: Paper) -> set[Path]:
+    """Every file a build reads."""
     root = paper.root
     files = {root / "paper.yaml", root / "references.bib"}
-    for folder in ("chapters", "images", "templates", "fonts", "styles"):
+    for folder in SOURCE_FOLDERS:
         files.update(p for p in (root / folder).rglob("*") if p.is_file())
     files.update(root / name for name in (paper.meta.cover_image, *paper.meta.logos, paper.meta.citation_style) if name)
     for edition in (paper, *paper.translations):
         for chapter in edition.chapters:
             files.update(root / src for src in chapter.images)
+    return files
+
+
+def build_key(paper: Paper, context: BuildContext) -> str:
+    """A hash of everything a build reads and of how it was asked for: the same key, the same bytes."""
+    root = paper.root
+    files = input_files(paper)
     options = json.dumps([context.formats, context.draft, context.pdf_standard, context.source_date_epoch,
                           context.pdf_layout, context.strict, context.ignore, context.preview])
     return Cache.key(pandoc.executable(), options,

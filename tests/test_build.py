@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -187,3 +188,34 @@ def test_a_preview_rebuilds_the_chapter_pages_and_leaves_the_rest_to_the_full_bu
     build(project, tmp_path / "cold", BuildOptions(formats=("html",), cache=False))
     cold, full = outputs(tmp_path / "cold"), outputs(project / "output")
     assert cold.keys() == full.keys() and [name for name in cold if cold[name] != full[name]] == []
+
+
+def test_a_build_with_nothing_changed_reads_no_chapter(project, monkeypatch, caplog):
+    """When every file the last build read stands as it did (size, times, inode), the build
+    returns the published files and what it reported, without reading the paper; an edit that
+    keeps a file's size and modification time is still seen."""
+    import paper.pipeline
+
+    first = build(project)
+    caplog.set_level("INFO", logger="paper")
+
+    def unread(*args, **kwargs):
+        raise AssertionError("the paper was read")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(paper.pipeline, "load_and_check", unread)
+        again = build(project)
+    assert "nothing has changed since the last build" in caplog.text
+    assert again.artifacts == first.artifacts and [str(d) for d in again.warnings] == [str(d) for d in first.warnings]
+
+    chapter = project / "chapters" / "02-findings.md"
+    stat = chapter.stat()
+    text = chapter.read_text()
+    chapter.write_text(text.replace("Plain bookdown-style", "Plain bookdown-STYLE"))  # same size
+    os.utime(chapter, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    with monkeypatch.context() as patched:
+        patched.setattr(paper.pipeline, "load_and_check", unread)
+        with pytest.raises(AssertionError, match="the paper was read"):
+            build(project)
+    build(project)
+    assert "Plain bookdown-STYLE" in (project / "output" / "html" / "findings.html").read_text()
