@@ -15,32 +15,16 @@ from typing import Any
 from . import pandoc
 from .diagnostics import Diagnostic, warning
 from .model import Chapter, Paper
+from .tree import walk
 
 SIZE = 14.0
 """ziamath's size in CSS pixels for 1em of text; the images are then sized in em."""
 SVG_BOX = re.compile(r'width="([\d.]+)" height="([\d.]+)" viewBox="[-\d.]+ (-?[\d.]+)')
 
 
-def formulas(blocks: list[Any]) -> list[tuple[str, str, str]]:
-    """(chapter id, "InlineMath" or "DisplayMath", TeX) of every formula, in document order."""
-    found: list[tuple[str, str, str]] = []
-    chapter = ""
-
-    def walk(node: Any) -> None:
-        nonlocal chapter
-        if isinstance(node, dict):
-            if node.get("t") == "Header" and node["c"][0] == 1 and "chapter" in node["c"][1][1]:
-                chapter = node["c"][1][0]
-            if node.get("t") == "Math":
-                found.append((chapter, node["c"][0]["t"], node["c"][1]))
-            else:
-                walk(node.get("c"))
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(blocks)
-    return found
+def formulas(blocks: list[Any]) -> list[tuple[str, str]]:
+    """("InlineMath" or "DisplayMath", TeX) of every formula, in document order."""
+    return [(node["c"][0]["t"], node["c"][1]) for node in walk(blocks) if node["t"] == "Math"]
 
 
 def with_images(node: Any, images: dict[str, str]) -> Any:
@@ -62,7 +46,7 @@ def drawn_formulas(blocks: list[Any]) -> dict[str, str]:
     """Each formula in `blocks` as an <img> with an SVG, or, where it cannot be drawn, as its
     TeX (which `check_math` reported, with its place, before the build began)."""
     images: dict[str, str] = {}
-    for _chapter, kind, tex in formulas(blocks):
+    for kind, tex in formulas(blocks):
         if key(kind, tex) not in images:
             images[key(kind, tex)] = drawn(tex, kind == "InlineMath")[0]
     return images

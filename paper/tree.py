@@ -58,6 +58,11 @@ def walk(node: Any) -> Iterator[dict[str, Any]]:
                 stack.append(child)
 
 
+def chapter_heading(block: dict[str, Any]) -> bool:
+    """The level-1 heading chapters.lua gives each chapter (and part) of the assembled paper."""
+    return block["t"] == "Header" and block["c"][0] == 1 and "chapter" in block["c"][1][1]
+
+
 def stringify(inlines: Any) -> str:
     """Plain text of pandoc AST inlines (notes and heading numbers left out)."""
     out: list[str] = []
