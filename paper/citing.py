@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .tree import walk
+from .tree import chapter_heading, walk
 
 INLINE_HOLDERS = {"Para", "Plain", "Header", "LineBlock"}
 """Blocks whose content is inlines: handed to citeproc whole when a citation is among them."""
@@ -74,10 +74,6 @@ def places(blocks: list[Any]) -> Iterator[Place]:
             yield from places(child)
 
 
-def chapter_heading(block: dict[str, Any]) -> bool:
-    return block["t"] == "Header" and block["c"][0] == 1 and "chapter" in block["c"][1][1]
-
-
 def resolve(document: dict[str, Any], per_chapter: bool, run: Callable[[dict[str, Any]], dict[str, Any]],
             quiet: frozenset[str] = frozenset(), own_refs: frozenset[str] | None = None) -> None:
     """Put citeproc's rendering of the paper's citations into `document` (changed in place).
@@ -102,8 +98,7 @@ def resolve(document: dict[str, Any], per_chapter: bool, run: Callable[[dict[str
         return
     found: list[list[tuple[dict[str, Any], list[Any]]]] = [[] for _ in starts]
     refs = []
-    for n, start in enumerate(starts):
-        end = starts[n + 1] if n + 1 < len(starts) else len(top)
+    for n, (start, end) in enumerate(ranges(starts, len(top))):
         here = ""
         for block in top[start:end]:
             here = block["c"][1][0] if chapter_heading(block) else here
@@ -147,6 +142,16 @@ def chapter_starts(top: list[Any], per_chapter: bool) -> list[int]:
     return [i for i, block in enumerate(top) if chapter_heading(block)] if per_chapter else [0]
 
 
+def ranges(starts: list[int], length: int) -> list[tuple[int, int]]:
+    """(start, end) of each chapter, from where each begins."""
+    return list(zip(starts, [*starts[1:], length], strict=True))
+
+
+def next_chapter(blocks: list[Any], position: int) -> int:
+    """Where the next chapter heading is from `position` on (the end if there is none)."""
+    return next((i for i in range(position, len(blocks)) if chapter_heading(blocks[i])), len(blocks))
+
+
 def bare_heading(heading: dict[str, Any]) -> dict[str, Any]:
     """A chapter's heading reduced to its id: what references.lua needs, and no more."""
     return {"t": "Header", "c": [1, [heading["c"][1][0], ["chapter"], []], []]}
@@ -164,7 +169,7 @@ def split_output(out: list[Any], counts: list[int],
         rendered += out[position:position + count]
         position += count
         if per_chapter:
-            following = next((i for i in range(position, len(out)) if chapter_heading(out[i])), len(out))
+            following = next_chapter(out, position)
             added[n], position = out[position:following], following
     if not per_chapter:
         added[-1], position = out[position:], len(out)
@@ -226,7 +231,7 @@ def plain_text(inlines: list[Any]) -> str:
 def append_to_chapters(top: list[Any], added: dict[int, list[Any]]) -> None:
     """Blocks put at the end of the chapters that start at the given indexes."""
     for start in sorted(added, reverse=True):
-        end = next((i for i in range(start + 1, len(top)) if chapter_heading(top[i])), len(top))
+        end = next_chapter(top, start + 1)
         top[end:end] = added[start]
 
 
@@ -236,8 +241,7 @@ def resolve_blocks(document: dict[str, Any], per_chapter: bool, run: Callable[[d
     top = document["blocks"]
     starts = chapter_starts(top, per_chapter)
     groups: list[list[Place]] = []
-    for n, start in enumerate(starts):
-        end = starts[n + 1] if n + 1 < len(starts) else len(top)
+    for start, end in ranges(starts, len(top)):
         found: list[Place] = []
         for index in range(start, end):
             found += places_in(top, index)
@@ -260,7 +264,7 @@ def resolve_blocks(document: dict[str, Any], per_chapter: bool, run: Callable[[d
             holder[index] = out[position]
             position += 1
         if per_chapter:
-            following = next((i for i in range(position, len(out)) if chapter_heading(out[i])), len(out))
+            following = next_chapter(out, position)
             added[start], position = out[position:following], following
     if position != len(out):
         raise RuntimeError(f"citeproc gave {len(out)} blocks for {position}")
@@ -271,11 +275,11 @@ def with_own_references(top: list[Any], starts: list[int], handed: set[int], cha
     """With a list of references per chapter, references.lua makes the `#refs` and `#ref-…` ids
     and links of what it is handed the chapter's own (`#ref-<chapter>-silva`); the same here for
     the rest of each chapter in `chapters` (None: every one), outside the blocks `handed` to it."""
-    for n, start in enumerate(starts):
+    for start, end in ranges(starts, len(top)):
         chapter = top[start]["c"][1][0]
         if chapters is not None and chapter not in chapters:
             continue
-        stack: list[Any] = list(top[start:starts[n + 1] if n + 1 < len(starts) else len(top)])
+        stack: list[Any] = list(top[start:end])
         while stack:
             node = stack.pop()
             if isinstance(node, list):

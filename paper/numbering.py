@@ -17,6 +17,7 @@ from typing import Any
 
 from . import pandoc
 from .cache import Cache
+from .tree import chapter_heading
 
 Run = Callable[[list[str], dict[str, Any]], dict[str, Any]]
 """Gives pandoc a document with these arguments and returns what it gives back."""
@@ -42,7 +43,7 @@ def by_heading(blocks: list[Any], keep_leading: bool = False) -> list[list[Any]]
     the first heading is the first list, possibly empty)."""
     out: list[list[Any]] = [[]] if keep_leading else []
     for block in blocks:
-        if block["t"] == "Header" and block["c"][0] == 1 and "chapter" in block["c"][1][1]:
+        if chapter_heading(block):
             out.append([block])
         elif out:
             out[-1].append(block)
