@@ -11,6 +11,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -118,6 +119,7 @@ def build(root: Path, out: Path | None = None, options: BuildOptions = BuildOpti
         with exclusive(out):
             if (last := unchanged(store, out, project_state(before, options, out))) is not None:
                 return last
+    threading.Thread(target=registry.preload, args=(options.formats,), daemon=True).start()
     paper, warnings = load_and_check(root, options.strict, store, options.ignore)
     context = BuildContext(root, out, options.formats, source_date_epoch(paper), options.draft,
                            options.pdf_standard, store, options.pdf_layout, strict=options.strict,

@@ -31,19 +31,27 @@ def worker_logging(level: int) -> None:
 
 def free_processors() -> int:
     """How many processors this build may use that nothing else keeps busy: those it is allowed
-    to run on (its affinity, as a container or `taskset` sets it), less what the whole machine
-    spent busy over a short sample (/proc/stat, Linux). Laying out ahead only pays on a free
-    processor: on a busy one it slows the layout that must finish first. At least 1."""
+    to run on (its affinity, as a container or `taskset` sets it), less what the rest of the
+    machine spent busy over a short sample (/proc/stat, Linux, less this process's own threads).
+    Laying out ahead only pays on a free processor: on a busy one it slows the layout that must
+    finish first. At least 1."""
     allowed = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     try:
-        first = processor_times()
+        first, own = processor_times(), own_seconds()
         time.sleep(SAMPLE)
-        second = processor_times()
+        second, own = processor_times(), own_seconds() - own
     except (OSError, ValueError):
         return allowed
     busy, total = (b - a for a, b in zip(first, second, strict=True))
-    others = (os.cpu_count() or 1) * busy / total if total else 0
+    elsewhere = max(0.0, busy - own * os.sysconf("SC_CLK_TCK"))  # this build's own threads are not "something else"
+    others = (os.cpu_count() or 1) * elsewhere / total if total else 0
     return max(1, min(allowed, round((os.cpu_count() or 1) - others)))
+
+
+def own_seconds() -> float:
+    """Processor time this process (every thread) and the children it waited for have used."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
 
 
 def processor_times() -> tuple[int, int]:

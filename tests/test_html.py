@@ -45,6 +45,28 @@ def test_reader_can_walk_through_the_chapters(minimal_output, page):
     assert page.locator("h1").inner_text() == "References"
 
 
+def test_single_page_keeps_each_chapters_notes_under_ids_of_their_own(minimal_output, page):
+    """The single page is joined from the chapters' own conversions: both chapters' note 1 is
+    there, each after its chapter, and each call leads to its own note and back."""
+    page.goto((minimal_output / "html" / "all.html").as_uri())
+    ids = page.eval_on_selector_all("[id]", "nodes => nodes.map(n => n.id)")
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    calls = page.locator("a.footnote-ref")
+    assert calls.all_inner_texts() == ["1", "1"]
+    for n, expected in enumerate(["A footnote in the first chapter.", "A footnote in the second chapter."]):
+        call = calls.nth(n)
+        call_id, target = call.get_attribute("id"), call.get_attribute("href")
+        call.click()
+        assert page.url.endswith(target)
+        note = page.locator(f"id={target[1:]}")
+        assert note.inner_text().startswith(expected)
+        # the note is in its chapter's list of notes, which comes before the next chapter
+        assert note.evaluate("n => n.closest('section[role=doc-endnotes]').previousElementSibling.id") \
+            == ["intro", "findings"][n]
+        note.locator("a[role=doc-backlink]").click()
+        assert page.url.endswith("#" + call_id)
+
+
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP])
 def test_pages_fit_the_screen(minimal_output, browser, viewport):
     context = browser.new_context(viewport=viewport)

@@ -153,3 +153,50 @@ def test_free_processors_leave_out_what_is_not_allowed_or_is_busy():
     finally:
         hog.kill()
         hog.wait()
+
+
+def test_free_processors_do_not_count_the_builds_own_threads():
+    """The build imports its renderers in a thread while it reads the paper: that thread is the
+    build itself, not something else keeping a processor busy."""
+    import os
+    import threading
+
+    from paper.workers import free_processors
+
+    allowed = len(os.sched_getaffinity(0))
+    if free_processors() < allowed:
+        pytest.skip("something else keeps this machine busy")
+    stop = threading.Event()
+
+    def spin() -> None:
+        while not stop.is_set():
+            pass
+
+    thread = threading.Thread(target=spin)
+    thread.start()
+    try:
+        assert free_processors() == allowed
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_single_page_notes_take_the_chapters_id_and_nothing_else_changes():
+    """Only pandoc's note markup is renamed, at the right place even after characters Python
+    counts as line breaks and the HTML parser does not (a form feed, U+2028)."""
+    from paper.renderers.html import single_page_notes
+
+    class NoCache:
+        cache = None
+
+    html = ('<section id="intro" class="level1"><p>Line\x0c and\u2028 more '
+            '<a href="#fn1">an author\'s own link</a>.<a href="#fn1" class="footnote-ref" id="fnref1" '
+            'role="doc-noteref"><sup>1</sup></a> <a href="#other">elsewhere</a></p>\n</section>\n'
+            '<section id="footnotes" class="footnotes footnotes-end-of-document" role="doc-endnotes">\n<hr />\n'
+            '<ol>\n<li id="fn1"><p>The note.<a href="#fnref1" class="footnote-back" role="doc-backlink">'
+            '↩︎</a></p></li>\n<li id="item">not a note</li>\n</ol>\n</section>\n')
+    out = single_page_notes(html, "intro", NoCache())  # type: ignore[arg-type]
+    assert out == (html.replace('href="#fn1" class', 'href="#intro-fn1" class')
+                   .replace('id="fnref1"', 'id="intro-fnref1"').replace('id="footnotes"', 'id="intro-footnotes"')
+                   .replace('li id="fn1"', 'li id="intro-fn1"').replace('"#fnref1"', '"#intro-fnref1"'))
+    assert '<a href="#fn1">an author' in out and 'id="item"' in out and 'href="#other"' in out

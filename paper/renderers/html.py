@@ -10,12 +10,14 @@ import json
 import re
 import shutil
 from concurrent.futures import ThreadPoolExecutor
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
 from .. import pandoc
+from ..cache import Cache
 from ..diagnostics import error
 from ..editions import edition_code, language_name
 from ..errors import UserError
@@ -139,25 +141,95 @@ def convert_pages(job: EditionJob) -> Artifact:
     """The chapters that get a page of their own, their bodies as HTML, and the whole paper's,
     converted while the PDF is laid out; the site is written once every edition is done.
 
-    A part's title page has nothing to read on its own: the contents show it as a heading.
+    Each chapter is converted on its own (and cached), so that an edit converts one chapter;
+    the single-page paper is those conversions joined, each chapter's notes following it
+    under ids of their own (`single_page_notes`). A part's title page has nothing to read on
+    its own: the contents show it as a heading, and the single page holds it.
     """
     manuscript, context = job.manuscript, job.context
     paper = manuscript.paper
-    chapters = tuple(c for c in manuscript.chapters if c.role != "part")
 
-    def convert(document: dict[str, Any]) -> str:
-        html = pandoc.to_html(document, paper.root, context.source_date_epoch, ("--section-divs", "--mathml"),
-                              cache=context.cache)
+    def convert(chapter: ChapterText) -> str:
+        html = pandoc.to_html(manuscript.document((chapter,)), paper.root, context.source_date_epoch,
+                              ("--section-divs", "--mathml"), cache=context.cache)
         # a table too wide for a phone scrolls sideways: keyboard users must be able to reach it
         return TABLE_START.sub('<table tabindex="0"', html)
 
-    documents = [manuscript.document((c,)) for c in chapters]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        converted = list(pool.map(convert, documents + ([] if context.preview else [manuscript.document()])))
+        converted = list(pool.map(convert, manuscript.chapters))
+    pages = [(chapter, html) for chapter, html in zip(manuscript.chapters, converted, strict=True)
+             if chapter.role != "part"]
     # a preview leaves the single-page paper as the last build made it (write_edition)
-    whole = None if context.preview else converted.pop()
-    pages: tuple[tuple[ChapterText, ...], list[str], str | None] = (chapters, converted, whole)
-    return Artifact("pages", None, pages)
+    whole = None if context.preview else "".join(
+        single_page_notes(html, chapter.id, context) for chapter, html in zip(manuscript.chapters, converted,
+                                                                              strict=True))
+    made: tuple[tuple[ChapterText, ...], list[str], str | None] = (
+        tuple(chapter for chapter, _html in pages), [html for _chapter, html in pages], whole)
+    return Artifact("pages", None, made)
+
+
+NOTE_ROLES = {"doc-noteref", "doc-backlink", "doc-endnotes"}
+"""The roles pandoc's HTML writer gives a note's call, its way back, and the list of notes."""
+
+
+class _NoteTags(HTMLParser):
+    """The start tags of a chapter's notes in pandoc's HTML: each note call (role doc-noteref),
+    back link (doc-backlink), the list of notes (doc-endnotes) and the list items (a note is
+    one), with where each tag starts and its text as written."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=False)
+        self.found: list[tuple[tuple[int, int], str, str, list[tuple[str, str | None]]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "li" or dict(attrs).get("role") in NOTE_ROLES:
+            self.found.append((self.getpos(), self.get_starttag_text() or "", tag, attrs))
+
+
+def single_page_notes(html: str, prefix: str, context: BuildContext) -> str:
+    """A chapter's HTML for the single-page paper: pandoc numbers each chapter's notes from 1
+    (fn1, fnref1, #footnotes), so on one page their ids take the chapter's id before them
+    (intro-fn1) and each chapter keeps its own numbers, as in the PDF. Only the ids and links
+    of pandoc's note markup change; kept in the cache by the chapter's HTML."""
+    key = Cache.key("single-page", prefix, html)
+    if context.cache is not None and (kept := context.cache.get(key)) is not None:
+        return kept.decode("utf-8")
+    parser = _NoteTags()
+    parser.feed(html)
+    parser.close()
+    starts = [0]  # where each line begins, counted as the parser counts them (at "\n" alone)
+    for row in html.split("\n"):
+        starts.append(starts[-1] + len(row) + 1)
+    notes = {value[1:] for _pos, _text, _tag, attrs in parser.found for name, value in attrs
+             if name == "href" and value and value.startswith("#") and ("role", "doc-noteref") in attrs}
+    calls = {value for _pos, _text, _tag, attrs in parser.found for name, value in attrs
+             if name == "id" and value and ("role", "doc-noteref") in attrs}
+    out, done = [], 0
+    for (line, column), text, tag, attrs in parser.found:
+        renamed = [(name, renamed_note(name, value, prefix, notes, calls, ("role", "doc-endnotes") in attrs))
+                   for name, value in attrs]
+        if renamed == attrs:
+            continue
+        at = starts[line - 1] + column
+        out += [html[done:at], "<" + tag + "".join(f' {name}="{escape(value, quote=True)}"' if value is not None
+                                                   else f" {name}" for name, value in renamed) + ">"]
+        done = at + len(text)
+    result = "".join(out) + html[done:]
+    if context.cache is not None:
+        context.cache.put(key, result.encode("utf-8"))
+    return result
+
+
+def renamed_note(name: str, value: str | None, prefix: str, notes: set[str], calls: set[str],
+                 endnotes: bool) -> str | None:
+    """An attribute of a note's tag with the chapter's id before the note's ids."""
+    if value is None:
+        return value
+    if name == "id" and (value in notes or value in calls or endnotes):
+        return f"{prefix}-{value}"
+    if name == "href" and value.startswith("#") and (value[1:] in notes or value[1:] in calls):
+        return f"#{prefix}-{value[1:]}"
+    return value
 
 
 def copy_downloads(site: Path, editions: list[tuple[Edition, str]]) -> list[dict[str, Any]]:

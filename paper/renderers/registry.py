@@ -12,6 +12,7 @@ A renderer is a function of one argument, a job, returning the Artifact it made:
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from typing import Any, Literal
 from ..diagnostics import error
 from ..errors import UserError
 from ..model import Artifact, BuildContext, Manuscript
+
+log = logging.getLogger(__name__)
 
 Scope = Literal["edition", "paper"]
 
@@ -94,6 +97,18 @@ def steps(asked: tuple[str, ...]) -> list[Format]:
     for name in asked:
         add(name)
     return [f for f in REGISTRY.values() if f.name in wanted]
+
+
+def preload(asked: tuple[str, ...]) -> None:
+    """Import the renderers the build will run (WeasyPrint takes over half a second), in a
+    thread of its own while the paper is read: most of that time is spent waiting for pandoc.
+    A renderer that cannot be imported says so when the build runs it (Format.function)."""
+    for fmt in steps(asked):
+        if isinstance(fmt.run, str):
+            try:
+                importlib.import_module(f".{fmt.run.split(':')[0]}", __package__)
+            except Exception:  # noqa: BLE001  reported where the renderer is needed
+                log.debug("could not import the %s renderer ahead", fmt.name)
 
 
 def unasked(asked: tuple[str, ...]) -> list[tuple[str, str]]:
