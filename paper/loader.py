@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import json
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +19,7 @@ from .config import load_config
 from .diagnostics import Diagnostic, error, warning
 from .images import image_source
 from .index import index
-from .model import Chapter, Limits, Paper, PaperMeta, Reference, Role
+from .model import Chapter, Index, Limits, Paper, PaperMeta, Reference, Role
 from .resolve import Resolver, chapter_bases
 from .sanitize import HtmlCleaner, TooDeep, TreeCleaner
 from .tree import stringify
@@ -169,7 +171,22 @@ def load_chapter(root: Path, path: Path, limits: Limits | None = None, cache: Ca
                                     f"this file is not UTF-8 text (byte {exc.start + 1} of the file, "
                                     f"{data[exc.start:exc.start + 1]!r}, cannot be read): save it as UTF-8",
                                     column)]
+    key = Cache.key("loaded", path.as_posix(), text, repr(limits), book_title) if cache else ""
+    if cache and (kept := cache.get(key)) is not None and (again := restored(kept, root, path, limits)) is not None:
+        return again
+    chapter, problems, lookups = read_chapter(root, path, text, limits, cache, book_title)
+    if cache:
+        cache.put(key, stored(chapter, problems, lookups))
+    return chapter, problems
+
+
+def read_chapter(root: Path, path: Path, text: str, limits: Limits, cache: Cache | None,
+                 book_title: str) -> tuple[Chapter, list[Diagnostic], list[tuple[str, list[Any]]]]:
+    """A chapter's text read into a clean tree: the chapter, its problems, and each image
+    source the cleaning looked up with what it found (to be looked up again when the result
+    is taken from the cache)."""
     problems: list[Diagnostic] = []
+    lookups: list[tuple[str, list[Any]]] = []
     fields: dict = {}
     front: dict = {}
     lines: dict = {}
@@ -208,17 +225,17 @@ def load_chapter(root: Path, path: Path, limits: Limits | None = None, cache: Ca
         document, notes = tree.read(foreign.knitr_fences(body), {k: v for k, v in given.items() if v}, root,
                                     cache)
         problems += [pandoc_warning(chapter, note) for note in notes]
-        clean, found = clean_tree(root, chapter, document, limits)
+        clean, found = clean_tree(root, chapter, document, limits, lookups)
     except (TooDeep, RecursionError):
         return replace(chapter, read=False), problems + [error(path, body_line, "too-deep",
                                           "this chapter nests lists, quotations or blocks inside each other far "
                                           "too deeply for any text: simplify it (the limit is 'limits: nesting: "
-                                          f"{limits.nesting}' in paper.yaml)")]
+                                          f"{limits.nesting}' in paper.yaml)")], lookups
     except pandoc.PandocError as exc:
         line = tree.source_line(chapter, exc.line) if exc.line else body_line
         message = str(exc).splitlines()[0] if str(exc) else "pandoc failed"
         return replace(chapter, read=False), problems + [error(path, line, "pandoc",
-                                                               f"pandoc cannot read this chapter: {message}")]
+                                                               f"pandoc cannot read this chapter: {message}")], lookups
     blocks, adapted = foreign.adapt(rawhtml.fold_blocks(clean["blocks"]))
     clean["meta"] = rawhtml.fold_meta(clean["meta"])
     problems += code_notes(chapter, adapted)
@@ -237,7 +254,43 @@ def load_chapter(root: Path, path: Path, limits: Limits | None = None, cache: Ca
     return replace(chapter, blocks=tuple(blocks), fields=clean["meta"], index=index(blocks, clean["meta"]),
                    numbered="unnumbered" not in classes, listed="unlisted" not in classes,
                    starts_part=adapted.part, starts_appendices=adapted.appendices or "appendix" in classes
-                   ), problems + found
+                   ), problems + found, lookups
+
+
+STORED_FIELDS = ("id", "body", "body_line", "title", "authors", "session", "abstract", "contributors", "notes",
+                 "translation_of", "source_hash", "blocks", "fields", "read", "numbered", "listed",
+                 "starts_part", "starts_appendices")
+"""What load_chapter sets of a Chapter (role, part and language are set by the paper later)."""
+
+
+def stored(chapter: Chapter, problems: list[Diagnostic], lookups: list[tuple[str, list[Any]]]) -> bytes:
+    """A loaded chapter as the build cache keeps it (JSON, as every entry: nothing in the cache
+    is ever run as code)."""
+    return json.dumps({"chapter": {name: getattr(chapter, name) for name in STORED_FIELDS},
+                       "index": dataclasses.asdict(chapter.index),
+                       "problems": [[d.level, str(d.location.path), d.location.line, d.location.column, d.code,
+                                     d.message] for d in problems],
+                       "lookups": lookups}, ensure_ascii=False).encode("utf-8")
+
+
+def restored(data: bytes, root: Path, path: Path, limits: Limits) -> tuple[Chapter, list[Diagnostic]] | None:
+    """A loaded chapter from the cache, if every image source it looked up still leads where it
+    did (the file is there, inside the project, and an image that may be shown); else None,
+    and the chapter is read again."""
+    kept = json.loads(data)
+    resolver, bases = Resolver(root), chapter_bases(path)
+    if any(list(image_source(resolver, src, bases, limits)) != found for src, found in kept["lookups"]):
+        return None
+    fields = kept["chapter"]
+    for name in ("authors", "contributors", "blocks"):
+        fields[name] = tuple(fields[name])
+    found = kept["index"]
+    pairs = {name: tuple(tuple(item) for item in found[name]) for name in ("ids", "div_classes", "math")}
+    chapter_index = Index(found["heading"], cites=tuple(found["cites"]), links=tuple(found["links"]),
+                          images=tuple(found["images"]), **pairs)
+    problems = [(error if level == "error" else warning)(Path(file), line, code, message, column)
+                for level, file, line, column, code, message in kept["problems"]]
+    return Chapter(path=path, index=chapter_index, **fields), problems
 
 
 def front_matter(data: dict[str, Any], lines: dict, path: Path) -> tuple[dict[str, Any], list[Diagnostic]]:
@@ -311,13 +364,20 @@ def _text(value: Any) -> str:
     return "" if value is None or isinstance(value, (dict, list)) else str(value).strip()
 
 
-def clean_tree(root: Path, chapter: Chapter, document: dict[str, Any],
-               limits: Limits) -> tuple[dict[str, Any], list[Diagnostic]]:
+def clean_tree(root: Path, chapter: Chapter, document: dict[str, Any], limits: Limits,
+               lookups: list[tuple[str, list[Any]]] | None = None) -> tuple[dict[str, Any], list[Diagnostic]]:
     """The chapter's tree with raw HTML cleaned, unsafe links and attributes removed and every
-    image resolved inside the project; what was removed or refused, at its line."""
+    image resolved inside the project; what was removed or refused, at its line. Each image
+    source looked up is added to `lookups`, with what was found."""
     resolver, bases = Resolver(root), chapter_bases(chapter.path)
-    cleaner = TreeCleaner(HtmlCleaner(lambda src: image_source(resolver, src, bases, limits)),
-                          max_depth=limits.nesting)
+
+    def look_up(src: str) -> tuple[str | None, str, str]:
+        found = image_source(resolver, src, bases, limits)
+        if lookups is not None:
+            lookups.append((src, list(found)))
+        return found
+
+    cleaner = TreeCleaner(HtmlCleaner(look_up), max_depth=limits.nesting)
     clean = {"blocks": cleaner(document["blocks"]), "meta": cleaner(document.get("meta", {}))}
     locator = tree.Locator.of(chapter)
     problems = []

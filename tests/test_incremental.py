@@ -62,3 +62,41 @@ def test_an_edit_to_one_chapter_numbers_and_links_that_chapter_alone(tmp_path, m
     cold, _runs = assembled(root, None, monkeypatch)
     assert renumbered == cold
     assert "2.2" in renumbered[[i for i, b in enumerate(cold) if "\"earlier\"" in b][0]]
+
+
+def loaded_chapters(root, cache):
+    from paper.loader import load_paper
+
+    paper, problems = load_paper(root, cache)
+    return [(c, json.dumps(c.blocks), json.dumps(c.fields), c.index) for c in paper.chapters], problems
+
+
+def test_a_chapter_taken_from_the_cache_is_the_chapter_read_and_its_images_are_looked_up_again(tmp_path):
+    """An unchanged chapter is not read and cleaned again: the cache gives back the same chapter,
+    tree, index and problems. Its images are looked up again each time, so an image that went
+    missing (or became a link out of the project) is refused as if the chapter were read."""
+    import os
+
+    from paper import loader
+
+    caches, roots = {}, {}
+    for name in ("structure", "bookdown", "quarto", "minimal"):
+        root = roots[name] = copy_project(name, tmp_path / name)
+        cache = caches[name] = Cache(tmp_path / name / "cache")
+        cold = loaded_chapters(root, cache)
+        cache.commit({})
+        read = loader.read_chapter
+        loader.read_chapter = None  # a chapter read again would fail here
+        try:
+            assert loaded_chapters(root, cache) == cold, name
+        finally:
+            loader.read_chapter = read
+    root, cache = roots["minimal"], caches["minimal"]
+    image = root / "images" / "square.svg"
+    moved = tmp_path / image.name
+    image.rename(moved)
+    chapters, problems = loaded_chapters(root, cache)
+    assert [p.code for p in problems if p.level == "error"] == ["missing-image"]
+    os.symlink(moved, image)  # a link to a file outside the project is no image of the project's
+    chapters, problems = loaded_chapters(root, cache)
+    assert [p.code for p in problems if p.level == "error"] == ["missing-image"]
