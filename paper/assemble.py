@@ -56,14 +56,14 @@ def assemble(paper: Paper, context: BuildContext, workdir: Path) -> Manuscript:
                         or any(i == "refs" or i.startswith("ref-") for i, _kind in c.index.ids))
         citing.resolve(document, per_chapter, lambda part: run_pandoc(cite, part, paper, context), quiet, own)
     problems = unresolved(missing, paper)
-    document["blocks"], findings, formulas = finished(document["blocks"], paper, context)
+    document["blocks"], findings, formulas, images = finished(document["blocks"], paper, context)
     problems += refused(findings)
     if problems:
         raise UserError(problems)
     abstract = markdown_html(paper.meta.abstract, paper, context) if paper.meta.abstract else ""
     numbered = tuple(NumberedItem(**item) for item in numbered_items)
     return Manuscript(paper, tuple(version),
-                      split_chapters(document["blocks"], paper), abstract, numbered, formulas)
+                      split_chapters(document["blocks"], paper), abstract, numbered, formulas, tuple(images))
 
 
 def run_pandoc(args: list[str], document: dict[str, Any], paper: Paper, context: BuildContext,
@@ -80,9 +80,11 @@ def run_pandoc(args: list[str], document: dict[str, Any], paper: Paper, context:
     return json.loads(out)
 
 
-def finished(blocks: list[Any], paper: Paper, context: BuildContext) -> tuple[list[Any], list[Any], dict[str, str]]:
+def finished(blocks: list[Any], paper: Paper,
+             context: BuildContext) -> tuple[list[Any], list[Any], dict[str, str], list[str]]:
     """Each chapter with its page anchors, cleaned once more, and its formulas drawn: the
-    paper's blocks, what the cleaning removed, and the formulas' images.
+    paper's blocks, what the cleaning removed, the formulas' images, and every image path
+    the blocks show, in order.
 
     A chapter with the same blocks in the same place is taken from the cache; its images were
     approved when it was read, in this build. Parts and the references, whose titles come from
@@ -92,6 +94,7 @@ def finished(blocks: list[Any], paper: Paper, context: BuildContext) -> tuple[li
     out: list[Any] = []
     findings: list[Any] = []
     images: dict[str, str] = {}
+    paths: list[str] = []
     for number, unit in enumerate(numbering.by_heading(blocks, keep_leading=True)):
         from_chapter = unit and unit[0]["t"] == "Header" and dict(unit[0]["c"][1][2]).get("source")
         key = cache.key("finished", str(number), json.dumps(unit, ensure_ascii=False)) if cache and from_chapter else ""
@@ -100,13 +103,15 @@ def finished(blocks: list[Any], paper: Paper, context: BuildContext) -> tuple[li
             entry = json.loads(stored)
         else:
             clean, found = sanitize(with_page_anchors(unit, max(number - 1, 0)), resolver)
-            entry = {"blocks": clean, "findings": found, "images": drawn_formulas(clean)}
+            entry = {"blocks": clean, "findings": found, "images": drawn_formulas(clean),
+                     "paths": [node["c"][2][0] for node in walk(clean) if node["t"] == "Image"]}
             if cache and key:
                 cache.put(key, json.dumps(entry, ensure_ascii=False).encode("utf-8"))
         out += entry["blocks"]
         findings += entry["findings"]
         images.update(entry["images"])
-    return out, findings, images
+        paths += entry["paths"]
+    return out, findings, images, paths
 
 
 def approved(paper: Paper):

@@ -178,8 +178,14 @@ def split_output(out: list[Any], counts: list[int],
     return rendered, added
 
 
+LEAVES = frozenset({"Str", "Space", "SoftBreak", "LineBreak", "Math", "Code", "RawInline", "CodeBlock",
+                    "RawBlock", "HorizontalRule"})
+"""Elements that hold no other element: never a citation or a list of references, and most of a
+tree, so they are not visited."""
+
+
 def with_holders(blocks: list[Any]) -> Iterator[tuple[dict[str, Any], list[Any]]]:
-    """Every element in document order, with the list it stands in."""
+    """Every element but the LEAVES, in document order, with the list it stands in."""
     stack: list[tuple[Any, Any]] = [(blocks, None)]
     while stack:
         value, holder = stack.pop()
@@ -195,7 +201,7 @@ def with_holders(blocks: list[Any]) -> Iterator[tuple[dict[str, Any], list[Any]]
             else:
                 value = list(value.values())
         for child in reversed(value):
-            if isinstance(child, (list, dict)):
+            if type(child) is list or type(child) is dict and child.get("t") not in LEAVES:
                 stack.append((child, value))
 
 

@@ -351,6 +351,9 @@ class Manuscript:
     """Every numbered figure, table, box and equation, in order."""
     math: dict[str, str] = field(default_factory=dict)
     """Each formula's TeX source and its rendering as SVG, for the PDF."""
+    image_paths: tuple[str, ...] | None = None
+    """Every image path in the paper, in document order, as the assembler found them (None:
+    not known, found from the chapters when asked)."""
 
     def document(self, chapters: tuple[ChapterText, ...] | None = None) -> dict[str, Any]:
         """A pandoc JSON document holding the given chapters (default: all)."""
@@ -361,6 +364,8 @@ class Manuscript:
     def images(self) -> tuple[str, ...]:
         """Every image path in the paper, in document order; found once, since several
         renderers ask and a long paper's tree takes a while to walk."""
+        if self.image_paths is not None:
+            return self.image_paths
         return tuple(find_images([ch.blocks for ch in self.chapters]))
 
 

@@ -5,6 +5,7 @@ the values every template may use) is here."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import traceback
 from pathlib import Path
 from types import SimpleNamespace
@@ -24,11 +25,20 @@ def template_environment(paper: Paper) -> jinja2.Environment:
 
     StrictUndefined: a template that names a missing value fails the build instead of
     printing nothing. Sandboxed: a paper folder's templates come from anyone, and may use the
-    values they are given, never Python's internals (`cycler.__init__.__globals__`).
+    values they are given, never Python's internals (`cycler.__init__.__globals__`). One
+    environment per templates folder in a process, so that `paper serve` compiles a template
+    once, not on every save (jinja2 compiles it again when its file changes; a template added
+    to or removed from the folder makes a new environment).
     """
+    names = tuple(sorted(str(p) for p in paper.templates.rglob("*"))) if paper.templates else ()
+    return environment(paper.templates, names)
+
+
+@functools.lru_cache(maxsize=16)
+def environment(templates: Path | None, names: tuple[str, ...]) -> jinja2.Environment:
     loaders: list[jinja2.BaseLoader] = []
-    if paper.templates:
-        loaders.append(jinja2.FileSystemLoader(paper.templates))
+    if templates:
+        loaders.append(jinja2.FileSystemLoader(templates))
     loaders.append(jinja2.PackageLoader("paper", "templates"))
     env = jinja2.sandbox.ImmutableSandboxedEnvironment(
         loader=jinja2.ChoiceLoader(loaders), undefined=jinja2.StrictUndefined,
