@@ -35,6 +35,10 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "missing"
 
 
+KEPT_GROUPS = 4
+"""Sets of formats whose last build's cache entries are kept (Cache.commit)."""
+
+
 class Cache:
     """Entries are files named by their key under `folder`. What a build makes is held in
     memory until `commit`, after the build succeeded: a failed build writes nothing. `commit`
@@ -80,9 +84,13 @@ class Cache:
     def put(self, key: str, data: bytes) -> None:
         self.pending[key] = data
 
-    def commit(self, manifest: dict, forget: bool = True) -> None:
+    def commit(self, manifest: dict, forget: bool = True, formats: tuple[str, ...] = ()) -> None:
         """Write what this build made and its manifest; forget what it did not use (unless
-        not `forget`: a preview keeps what the full build that follows it will use)."""
+        not `forget`: a preview keeps what the full build that follows it will use).
+
+        What the last builds of other `formats` used is not forgotten either (the last
+        KEPT_GROUPS sets of formats): the website alone, built on every save by `paper serve`,
+        leaves the PDF's pieces for the next full build."""
         if not self.persist:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -94,10 +102,15 @@ class Cache:
             os.replace(file.name, path)
             self.used.add(key)
         self.pending.clear()
+        group = ",".join(sorted(formats))
+        earlier = {name: keys for name, keys in self.manifest().get("uses", {}).items() if name != group}
+        uses = dict(list({group: sorted(self.used), **earlier}.items())[:KEPT_GROUPS]) if forget \
+            else self.manifest().get("uses", {})
+        kept = {key for keys in uses.values() for key in keys} | self.used
         for path in self.folder.glob("??/*") if forget else ():
-            if path.name not in self.used:
+            if path.name not in kept:
                 path.unlink(missing_ok=True)
-        (self.folder / "build.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+        (self.folder / "build.json").write_text(json.dumps({**manifest, "uses": uses}, indent=1), encoding="utf-8")
 
     def amend(self, fields: dict) -> None:
         """Change fields of the last build's manifest, writing nothing else (a build that found

@@ -144,7 +144,8 @@ def build(root: Path, out: Path | None = None, options: BuildOptions = BuildOpti
         made = [[a.format, str(a.path.relative_to(out)), digest(a.path)]
                 for a in result.artifacts if a.path is not None]
         store.commit({"key": key, "artifacts": made, "warnings": kept,
-                      **standing(result, paper, before, options, out)}, forget=not context.preview)
+                      **standing(result, paper, before, options, out)}, forget=not context.preview,
+                     formats=context.formats)
         return result
 
 

@@ -190,6 +190,32 @@ def test_a_preview_rebuilds_the_chapter_pages_and_leaves_the_rest_to_the_full_bu
     assert cold.keys() == full.keys() and [name for name in cold if cold[name] != full[name]] == []
 
 
+@pytest.mark.slow
+def test_website_builds_leave_the_pdf_in_the_cache_for_the_next_full_build(project, monkeypatch):
+    """`paper serve` builds the website alone on every save: the PDF's pieces and the EPUB
+    the last full build made stay in the cache, so the next full build lays out only what
+    changed. The cache still holds no more than the last builds of each set of formats."""
+    import paper.renderers.pdf as pdf
+
+    build(project)
+    chapter = project / "chapters" / "02-findings.md"
+    for n in range(3):
+        chapter.write_text(chapter.read_text() + f"\nSaved while serving, {n}.\n")
+        build(project, options=BuildOptions(formats=("html",)))
+    chapter.write_text(chapter.read_text().replace("Saved while serving, 2.", "Saved while serving."))
+    laid = []
+    lay_out_piece = pdf.lay_out_piece
+    monkeypatch.setattr(pdf, "lay_out_piece", lambda job, **kw: laid.append(job) or lay_out_piece(job, **kw))
+    build(project)
+    assert len(laid) == 1  # the edited chapter's piece alone
+    counts = []
+    for n in range(3):  # each website build replaces what the one before it kept: the cache does not grow
+        chapter.write_text(chapter.read_text() + f"\nSaved again, {n}.\n")
+        build(project, options=BuildOptions(formats=("html",)))
+        counts.append(len(list((project / "output" / ".cache").glob("??/*"))))
+    assert counts[1] == counts[2]
+
+
 def test_a_build_with_nothing_changed_reads_no_chapter(project, monkeypatch, caplog):
     """When every file the last build read stands as it did (size, times, inode), the build
     returns the published files and what it reported, without reading the paper; an edit that
