@@ -27,6 +27,11 @@ LARGE = 2_000_000
 run to finish: pandoc needs some 50 bytes of memory per character, and the EPUB, the PDF's
 HTML and the website's one-page paper would otherwise hold three copies at once."""
 ONE_LARGE = threading.Lock()
+AT_ONCE = threading.BoundedSemaphore(max(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                                         else os.cpu_count() or 1))
+"""pandoc runs at once, one per processor: the formats' threads (the PDF's HTML, the website's
+pages, the EPUB) would otherwise start five at a time, which is no faster on two processors
+and holds five pandoc processes in memory (some 100 MB each, 300 MB for a long EPUB)."""
 
 
 class PandocError(Exception):
@@ -120,7 +125,7 @@ def execute(args: list[str], text: str, cwd: Path, source_date_epoch: int,
     env = {"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8",
            "SOURCE_DATE_EPOCH": str(source_date_epoch)}
     try:
-        with ONE_LARGE if len(text) > LARGE else contextlib.nullcontext():
+        with ONE_LARGE if len(text) > LARGE else contextlib.nullcontext(), AT_ONCE:
             result = subprocess.run(command, input=text.encode("utf-8"), capture_output=True,
                                     cwd=cwd, env=env, timeout=TIME_LIMIT)
     except subprocess.TimeoutExpired as exc:
