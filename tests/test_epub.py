@@ -124,3 +124,47 @@ def test_math_becomes_mathml(project, tmp_path):
     text = "".join(xhtml_files(project / "output" / "minimal.epub").values())
     assert "<math" in text and "<mfrac>" in text
     assert epubcheck(project / "output" / "minimal.epub", tmp_path / "report.json") == []
+
+
+def test_the_epub_written_chapter_by_chapter_is_the_book_pandoc_writes_whole(tmp_path, monkeypatch):
+    """Each chapter is written by its own pandoc run (the others as stubs: headings, the ids
+    links lead to, images) and the files are put together: byte for byte the EPUB pandoc writes
+    from the whole book, for papers with math, figures, cross-references between chapters,
+    parts, appendices and per-chapter references. After an edit to one chapter's prose only
+    that chapter's run is made again."""
+    import json
+
+    from conftest import copy_project
+
+    import paper.pandoc
+    import paper.renderers.epub as epub
+    from paper.pipeline import BuildOptions, build
+
+    runs = []
+    execute = paper.pandoc.execute
+
+    def spy(args, text, *rest, **options):
+        if "--to=epub3" in args:
+            runs.append(json.loads(text)["blocks"])
+        return execute(args, text, *rest, **options)
+
+    monkeypatch.setattr(paper.pandoc, "execute", spy)
+    for name in ("minimal", "structure", "bookdown", "quarto"):
+        root = copy_project(name, tmp_path / name)
+        split = build(root, tmp_path / f"{name}-split", BuildOptions(formats=("epub",), cache=False))
+        assert len(runs) > 2, name  # the skeleton and a run per chapter
+        with monkeypatch.context() as whole:
+            whole.setattr(epub, "spliced", lambda *args: False)
+            build(root, tmp_path / f"{name}-whole", BuildOptions(formats=("epub",), cache=False))
+        for artifact in split.artifacts:
+            assert artifact.path.read_bytes() == (tmp_path / f"{name}-whole" / artifact.path.name).read_bytes(), name
+        runs.clear()
+
+    root = tmp_path / "structure" / "structure"
+    build(root, options=BuildOptions(formats=("epub",)))
+    chapter = root / "chapters" / "03-responses.md"
+    chapter.write_text(chapter.read_text() + "\nOne more sentence, and no link in it.\n")
+    runs.clear()
+    build(root, options=BuildOptions(formats=("epub",)))
+    assert len(runs) == 1 and '"c": "sentence,"' in json.dumps(runs[0])  # the edited chapter's run alone
+    assert epubcheck(root / "output" / "structure.epub", tmp_path / "report.json") == []

@@ -3,6 +3,8 @@ numbers as a page list, landmarks, and the series and accessibility metadata."""
 
 from __future__ import annotations
 
+import functools
+import logging
 import re
 import shutil
 import uuid
@@ -17,9 +19,12 @@ from ..labels import labels_for
 from ..licenses import license_statement
 from ..model import Artifact, BuildContext, Manuscript, PaperMeta
 from ..records import plain_text
+from ..sanitize import ATTR_POSITION
+from ..tree import walk
 from . import numbered_lists, template_environment, template_values
 from .registry import EditionJob
 
+log = logging.getLogger(__name__)
 STYLESHEET = Path(__file__).parent.parent / "templates" / "epub.css"
 
 
@@ -34,15 +39,11 @@ def render_epub(job: EditionJob) -> Artifact:
 
 
 def make_epub(manuscript: Manuscript, context: BuildContext, staging: Path, cover: Path | None) -> Path:
-    """pandoc's EPUB of the paper."""
+    """pandoc's EPUB of the paper, written chapter by chapter so that an edit makes pandoc
+    write one chapter again, not the book (`spliced`)."""
     paper = manuscript.paper
-    document = manuscript.document()
-    blocks = with_chapter_types(with_figure_anchors(document["blocks"]))
-    document["blocks"] = front_blocks(manuscript, context) + list_blocks(numbered_lists(manuscript)) + blocks
-    document["meta"] = epub_metadata(paper.meta, plain_text(manuscript.abstract_html))
-    stylesheet = paper.templates / "epub.css" if paper.templates else None
-    if stylesheet is None or not stylesheet.is_file():
-        stylesheet = STYLESHEET
+    front = front_blocks(manuscript, context) + list_blocks(numbered_lists(manuscript))
+    units = [with_chapter_types(with_figure_anchors(list(chapter.blocks))) for chapter in manuscript.chapters]
     target = staging / f"{paper.slug}.epub"
     # pandoc's EPUB writer reads the images itself, so it runs outside pandoc's sandbox, in a
     # folder holding copies of the images the chapters' trees approved and nothing else.
@@ -51,13 +52,118 @@ def make_epub(manuscript: Manuscript, context: BuildContext, staging: Path, cove
         (media / src).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(paper.root / src, media / src)
     media.mkdir(exist_ok=True)
+    write = functools.partial(write_epub, manuscript, context, cover)
+    targets = {node["c"][2][0][1:] for node in walk([front, units]) if node["t"] == "Link"
+               and node["c"][2][0].startswith("#")}
+    stubs = [stub(unit, targets) for unit in units]
+    skeleton = staging / "epub-skeleton.epub"
+    write(front + [block for unit in stubs for block in unit], media, skeleton,
+          tuple(paper.root / src for src in sorted(set(manuscript.images))))
+    written = []
+    for k, unit in enumerate(units):
+        own = sorted(set(images_in(unit)))
+        folder = staging / f"epub-media-{k}"  # the chapter's own images, and stand-ins for the others'
+        for src in sorted(set(manuscript.images)):
+            (folder / src).parent.mkdir(parents=True, exist_ok=True)
+            if src in own:
+                shutil.copyfile(paper.root / src, folder / src)
+            else:
+                (folder / src).write_bytes(b"")
+        folder.mkdir(exist_ok=True)
+        blocks = front + [b for j, other in enumerate(stubs) for b in (unit if j == k else other)]
+        written.append(staging / f"epub-chapter-{k}.epub")
+        write(blocks, folder, written[-1], tuple(paper.root / src for src in own))
+    offset = sum(1 for block in front if is_part_heading(block))
+    counts = [sum(1 for block in unit if is_part_heading(block)) for unit in units]
+    if not spliced(skeleton, written, offset, counts, target):
+        log.warning("epub: the chapters written one by one do not fit the book; pandoc writes it whole")
+        write(front + [b for unit in units for b in unit], media, target,
+              tuple(paper.root / src for src in sorted(set(manuscript.images))))
+    return target
+
+
+def write_epub(manuscript: Manuscript, context: BuildContext, cover: Path | None, blocks: list[Any],
+               media: Path, target: Path, depends: tuple[Path, ...]) -> None:
+    """pandoc's EPUB writer on these blocks, with the paper's metadata and stylesheet."""
+    paper = manuscript.paper
+    document = {**manuscript.document(()), "blocks": blocks,
+                "meta": epub_metadata(paper.meta, plain_text(manuscript.abstract_html))}
+    stylesheet = paper.templates / "epub.css" if paper.templates else None
+    if stylesheet is None or not stylesheet.is_file():
+        stylesheet = STYLESHEET
     pandoc.run_binary(["--to=epub3", "--mathml", "--toc", "--toc-depth=2", "--split-level=1",
                        "--epub-title-page=false",
                        f"--css={stylesheet.resolve()}", f"--resource-path={media}",
                        *([f"--epub-cover-image={cover.resolve()}"] if cover else [])],
-                      document, media, context.source_date_epoch, target, cache=context.cache,
-                      depends=tuple(paper.root / src for src in sorted(set(manuscript.images))))
-    return target
+                      document, media, context.source_date_epoch, target, cache=context.cache, depends=depends)
+
+
+def is_part_heading(block: dict[str, Any]) -> bool:
+    """A level-1 heading: pandoc's EPUB writer begins a file of its own at each (--split-level=1)."""
+    return block["t"] == "Header" and block["c"][0] == 1
+
+
+def images_in(blocks: list[Any]) -> list[str]:
+    return [node["c"][2][0] for node in walk(blocks) if node["t"] == "Image"]
+
+
+def stub(blocks: list[Any], targets: set[str]) -> list[Any]:
+    """What the book's other files need of a chapter, for pandoc to write them as it would in
+    the whole book: its headings (the contents), each id in it that a link leads to (`targets`)
+    as an empty span, so that a link from elsewhere leads into its file, and its images in order
+    (pandoc names the files it packs by the order it meets them). An edit to a chapter's text
+    leaves its stub, and so every other chapter's run, as it was."""
+    out: list[Any] = []
+    anchors: list[Any] = []
+    for block in blocks:
+        if block["t"] == "Header":
+            out.append(block)
+            continue
+        for node in walk(block):
+            kind = node["t"]
+            if kind in ATTR_POSITION and isinstance(node["c"], list) and node["c"][ATTR_POSITION[kind]][0] in targets:
+                anchors.append({"t": "Span", "c": [[node["c"][ATTR_POSITION[kind]][0], [], []], []]})
+            if kind == "Image":
+                anchors.append({"t": "Image", "c": [["", [], []], [], [node["c"][2][0], ""]]})
+    return out + ([{"t": "Para", "c": anchors}] if anchors else [])
+
+
+CHAPTER_FILE = re.compile(r"^EPUB/text/ch(\d+)\.xhtml$")
+
+
+def spliced(skeleton: Path, chapters: list[Path], offset: int, counts: list[int], target: Path) -> bool:
+    """The book pandoc would write whole, from the skeleton (every chapter a stub) and each
+    chapter's own run: the skeleton's files but each chapter's files from its run, with the
+    properties its run gave them in the package (MathML, SVG). False if the files do not
+    match what the headings say (then the book is written whole)."""
+    with zipfile.ZipFile(skeleton) as source:
+        entries = [(info, source.read(info)) for info in source.infolist()]
+    names = {info.filename: n for info, _data in entries if (n := CHAPTER_FILE.match(info.filename))}
+    if len(names) != offset + sum(counts):
+        return False
+    replaced: dict[str, bytes] = {}
+    package = next(data for info, data in entries if info.filename == "EPUB/content.opf").decode("utf-8")
+    start = offset
+    for run, count in zip(chapters, counts, strict=True):
+        with zipfile.ZipFile(run) as source:
+            own = {name: source.read(name) for name in source.namelist()}
+        run_package = own["EPUB/content.opf"].decode("utf-8")
+        for number in range(start + 1, start + count + 1):
+            name = f"EPUB/text/ch{number:03d}.xhtml"
+            if name not in own or name not in names:
+                return False
+            replaced[name] = own[name]
+            item = re.compile(rf'<item id="ch{number:03d}_xhtml"[^>]*/>')
+            found, kept = item.search(run_package), item.search(package)
+            if not found or not kept:
+                return False
+            package = package[:kept.start()] + found.group(0) + package[kept.end():]
+        start += count
+    replaced["EPUB/content.opf"] = package.encode("utf-8")
+    with zipfile.ZipFile(target, "w") as out:
+        for info, data in entries:
+            out.writestr(info, replaced.get(info.filename, data))
+    return True
 
 
 LIST_TYPES = {"figures": "loi", "tables": "lot", "boxes": ""}
