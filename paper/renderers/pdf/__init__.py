@@ -29,7 +29,7 @@ from ...workers import process_pool
 from .. import template_environment, template_values
 from ..registry import EditionJob
 from . import tagging  # noqa: F401  (adds Note and Lang to the tags WeasyPrint writes)
-from .join import back_cover, join, title_page, with_page_labels
+from .join import back_cover, finished_piece, join, title_page, with_page_labels
 from .pieces import Job, Laid, NotSettled, Piece, Plan, groups, lay_out
 from .refine import refined
 
@@ -180,7 +180,7 @@ def lay_out_pieces(pieces: list[Piece], template, values: dict[str, Any], manusc
         return template.render(body=body, piece=piece, **values)
 
     def key(job: Job) -> str:
-        return Cache.key("piece", weasyprint.__version__, context.pdf_standard, files, job.html, str(job.pad))
+        return Cache.key("piece", weasyprint.__version__, context.pdf_standard, files, job.html, str(job.pad), job.name)
 
     def cached(job: Job) -> Laid | None:
         if cache and (pdf := cache.get(key(job))) is not None \
@@ -235,7 +235,7 @@ def lay_out_piece(job: Job, root: str, options: dict[str, Any]) -> Laid:
     weasyprint_notes()
     document = layout(job.html, Path(root), options)
     pages = document.pages[1:] if job.pad else document.pages
-    pdf = None if job.measure else document.copy(pages).write_pdf(**options)
+    pdf = None if job.measure else finished_piece(document.copy(pages).write_pdf(**options), job.name)
     return Laid(tuple(tuple(page.anchors) for page in pages), pdf, weasyprint_notes())
 
 

@@ -63,7 +63,6 @@ def join(pieces: list[bytes], anchors: list[tuple[str, ...]], body_start: int) -
         out.Root.Names = pikepdf.Dictionary(Dests=pikepdf.Dictionary(Names=pikepdf.Array(flat)))
     link_outline(out, outline)
     label_pages(out, anchors, body_start)
-    finish_tags(out)
     share_fonts(out)
     share_profiles(out)
     result = io.BytesIO()
@@ -180,11 +179,24 @@ def with_page_labels(pdf: bytes, anchors: list[tuple[str, ...]], body_start: int
     return out.getvalue()
 
 
-def finish_tags(out: pikepdf.Pdf) -> None:
+def finished_piece(pdf: bytes, name: str) -> bytes:
+    """A piece's PDF with its tags finished (`finish_tags`) when it is laid out, and kept so
+    in the cache: the join then need not go through the whole paper's tags. Its notes' IDs
+    begin with the piece's name, unique in the paper."""
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        finish_tags(document, f"note-{name}")
+        out = io.BytesIO()
+        document.save(out, deterministic_id=True)
+    return out.getvalue()
+
+
+def finish_tags(out: pikepdf.Pdf, prefix: str = "note") -> None:
     """What PDF/UA asks of the tags and WeasyPrint leaves out: each table header cell says what
     it heads (/Scope): the column when it is in the table's head, its row otherwise; each
-    footnote (a Note, see tagging.py) has an ID unique in the document, and stands beside its
-    call instead of at the foot of the page."""
+    footnote (a Note, see tagging.py) has an ID unique in the document (`prefix`-1, -2…), and
+    stands beside its call instead of at the foot of the page. The calls and the notes are
+    paired in reading order, so a piece of the paper (whose notes are its own) can be finished
+    on its own."""
     root: PdfObject = out.Root.get("/StructTreeRoot")
     if root is not None:
         notes_beside_calls(root)
@@ -195,7 +207,7 @@ def finish_tags(out: pikepdf.Pdf) -> None:
         kind = element.get("/S")
         if kind == "/Note":
             notes += 1
-            element.ID = pikepdf.String(f"note-{notes}")
+            element.ID = pikepdf.String(f"{prefix}-{notes}")
         if kind == "/TH":
             attributes = element.get("/A")
             if not isinstance(attributes, pikepdf.Dictionary):

@@ -75,6 +75,8 @@ class Job:
     """Laid out after a page that is dropped, so that it begins on a left-hand page."""
     measure: bool
     """Only count the pages and where each anchor is; write nothing."""
+    name: str = ""
+    """The piece's name (Piece.name)."""
 
 
 @dataclass(frozen=True)
@@ -185,7 +187,8 @@ class Plan:
                                counter=counter, pad=pad, pad_chapter=self.titles[index])
             self.rendered[key] = (html, elsewhere(html))
         html, targets = self.rendered[key]
-        return Job(link_elsewhere(html, targets, labels, every=index == 0) if targets else html, pad, measure)
+        return Job(link_elsewhere(html, targets, labels, every=index == 0) if targets else html, pad, measure,
+                   self.pieces[index].name)
 
     def page_map(self) -> list[tuple[str, ...]]:
         return [ids for piece in self.pieces for ids in self.known[piece.name]]
