@@ -18,6 +18,7 @@ from .mathsvg import drawn_formulas
 from .model import BuildContext, Chapter, ChapterText, Manuscript, NumberedItem, Paper, Role
 from .resolve import Resolver, scheme
 from .sanitize import sanitize
+from .tree import images as tree_images
 from .tree import meta_blocks, meta_inlines, meta_list, stringify, walk
 
 
@@ -104,7 +105,7 @@ def finished(blocks: list[Any], paper: Paper,
         else:
             clean, found = sanitize(with_page_anchors(unit, max(number - 1, 0)), resolver)
             entry = {"blocks": clean, "findings": found, "images": drawn_formulas(clean),
-                     "paths": [node["c"][2][0] for node in walk(clean) if node["t"] == "Image"]}
+                     "paths": tree_images(clean)}
             if cache and key:
                 cache.put(key, json.dumps(entry, ensure_ascii=False).encode("utf-8"))
         out += entry["blocks"]

@@ -102,10 +102,9 @@ class Cache:
             os.replace(file.name, path)
             self.used.add(key)
         self.pending.clear()
-        group = ",".join(sorted(formats))
-        earlier = {name: keys for name, keys in self.manifest().get("uses", {}).items() if name != group}
-        uses = dict(list({group: sorted(self.used), **earlier}.items())[:KEPT_GROUPS]) if forget \
-            else self.manifest().get("uses", {})
+        group, last = ",".join(sorted(formats)), self.manifest().get("uses", {})
+        earlier = {name: keys for name, keys in last.items() if name != group}
+        uses = dict(list({group: sorted(self.used), **earlier}.items())[:KEPT_GROUPS]) if forget else last
         kept = {key for keys in uses.values() for key in keys} | self.used
         for path in self.folder.glob("??/*") if forget else ():
             if path.name not in kept:

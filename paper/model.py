@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -351,36 +350,15 @@ class Manuscript:
     """Every numbered figure, table, box and equation, in order."""
     math: dict[str, str] = field(default_factory=dict)
     """Each formula's TeX source and its rendering as SVG, for the PDF."""
-    image_paths: tuple[str, ...] | None = None
-    """Every image path in the paper, in document order, as the assembler found them (None:
-    not known, found from the chapters when asked)."""
+    images: tuple[str, ...] = ()
+    """Every image path in the paper, in document order, as the assembler found them chapter
+    by chapter (several renderers ask, and a long paper's tree takes a while to walk)."""
 
     def document(self, chapters: tuple[ChapterText, ...] | None = None) -> dict[str, Any]:
         """A pandoc JSON document holding the given chapters (default: all)."""
         blocks = [b for ch in (self.chapters if chapters is None else chapters) for b in ch.blocks]
         return {"pandoc-api-version": list(self.api_version), "meta": {}, "blocks": blocks}
 
-    @functools.cached_property
-    def images(self) -> tuple[str, ...]:
-        """Every image path in the paper, in document order; found once, since several
-        renderers ask and a long paper's tree takes a while to walk."""
-        if self.image_paths is not None:
-            return self.image_paths
-        return tuple(find_images([ch.blocks for ch in self.chapters]))
-
-
-def find_images(node: Any) -> list[str]:
-    """Every image path in a pandoc AST, in document order."""
-    found: list[str] = []
-    if isinstance(node, dict):
-        if node.get("t") == "Image":
-            found.append(node["c"][2][0])
-        else:
-            found.extend(find_images(node.get("c")))
-    elif isinstance(node, (list, tuple)):
-        for item in node:
-            found.extend(find_images(item))
-    return found
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -140,11 +141,13 @@ def execute(args: list[str], text: str, cwd: Path, source_date_epoch: int,
 
 
 def run_binary(args: list[str], document: dict[str, Any], cwd: Path, source_date_epoch: int,
-               output: Path, cache: Cache | None = None, depends: tuple[Path, ...] = ()) -> None:
+               output: Path, cache: Cache | None = None, depends: tuple[Path, ...] = (),
+               prepare: Callable[[], None] = lambda: None) -> None:
     """Convert a pandoc JSON document into a binary format written to `output` (the EPUB).
 
     Outside pandoc's sandbox, which would keep the EPUB writer from its stylesheet and cover:
-    the caller runs it in a folder holding only the files it may read."""
+    the caller runs it in a folder holding only the files it may read, which `prepare` fills
+    when pandoc really runs (not when the cache holds the result)."""
     args = ["--from=json", f"--output={output}", *args]
     text = json.dumps(document)
     key = cache_key(cache, args, text, source_date_epoch, depends) if cache else ""
@@ -152,6 +155,7 @@ def run_binary(args: list[str], document: dict[str, Any], cwd: Path, source_date
     if stored is not None:
         output.write_bytes(stored)
         return
+    prepare()
     _output, warnings = execute(args, text, cwd, source_date_epoch, sandbox=False)
     NOTES.extend(warnings)
     if cache:

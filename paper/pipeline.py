@@ -128,14 +128,11 @@ def build(root: Path, out: Path | None = None, options: BuildOptions = BuildOpti
     with exclusive(out):
         key = build_key(paper, context)
         manifest = store.manifest()
-        done = [(Artifact(entry[0], out / entry[1]), entry[2]) for entry in manifest.get("artifacts", [])
-                if len(entry) == 3]
-        if manifest.get("key") == key and done and all(a.path is not None and a.path.exists()
-                                                       and digest(a.path) == fingerprint for a, fingerprint in done):
+        if manifest.get("key") == key and (done := published(manifest, out)):
             log.info("nothing has changed since the last build")
             rendering = [warning(Path(path), line, code, message)
                          for path, line, code, message in manifest.get("warnings", [])]
-            result = BuildResult(tuple(a for a, _f in done), tuple(warnings + rendering))
+            result = BuildResult(done, tuple(warnings + rendering))
             store.amend(standing(result, paper, before, options, out))
             return result
         result = _build(paper, warnings, context, out)
@@ -194,16 +191,21 @@ def unchanged(store: Cache, out: Path, state: str) -> BuildResult | None:
     are as it left them; None otherwise (then the build goes on, and may still find that
     nothing has changed, by the files' contents)."""
     manifest = store.manifest()
-    done = [(Artifact(entry[0], out / entry[1]), entry[2]) for entry in manifest.get("artifacts", [])
-            if len(entry) == 3]
-    if manifest.get("state") != state or not done or "reported" not in manifest:
-        return None
-    if not all(a.path is not None and a.path.exists() and digest(a.path) == fingerprint for a, fingerprint in done):
+    if manifest.get("state") != state or "reported" not in manifest or not (done := published(manifest, out)):
         return None
     log.info("nothing has changed since the last build")
     reported = tuple(Diagnostic(SourceLocation(Path(path), line, column), level, code, message)
                      for path, line, column, level, code, message in manifest["reported"])
-    return BuildResult(tuple(a for a, _f in done), reported)
+    return BuildResult(done, reported)
+
+
+def published(manifest: dict, out: Path) -> tuple[Artifact, ...]:
+    """What the last build published, if every file is still as it left it (else nothing)."""
+    done = [(Artifact(entry[0], out / entry[1]), entry[2]) for entry in manifest.get("artifacts", [])
+            if len(entry) == 3]
+    if not all(a.path is not None and a.path.exists() and digest(a.path) == fingerprint for a, fingerprint in done):
+        return ()
+    return tuple(a for a, _fingerprint in done)
 
 
 SOURCE_FOLDERS = ("chapters", "images", "templates", "fonts", "styles")

@@ -58,6 +58,11 @@ def walk(node: Any) -> Iterator[dict[str, Any]]:
                 stack.append(child)
 
 
+def images(node: Any) -> list[str]:
+    """Every image path in a tree, in document order."""
+    return [element["c"][2][0] for element in walk(node) if element["t"] == "Image"]
+
+
 def chapter_heading(block: dict[str, Any]) -> bool:
     """The level-1 heading chapters.lua gives each chapter (and part) of the assembled paper."""
     return block["t"] == "Header" and block["c"][0] == 1 and "chapter" in block["c"][1][1]

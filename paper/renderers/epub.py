@@ -20,7 +20,7 @@ from ..licenses import license_statement
 from ..model import Artifact, BuildContext, Manuscript, PaperMeta
 from ..records import plain_text
 from ..sanitize import ATTR_POSITION
-from ..tree import walk
+from ..tree import images, walk
 from . import numbered_lists, template_environment, template_values
 from .registry import EditionJob
 
@@ -41,51 +41,47 @@ def render_epub(job: EditionJob) -> Artifact:
 def make_epub(manuscript: Manuscript, context: BuildContext, staging: Path, cover: Path | None) -> Path:
     """pandoc's EPUB of the paper, written chapter by chapter so that an edit makes pandoc
     write one chapter again, not the book (`spliced`)."""
-    paper = manuscript.paper
     front = front_blocks(manuscript, context) + list_blocks(numbered_lists(manuscript))
     units = [with_chapter_types(with_figure_anchors(list(chapter.blocks))) for chapter in manuscript.chapters]
-    target = staging / f"{paper.slug}.epub"
-    # pandoc's EPUB writer reads the images itself, so it runs outside pandoc's sandbox, in a
-    # folder holding copies of the images the chapters' trees approved and nothing else.
-    media = staging / "epub-media"
-    for src in sorted(set(manuscript.images)):
-        (media / src).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(paper.root / src, media / src)
-    media.mkdir(exist_ok=True)
+    target = staging / f"{manuscript.paper.slug}.epub"
     write = functools.partial(write_epub, manuscript, context, cover)
     targets = {node["c"][2][0][1:] for node in walk([front, units]) if node["t"] == "Link"
                and node["c"][2][0].startswith("#")}
     stubs = [stub(unit, targets) for unit in units]
-    skeleton = staging / "epub-skeleton.epub"
-    write(front + [block for unit in stubs for block in unit], media, skeleton,
-          tuple(paper.root / src for src in sorted(set(manuscript.images))))
+    write(front + [block for unit in stubs for block in unit], staging / "epub-media", staging / "epub-skeleton.epub")
     written = []
     for k, unit in enumerate(units):
-        own = sorted(set(images_in(unit)))
-        folder = staging / f"epub-media-{k}"  # the chapter's own images, and stand-ins for the others'
-        for src in sorted(set(manuscript.images)):
-            (folder / src).parent.mkdir(parents=True, exist_ok=True)
-            if src in own:
-                shutil.copyfile(paper.root / src, folder / src)
-            else:
-                (folder / src).write_bytes(b"")
-        folder.mkdir(exist_ok=True)
-        blocks = front + [b for j, other in enumerate(stubs) for b in (unit if j == k else other)]
         written.append(staging / f"epub-chapter-{k}.epub")
-        write(blocks, folder, written[-1], tuple(paper.root / src for src in own))
+        write(front + [b for j, other in enumerate(stubs) for b in (unit if j == k else other)],
+              staging / f"epub-media-{k}", written[-1], set(images(unit)))
     offset = sum(1 for block in front if is_part_heading(block))
     counts = [sum(1 for block in unit if is_part_heading(block)) for unit in units]
-    if not spliced(skeleton, written, offset, counts, target):
+    if not spliced(staging / "epub-skeleton.epub", written, offset, counts, target):
         log.warning("epub: the chapters written one by one do not fit the book; pandoc writes it whole")
-        write(front + [b for unit in units for b in unit], media, target,
-              tuple(paper.root / src for src in sorted(set(manuscript.images))))
+        write(front + [b for unit in units for b in unit], staging / "epub-media", target)
     return target
 
 
 def write_epub(manuscript: Manuscript, context: BuildContext, cover: Path | None, blocks: list[Any],
-               media: Path, target: Path, depends: tuple[Path, ...]) -> None:
-    """pandoc's EPUB writer on these blocks, with the paper's metadata and stylesheet."""
+               media: Path, target: Path, own: set[str] | None = None) -> None:
+    """pandoc's EPUB writer on these blocks, with the paper's metadata and stylesheet. pandoc's
+    EPUB writer reads the images itself, so it runs outside pandoc's sandbox, in `media`: a
+    folder holding copies of the images the chapters' trees approved and nothing else, or, with
+    `own`, copies of those alone and empty stand-ins for the others (a chapter's run, whose
+    other chapters' images are not kept)."""
     paper = manuscript.paper
+    every = sorted(set(manuscript.images))
+    real = every if own is None else [src for src in every if src in own]
+
+    def prepare() -> None:
+        media.mkdir(exist_ok=True)
+        for src in every:
+            (media / src).parent.mkdir(parents=True, exist_ok=True)
+            if src in real:
+                shutil.copyfile(paper.root / src, media / src)
+            else:
+                (media / src).write_bytes(b"")
+
     document = {**manuscript.document(()), "blocks": blocks,
                 "meta": epub_metadata(paper.meta, plain_text(manuscript.abstract_html))}
     stylesheet = paper.templates / "epub.css" if paper.templates else None
@@ -95,16 +91,13 @@ def write_epub(manuscript: Manuscript, context: BuildContext, cover: Path | None
                        "--epub-title-page=false",
                        f"--css={stylesheet.resolve()}", f"--resource-path={media}",
                        *([f"--epub-cover-image={cover.resolve()}"] if cover else [])],
-                      document, media, context.source_date_epoch, target, cache=context.cache, depends=depends)
+                      document, media, context.source_date_epoch, target, cache=context.cache,
+                      depends=tuple(paper.root / src for src in real), prepare=prepare)
 
 
 def is_part_heading(block: dict[str, Any]) -> bool:
     """A level-1 heading: pandoc's EPUB writer begins a file of its own at each (--split-level=1)."""
     return block["t"] == "Header" and block["c"][0] == 1
-
-
-def images_in(blocks: list[Any]) -> list[str]:
-    return [node["c"][2][0] for node in walk(blocks) if node["t"] == "Image"]
 
 
 def stub(blocks: list[Any], targets: set[str]) -> list[Any]:
