@@ -134,8 +134,26 @@ def cmd_chapter(args: argparse.Namespace, root: Path) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace, root: Path) -> int:
+    from .wordimport import import_manuscript
+
+    done = import_manuscript(root, Path(args.manuscript), args.level, args.accept_changes, args.keep_comments,
+                             args.force, show=print)
+    report(done.warnings, root)
+    for path in done.chapters:
+        print(f"chapter: {shown(root / path)}")
+    if done.images:
+        print(f"images: {len(done.images)} in {shown(root / 'images')}")
+    for theirs, key in done.merged:
+        print(f"reference: {theirs} is {key}, already in references.bib")
+    if done.added:
+        print(f"references: {len(done.added)} added to {shown(root / 'references.bib')} ({', '.join(done.added)})")
+    print(f"imported {len(done.chapters)} chapter(s) from {args.manuscript}; check them with 'paper check'")
+    return 0
+
+
 COMMANDS = {"build": cmd_build, "check": cmd_check, "serve": cmd_serve, "new": cmd_new,
-            "chapter": cmd_chapter}
+            "chapter": cmd_chapter, "import": cmd_import}
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -190,6 +208,17 @@ def make_parser() -> argparse.ArgumentParser:
     source.add_argument("title", nargs="?", metavar="TITLE", help="the new chapter's title")
     source.add_argument("--from-notes", metavar="FILE",
                         help="a session's notes (Markdown or YAML) to draft the chapter from")
+    import_command = command("import", "make chapters, images and references from a Word manuscript")
+    import_command.add_argument("manuscript", metavar="FILE", help="the manuscript: .docx (Word, Google Docs) or .odt")
+    import_command.add_argument("--level", type=int, choices=(1, 2, 3), default=1,
+                                help="the heading level where each chapter starts (default 1: Heading 1)")
+    import_command.add_argument("--accept-changes", action="store_true",
+                                help="accept the manuscript's tracked changes (otherwise they stop the import)")
+    import_command.add_argument("--keep-comments", action="store_true",
+                                help="keep Word comments in the chapters as notes for the editors, unseen by "
+                                     "readers (otherwise they stop the import)")
+    import_command.add_argument("--force", action="store_true",
+                                help="replace chapters an earlier import wrote (never one edited since)")
     return parser
 
 

@@ -28,6 +28,12 @@ def _table(level: Level, text: str) -> dict[str, Code]:
 
 
 ERRORS = _table("error", """
+comment: a comment in a Word manuscript being imported (import with --keep-comments to keep it)
+import-edited: an import would replace a chapter or image changed since it was imported
+import-exists: an import would change a file an earlier import wrote (import with --force)
+import-format: a manuscript to import that is not a readable .docx or .odt file
+import-no-headings: a manuscript to import with no heading where chapters start
+tracked-change: a tracked change in a Word manuscript being imported (import with --accept-changes)
 bad-date: a date in paper.yaml is not YYYY-MM-DD, YYYY-MM or YYYY
 bad-doi: a DOI that is not of the form 10.1234/abcd
 bad-family-name: an author's family-name is not part of their name
@@ -92,6 +98,8 @@ yaml-too-deep: YAML nested deeper than any paper's details
 """)
 
 WARNINGS = _table("warning", """
+import-heading: a heading of a manuscript being imported that does not start a chapter
+import-image: a picture in a manuscript being imported that needs attention
 bad-math: a formula that cannot be drawn, shown as its TeX
 book-title: a book title taken from index.Rmd or index.qmd
 broken-names: author or editor names in a bibliography entry that cannot be split

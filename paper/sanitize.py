@@ -244,7 +244,8 @@ class TreeCleaner:
             found, code, reason = self.html.resolve_source(src)
             if found is None:
                 self.findings.append(("error", code, reason, src))
-            elif self.author and not any(item.get("t") not in ("Space", "SoftBreak") for item in content[1]):
+            elif self.author and not any(item.get("t") not in ("Space", "SoftBreak") for item in content[1]) \
+                    and not any(key == "alt" and value.strip() for key, value in content[0][2]):
                 self.findings.append(("warning", "no-alt-text", f"image {src} has no description: write one "
                                       "between the square brackets, for readers who cannot see it", src))
             content[2] = [found or "", content[2][1]]

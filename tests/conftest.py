@@ -24,7 +24,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 JAVA_QUICK = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
 """For a short run of a Java checker: half the processor time, the same result."""
 FAST = {"test_units", "test_architecture", "test_golden", "test_bibliography", "test_workflow", "test_citing",
-        "test_incremental"}
+        "test_incremental", "test_import"}
 """Modules of the fast loop (`pytest -m "not slow"`): tests on tiny inputs, none building a
 whole paper in every format (the few that do are marked slow one by one)."""
 

@@ -1,0 +1,519 @@
+"""`paper import manuscript.docx`: a Word (or OpenDocument) manuscript into chapters, images and
+references, decided on the tree pandoc's docx reader makes of it.
+
+The manuscript is cut into `chapters/NN-slug.md` at each Heading 1 (or the level asked for); its
+pictures go to `images/` under names made from the chapter and their order, with Word's
+description as their alt text; Word's numbered captions become `{#fig:…}` and `{#tbl:…}` names;
+Zotero, Mendeley and EndNote citation fields become `[@key]` citations, their entries added to
+references.bib unless the same work is there already. Tracked changes and comments stop the
+import, listed with their place, unless the editor says what to do with them. Nothing is written
+until everything has been checked, and a chapter edited since it was last imported is never
+replaced.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+import re
+import tempfile
+import unicodedata
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from . import pandoc
+from .bibliography import load_bibliography
+from .diagnostics import Diagnostic, error, warning
+from .errors import UserError
+from .loader import chapter_id
+from .model import Reference
+from .tree import stringify, walk
+
+READERS = {".docx": "docx+citations", ".odt": "odt"}
+MAX_MANUSCRIPT_BYTES = 200_000_000
+MAX_MEDIA_BYTES = 50_000_000
+"""A picture larger than this, unpacked, is refused (a compressed bomb would fill the disk)."""
+IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
+RECORD = ".paper-import.json"
+"""What the last import wrote (each file's SHA-256), to tell an edit made since from the import's own text."""
+LABELS = {"figure", "fig", "fig.", "table", "figura", "tabla", "cuadro", "gráfico", "grafico", "tabela", "quadro",
+          "imagem", "imagen", "mapa", "map", "chart", "graph"}
+"""Words a caption may still start with when Word's own numbering was typed by hand ("Figure 3:")."""
+WRITER = ["--from=json", "--to=markdown-simple_tables-multiline_tables", "--wrap=none"]
+
+
+@dataclass
+class Imported:
+    """What an import wrote or would write."""
+
+    chapters: list[Path] = field(default_factory=list)
+    images: list[Path] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    """Keys of the entries added to references.bib."""
+    merged: list[tuple[str, str]] = field(default_factory=list)
+    """(what the manuscript called it, the key in references.bib) for works already there."""
+    warnings: list[Diagnostic] = field(default_factory=list)
+    diffs: list[str] = field(default_factory=list)
+
+
+def import_manuscript(root: Path, source: Path, level: int = 1, accept_changes: bool = False,
+                      keep_comments: bool = False, force: bool = False,
+                      show: Callable[[str], None] = lambda text: None) -> Imported:
+    """Import `source` into the project at `root`; UserError (nothing written) on any problem.
+    What a refused import would have changed in a chapter is given to `show`, as a diff."""
+    shown = source.resolve()  # diagnostics name it as the editor gave it (cli.shown)
+    reader = READERS.get(source.suffix.lower())
+    if reader is None:
+        raise UserError([error(shown, 0, "import-format", "only Word (.docx) and OpenDocument (.odt) files can be "
+                               "imported: in Word, use File > Save As > Word Document (.docx)")])
+    if not source.is_file():
+        raise UserError([error(shown, 0, "import-format", "this file does not exist: check the name and the folder")])
+    if source.stat().st_size > MAX_MANUSCRIPT_BYTES or not zipfile.is_zipfile(source):
+        raise UserError([error(shown, 0, "import-format", "this is not a Word or OpenDocument file (or is over "
+                               f"{MAX_MANUSCRIPT_BYTES // 1_000_000} MB): open it in Word and save it as .docx")])
+    document = read_manuscript(source, reader, ["--track-changes=all"] if reader.startswith("docx") else [])
+    done = Imported()
+    marks = tracked(document["blocks"], shown)
+    stops = [d for d in marks if (d.code == "tracked-change" and not accept_changes)
+             or (d.code == "comment" and not keep_comments)]
+    if stops:
+        raise UserError(stops)
+    blocks = settled(comments(document["blocks"]))
+    chapters = split(blocks, level, shown, done.warnings)
+    cited = read_references(source, reader) if reader.startswith("docx") else []
+    keys, entries = reference_keys(root, cited, done)
+    files: dict[Path, bytes] = {}
+    with zipfile.ZipFile(source) as archive:
+        taken: set[str] = set()
+        media: dict[str, str] = {}
+        for number, (title, body) in enumerate(chapters, start=1):
+            slug = chapter_id(Path(title + ".md"))
+            path = Path("chapters") / f"{number:02d}-{slug}.md"
+            body = prepared(body, slug, archive, media, files, taken, keys, path, done.warnings)
+            text = pandoc.execute(WRITER, json.dumps({"pandoc-api-version": document["pandoc-api-version"],
+                                                      "meta": {}, "blocks": body}), root, 0)[0]
+            front = json.dumps(title, ensure_ascii=False)  # a YAML string, quoted
+            files[path] = f"---\ntitle: {front}\n---\n\n{text.rstrip()}\n".encode()
+            done.chapters.append(path)
+    if entries:
+        bib = root / "references.bib"
+        before = bib.read_bytes() if bib.is_file() else b""
+        added = pandoc.execute(["--from=csljson", "--to=bibtex"], json.dumps(entries, ensure_ascii=False), root, 0)[0]
+        files[Path("references.bib")] = (before.rstrip() + b"\n\n" if before.strip() else b"") + \
+            f"% Added by 'paper import' from {source.name}\n".encode() + added.encode()
+    done.images = sorted(p for p in files if p.parts[0] == "images")
+    write_all(root, files, force, done, shown, show)
+    return done
+
+
+def read_manuscript(source: Path, reader: str, extra: list[str]) -> dict[str, Any]:
+    """pandoc's tree of the manuscript, read in its sandbox (it opens the manuscript and nothing else)."""
+    try:
+        output, _warnings = pandoc.execute([f"--from={reader}", "--to=json", *extra, source.name], "",
+                                           source.parent, 0)
+    except pandoc.PandocError as exc:
+        message = str(exc).splitlines()[0] if str(exc) else "pandoc failed"
+        raise UserError([error(source, 0, "import-format", f"this manuscript cannot be read ({message}): open it in "
+                               "Word and save it again as .docx")]) from exc
+    return json.loads(output)
+
+
+def read_references(source: Path, reader: str) -> list[dict[str, Any]]:
+    """The works the manuscript's citation fields carry (Zotero, Mendeley, EndNote), as CSL JSON."""
+    output, _warnings = pandoc.execute([f"--from={reader}", "--to=csljson", source.name], "", source.parent, 0)
+    return json.loads(output) if output.strip() else []
+
+
+# -- tracked changes and comments ----------------------------------------------------------
+
+CHANGES = {"insertion", "deletion", "paragraph-insertion", "paragraph-deletion"}
+
+
+def tracked(blocks: list[Any], source: Path) -> list[Diagnostic]:
+    """Every tracked change and comment, at its paragraph (counted as Word shows them, headings
+    included), with the heading it is under and the words it is on."""
+    found = []
+    heading = ""
+    for number, block in enumerate(paragraphs(blocks), start=1):
+        if block["t"] == "Header":
+            heading = stringify(block["c"][2])
+        under = f' under "{heading}"' if heading else ""
+        for node in walk(block.get("c", [])):
+            if node["t"] != "Span":
+                continue
+            classes, attrs = node["c"][0][1], dict(node["c"][0][2])
+            who = attrs.get("author") or "someone"
+            if CHANGES & set(classes):
+                kind = next(c for c in classes if c in CHANGES)
+                words = stringify(node["c"][1]).strip()
+                what = {"insertion": "text added", "deletion": "text deleted",
+                        "paragraph-insertion": "a paragraph break added",
+                        "paragraph-deletion": "a paragraph break deleted"}[kind]
+                found.append(error(source, number, "tracked-change", f"{what} by {who} with Track Changes"
+                                   + (f': "{short(words)}"' if words else "") + f" (paragraph {number}{under}); "
+                                   "accept or reject it in Word (Review > Accept), or import with --accept-changes"))
+            elif "comment-start" in classes:
+                found.append(error(source, number, "comment", f'comment by {who}: "{short(stringify(node["c"][1]))}"'
+                                   f" (paragraph {number}{under}); resolve it in Word and delete it, or import with "
+                                   "--keep-comments to keep it in the chapter as a note for the editors"))
+    return found
+
+
+def paragraphs(blocks: list[Any]) -> list[Any]:
+    """The manuscript's paragraphs and headings in order, those in tables, lists and quotes included."""
+    out = []
+    for block in blocks:
+        if block["t"] in ("Para", "Plain", "Header"):
+            out.append(block)
+        else:
+            out += [node for node in walk(block.get("c", [])) if node["t"] in ("Para", "Plain", "Header")]
+    return out
+
+
+def short(text: str, size: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= size else text[:size - 1].rstrip() + "…"
+
+
+def comments(blocks: list[Any]) -> list[Any]:
+    """The blocks with each Word comment as an HTML comment before the paragraph it is in (after
+    it, for a heading), naming who made it and the words it is on: the editors see it in the
+    chapter, readers do not."""
+    out = []
+    for block in blocks:
+        notes = []
+        for inlines in (n["c"] for n in walk(block) if n["t"] in ("Para", "Plain", "Header")):
+            if inlines and isinstance(inlines[0], int):
+                inlines = inlines[2]
+            for at, node in enumerate(inlines):
+                if node["t"] != "Span" or "comment-start" not in node["c"][0][1]:
+                    continue
+                details = dict(node["c"][0][2])
+                ends = [i for i, n in enumerate(inlines) if n["t"] == "Span" and "comment-end" in n["c"][0][1]
+                        and n["c"][0][0] == node["c"][0][0]]
+                on = short(stringify(inlines[at + 1:ends[0] if ends else len(inlines)]), 50)
+                who, when = details.get("author") or "someone", (details.get("date") or "")[:10]
+                text = " ".join(stringify(node["c"][1]).split())
+                note = f"comment by {who}{' on ' + when if when else ''}" + (f' on "{on}"' if on else "") + f": {text}"
+                notes.append({"t": "RawBlock", "c": ["html", "<!-- " + note.replace("--", "– ") + " -->"]})
+        out += [block, *notes] if block["t"] == "Header" else [*notes, block]
+    return out
+
+
+def settled(node: Any) -> Any:
+    """The tree with tracked changes accepted (added text kept, deleted text gone), comments
+    left out (see comments) and Word's bookmarks (empty anchors named _Toc…, _Ref…, _GoBack)
+    unwrapped."""
+    if isinstance(node, list):
+        out = []
+        for item in node:
+            result = settled(item)
+            if isinstance(result, list) and isinstance(item, dict):
+                out += result
+            else:
+                out.append(result)
+        return out
+    if not isinstance(node, dict) or "t" not in node:
+        return node
+    if node["t"] == "Span":
+        (ident, classes, attrs), content = node["c"]
+        if "deletion" in classes or "paragraph-deletion" in classes or "paragraph-insertion" in classes \
+                or "comment-end" in classes:
+            return []
+        if "insertion" in classes:
+            return settled(content)
+        if "comment-start" in classes:
+            return []  # lifted out of its paragraph before (comments)
+        if ident.startswith("_") or (not ident and not classes and not attrs):
+            return settled(content)
+    if node["t"] == "Image":
+        attr, inlines, target = node["c"]
+        kept = [[k, v] for k, v in attr[2] if k not in ("width", "height")]
+        return {"t": "Image", "c": [[attr[0], attr[1], kept], settled(inlines), target]}
+    if "c" not in node:
+        return node
+    return {**node, "c": settled(node["c"])}
+
+
+# -- chapters ----------------------------------------------------------------------------------
+
+def split(blocks: list[Any], level: int, source: Path, warnings: list[Diagnostic]) -> list[tuple[str, list[Any]]]:
+    """(title, blocks) for each chapter: a heading of `level` starts one; deeper headings move
+    up to start at level 2 (a chapter's sections); shallower ones are left out, with a warning."""
+    chapters: list[tuple[str, list[Any]]] = []
+    leading: list[Any] = []
+    for block in blocks:
+        if block["t"] == "Header" and block["c"][0] == level:
+            chapters.append((" ".join(stringify(block["c"][2]).split()), []))
+        elif block["t"] == "Header" and block["c"][0] < level:
+            warnings.append(warning(source, 0, "import-heading", f'the heading "{short(stringify(block["c"][2]))}" '
+                                    f"is above level {level}, where chapters start, and is left out: group chapters "
+                                    "into parts in paper.yaml instead"))
+        elif block["t"] == "Header":
+            content = block["c"]
+            moved = {"t": "Header", "c": [content[0] - level + 1, content[1], content[2]]}
+            (chapters[-1][1] if chapters else leading).append(moved)
+        else:
+            (chapters[-1][1] if chapters else leading).append(block)
+    if not chapters:
+        raise UserError([error(source, 0, "import-no-headings", f"the manuscript has no Heading {level}, where each "
+                               f"chapter starts: in Word, give each chapter's title the style Heading {level}"
+                               + (" (or import with --level 2 if chapters start at Heading 2)" if level == 1 else ""))])
+    if any(stringify(b).strip() or b["t"] not in ("Para", "Plain") for b in leading):
+        warnings.append(warning(source, 1, "import-heading", "the text before the first chapter heading "
+                                f'("{short(stringify(leading))}") is put at the start of the first chapter: move it '
+                                "where it belongs, or into paper.yaml if it is the title or the abstract"))
+        first_title, first_body = chapters[0]
+        chapters[0] = (first_title, leading + first_body)
+    titles = [title for title, _body in chapters]
+    repeated = sorted({t for t in titles if titles.count(t) > 1})
+    if repeated:
+        raise UserError([error(source, 0, "import-heading", f'two chapters have the title "{repeated[0]}": give '
+                               "each chapter heading its own title in Word")])
+    return chapters
+
+
+def prepared(blocks: list[Any], slug: str, archive: zipfile.ZipFile, media: dict[str, str],
+             files: dict[Path, bytes], taken: set[str], keys: dict[str, str], path: Path,
+             warnings: list[Diagnostic]) -> list[Any]:
+    """A chapter's blocks as the chapter will have them: figures and tables named from their
+    captions, pictures saved under images/, citations with references.bib's keys."""
+    count = 0
+
+    def picture(image: dict[str, Any], caption: str, figure: bool = False) -> None:
+        nonlocal count
+        attr, inlines, (src, title) = image["c"]
+        description = " ".join(stringify(inlines).split())
+        if src not in media:
+            count += 1
+            data, suffix = member(archive, src, path)
+            name = f"{slug}-{count}{suffix}"
+            files[Path("images") / name] = data
+            media[src] = name
+            if suffix not in IMAGE_TYPES:
+                warnings.append(warning(path, 0, "import-image", f"picture {count} of this chapter is a {suffix} file, "
+                                        f"which browsers and e-readers cannot show: images/{name} was saved as it is; "
+                                        "export the picture from Word as PNG (right-click > Save as Picture), save it "
+                                        "in its place, and change the name in the chapter"))
+        image["c"][2] = [f"../images/{media[src]}", title]
+        if description and not figure:  # alt="…": a described picture without a caption is not a figure
+            image["c"][0] = [attr[0], attr[1], [*attr[2], ["alt", description]]]
+            image["c"][1] = []
+        if not description:
+            read = (f'its caption ("{short(caption, 40)}") is read instead' if caption
+                    else "readers who cannot see it are told nothing")
+            warnings.append(warning(path, 0, "no-alt-text", f"picture images/{media[src]} has no description in Word: "
+                                    f"{read}; write one in the chapter as alt=\"…\" in the braces after the picture, "
+                                    "or in Word (right-click > Edit Alt Text) before importing again"))
+
+    out = []
+    for block in blocks:
+        if block["t"] == "Figure":
+            attr, caption, content = block["c"]
+            caption = [caption[0], cleaned_caption(caption[1])]
+            text = stringify(caption[1]).strip()
+            ident = attr[0] if attr[0] and not attr[0].startswith("_") else (unique("fig:" + slugged(text), taken)
+                                                                              if text else "")
+            for image in (n for n in walk(content) if n["t"] == "Image"):
+                picture(image, text, figure=True)
+            block = {"t": "Figure", "c": [[ident, attr[1], attr[2]], caption, content]}
+        elif block["t"] == "Table":
+            attr, caption = block["c"][0], block["c"][1]
+            caption = [caption[0], cleaned_caption(caption[1])]
+            text = stringify(caption[1]).strip()
+            ident = unique("tbl:" + slugged(text), taken) if text else attr[0]
+            # Word's column widths dropped: the paper sets its tables' widths, and a table of one-line
+            # cells is then written as a pipe table, as the authors' guide shows
+            widths = [[spec[0], {"t": "ColWidthDefault"}] for spec in block["c"][2]]
+            block = {"t": "Table", "c": [[ident, attr[1], attr[2]], caption, widths, *block["c"][3:]]}
+            for image in (n for n in walk(block["c"][2:]) if n["t"] == "Image"):
+                picture(image, "")
+        else:
+            for image in (n for n in walk(block) if n["t"] == "Image"):
+                picture(image, "")
+        for cite in (n for n in walk(block) if n["t"] == "Cite"):
+            for citation in cite["c"][0]:
+                citation["citationId"] = keys.get(citation["citationId"], citation["citationId"])
+        out.append(block)
+    return out
+
+
+def cleaned_caption(blocks: list[Any]) -> list[Any]:
+    """A caption without Word's label and number: pandoc drops them when Word numbered the
+    caption itself (leaving the ": " after them), not when they were typed ("Figure 3: "). The
+    paper numbers its figures and tables itself."""
+    if not blocks or blocks[0]["t"] not in ("Para", "Plain"):
+        return blocks
+    inlines = list(blocks[0]["c"])
+    words = [node["c"] if node["t"] == "Str" else " " for node in inlines[:3]]
+    if len(words) == 3 and words[0].lower() in LABELS and words[1] == " " and CAPTION_NUMBER.fullmatch(words[2]):
+        inlines = inlines[3:]
+    while inlines and (inlines[0]["t"] == "Space" or (inlines[0]["t"] == "Str" and inlines[0]["c"] in SEPARATORS)):
+        inlines = inlines[1:]
+    return [{"t": blocks[0]["t"], "c": inlines}, *blocks[1:]]
+
+
+CAPTION_NUMBER = re.compile(r"[A-Z]?\d+(?:[.\-]\d+)*[:.]?")
+SEPARATORS = (":", ".", "-", "–", "—")
+
+
+def slugged(text: str, size: int = 40) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    words = re.findall(r"[a-z0-9]+", ascii_text)
+    out = ""
+    for word in words:
+        if len(out) + len(word) + 1 > size and out:
+            break
+        out = f"{out}-{word}" if out else word
+    return out or "item"
+
+
+def unique(name: str, taken: set[str]) -> str:
+    candidate, n = name, 2
+    while candidate in taken:
+        candidate, n = f"{name}-{n}", n + 1
+    taken.add(candidate)
+    return candidate
+
+
+def member(archive: zipfile.ZipFile, src: str, chapter: Path) -> tuple[bytes, str]:
+    """A picture's bytes from the manuscript's archive (pandoc names it by its place there) and its suffix."""
+    names = {info.filename: info for info in archive.infolist()}
+    info = names.get(f"word/{src}") or names.get(src)
+    if info is None:
+        raise UserError([error(chapter, 0, "import-image", f"a picture ({src}) is named in the manuscript but not "
+                               "inside it (a linked picture?): in Word, insert the picture itself, not a link to it")])
+    if info.file_size > MAX_MEDIA_BYTES:
+        raise UserError([error(chapter, 0, "import-image", f"the picture {src} is over {MAX_MEDIA_BYTES // 1_000_000} "
+                               "MB unpacked: make it smaller in Word (Picture Format > Compress Pictures)")])
+    suffix = PurePosixPath(info.filename).suffix.lower()
+    suffix = suffix if re.fullmatch(r"\.[a-z0-9]{1,5}", suffix) else ".bin"  # the name is the manuscript's: anything
+    return archive.read(info), ".jpg" if suffix == ".jpeg" else suffix
+
+
+# -- references --------------------------------------------------------------------------------
+
+def reference_keys(root: Path, cited: list[dict[str, Any]], done: Imported) -> tuple[dict[str, str], list[dict]]:
+    """For each work the manuscript cites, the key the chapters will cite it by: the key of the
+    same work in references.bib (same DOI, or same title and year), else a new key for an
+    entry to add."""
+    existing: list[Reference] = []
+    if (root / "references.bib").is_file() and cited:
+        existing, _problems = load_bibliography(root)
+    used = {r.key.lower() for r in existing}
+    keys: dict[str, str] = {}
+    added: list[dict[str, Any]] = []
+    for item in cited:
+        same = next((r.key for r in existing if same_work(r.csl, item)), None)
+        if same is not None:
+            keys[str(item["id"])] = same
+            done.merged.append((str(item["id"]), same))
+            continue
+        again = next((e["id"] for e in added if same_work(e, item)), None)
+        if again is not None:
+            keys[str(item["id"])] = again
+            continue
+        key = new_key(item, used)
+        used.add(key.lower())
+        keys[str(item["id"])] = key
+        added.append({**item, "id": key})
+        done.added.append(key)
+    return keys, added
+
+
+def same_work(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    doi_a, doi_b = str(a.get("DOI", "")).lower().strip(), str(b.get("DOI", "")).lower().strip()
+    if doi_a and doi_b:
+        return doi_a == doi_b
+    return bool(folded(a.get("title"))) and folded(a.get("title")) == folded(b.get("title")) and year(a) == year(b)
+
+
+def folded(text: Any) -> str:
+    plain = unicodedata.normalize("NFKD", str(text or "")).encode("ascii", "ignore").decode().lower()
+    return " ".join(re.findall(r"[a-z0-9]+", plain))
+
+
+def year(item: dict[str, Any]) -> str:
+    parts = (item.get("issued") or {}).get("date-parts") or [[]]
+    return str(parts[0][0]) if parts and parts[0] else str((item.get("issued") or {}).get("literal", ""))
+
+
+def new_key(item: dict[str, Any], used: set[str]) -> str:
+    """muggah2012, as the keys in references.bib are made (a, b… after it if taken)."""
+    names = item.get("author") or item.get("editor") or [{}]
+    first = names[0].get("family") or names[0].get("literal") or folded(item.get("title")) or "work"
+    word = next(iter(folded(first).split()), "work")
+    if names[0].get("literal") and len(folded(first).split()) > 1:  # an organisation: its initials
+        word = "".join(w[0] for w in folded(first).split() if w not in ("of", "the", "and", "for", "de", "la", "do"))
+    base = f"{word}{year(item)}"
+    key, letter = base, iter("abcdefghijklmnopqrstuvwxyz")
+    while key.lower() in used:
+        key = base + next(letter)
+    return key
+
+
+# -- writing -------------------------------------------------------------------------------------
+
+def write_all(root: Path, files: dict[Path, bytes], force: bool, done: Imported, source: Path,
+              show: Callable[[str], None]) -> None:
+    """Every file in place, or none: a file that would change is replaced only with `force`, and
+    never when it was edited since the import that wrote it (its edits would be lost)."""
+    record_path = root / RECORD
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8")) if record_path.is_file() else {}
+    except (OSError, ValueError):
+        record = {}
+    written = record.get("files", {}) if isinstance(record, dict) else {}
+    problems = []
+    for path, data in files.items():
+        target = root / path
+        if not target.exists() or path == Path("references.bib"):
+            continue
+        current = target.read_bytes()
+        if current == data:
+            continue
+        if path.suffix == ".md":
+            done.diffs.append("".join(difflib.unified_diff(
+                current.decode("utf-8", "replace").splitlines(keepends=True),
+                data.decode("utf-8").splitlines(keepends=True), f"{path} (now)", f"{path} (imported)")))
+        if path.as_posix() not in written:
+            problems.append(error(path, 1, "import-edited", "this file is not from an earlier import, and importing "
+                                  "would replace it (the changes are shown above): rename or delete it, then import "
+                                  "again"))
+        elif written[path.as_posix()] != sha256(current):
+            problems.append(error(path, 1, "import-edited", "this file was changed after it was imported: importing "
+                                  "again would lose those changes (shown above). Make them in the manuscript too, "
+                                  "then delete this file and import again"))
+        elif not force:
+            problems.append(error(path, 1, "import-exists", "importing would change this file (the changes are shown "
+                                  "above): run the import again with --force to replace it"))
+    if problems:
+        for diff in done.diffs:
+            show(diff)
+        raise UserError(problems + done.warnings)
+    for path, data in files.items():
+        atomic_write(root / path, data)
+    record = {"source": source.name, "files": {**written, **{p.as_posix(): sha256(d) for p, d in files.items()
+                                                              if p.suffix != ".bib"}}}
+    atomic_write(record_path, (json.dumps(record, indent=1, sort_keys=True) + "\n").encode())
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

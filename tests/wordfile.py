@@ -1,0 +1,168 @@
+"""Word manuscripts written the way Word writes them, with python-docx and the WordprocessingML
+that python-docx has no call for (footnotes, tracked changes, fields), for the import and review
+tests. Nothing here is made by pandoc, so the tests read a file the tool did not write."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from pathlib import Path
+
+import docx
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.opc.packuri import PackURI
+from docx.opc.part import Part
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls, qn
+from lxml import etree
+
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+PNG = base64.b64decode(  # an 8 x 8 grey square
+    "iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAAAAADhZOFXAAAAEUlEQVR4nGNsYIABJgYKmAwAEtYAUQz5eHMAAAAASUVORK5CYII=")
+
+MUGGAH = {"id": "zotero-1", "type": "report",
+          "title": "Researching the urban dilemma: urbanization, poverty and violence",
+          "publisher": "International Development Research Centre", "publisher-place": "Ottawa",
+          "author": [{"family": "Muggah", "given": "Robert"}], "issued": {"date-parts": [[2012]]}}
+"""A real report (IDRC, 2012), as Zotero puts it in a citation field."""
+UNDP = {"id": "zotero-2", "type": "book", "title": "Human Development Report 1994",
+        "publisher": "Oxford University Press", "publisher-place": "New York",
+        "author": [{"literal": "United Nations Development Programme"}], "issued": {"date-parts": [[1994]]}}
+"""The same book as references.bib's undp1994 (the import merges it, and says so)."""
+
+FOOTNOTES_XML = f'<w:footnotes {nsdecls("w")}>' + "".join(
+    f'<w:footnote w:type="{kind}" w:id="{n}"><w:p><w:r><w:{tag}/></w:r></w:p></w:footnote>'
+    for n, kind, tag in ((-1, "separator", "separator"), (0, "continuationSeparator", "continuationSeparator"))
+) + "</w:footnotes>"
+
+
+class Manuscript:
+    """A Word document being written: headings, paragraphs and the extras Word puts in."""
+
+    def __init__(self):
+        self.doc = docx.Document()
+        self.footnotes = None
+        self.changes = 0
+
+    def heading(self, text: str, level: int = 1) -> None:
+        self.doc.add_heading(text, level)
+
+    def paragraph(self, text: str = "", style: str | None = None):
+        return self.doc.add_paragraph(text, style)
+
+    def footnote(self, paragraph, text: str) -> None:
+        """A footnote at the end of `paragraph`, as Word writes one."""
+        if self.footnotes is None:
+            part = Part(PackURI("/word/footnotes.xml"),
+                        "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml",
+                        FOOTNOTES_XML.encode(), self.doc.part.package)
+            self.doc.part.relate_to(part, RT.FOOTNOTES)
+            self.footnotes = (part, parse_xml(FOOTNOTES_XML))
+        part, root = self.footnotes
+        number = len(root) - 1
+        root.append(parse_xml(
+            f'<w:footnote {nsdecls("w")} w:id="{number}"><w:p><w:pPr><w:pStyle w:val="FootnoteText"/></w:pPr>'
+            f'<w:r><w:rPr><w:vertAlign w:val="superscript"/></w:rPr><w:footnoteRef/></w:r>'
+            f'<w:r><w:t xml:space="preserve"> {text}</w:t></w:r></w:p></w:footnote>'))
+        part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+        paragraph._p.append(parse_xml(
+            f'<w:r {nsdecls("w")}><w:rPr><w:vertAlign w:val="superscript"/></w:rPr>'
+            f'<w:footnoteReference w:id="{number}"/></w:r>'))
+
+    def image(self, name: str, description: str | None, caption: str | None = None) -> None:
+        """A picture in a paragraph of its own, with Word's alt text (description) if given, and a
+        numbered caption below it as Word's Insert Caption writes one."""
+        self.doc.add_picture(io.BytesIO(PNG))
+        drawing = self.doc.paragraphs[-1]._p.findall(".//" + qn("wp:docPr"))[-1]
+        drawing.set("name", name)
+        if description is not None:
+            drawing.set("descr", description)
+        if caption is not None:
+            self.caption("Figure", caption)
+
+    def caption(self, label: str, text: str):
+        """'Figure 1: text' in the Caption style, the number a SEQ field."""
+        number = 1 + sum(1 for p in self.doc.paragraphs if p.style.name == "Caption" and p.text.startswith(label))
+        p = self.doc.add_paragraph(style="Caption")
+        p.add_run(f"{label} ")
+        p._p.append(parse_xml(f'<w:fldSimple {nsdecls("w")} w:instr=" SEQ {label} \\* ARABIC ">'
+                              f"<w:r><w:t>{number}</w:t></w:r></w:fldSimple>"))
+        p.add_run(f": {text}")
+        return p
+
+    def table(self, caption: str, rows: list[list[str]]) -> None:
+        self.caption("Table", caption)
+        table = self.doc.add_table(rows=len(rows), cols=len(rows[0]))
+        for row, cells in zip(table.rows, rows, strict=True):
+            for cell, text in zip(row.cells, cells, strict=True):
+                cell.text = text
+
+    def comment(self, paragraph, text: str, author: str = "J. Silva", initials: str = "JS") -> None:
+        """A reviewer's comment on the whole of `paragraph` (python-docx's own call)."""
+        self.doc.add_comment(paragraph.runs, text=text, author=author, initials=initials)
+
+    def inserted(self, paragraph, text: str, author: str = "M. Costa") -> None:
+        """Text added with Track Changes on."""
+        self.changes += 1
+        paragraph._p.append(parse_xml(
+            f'<w:ins {nsdecls("w")} w:id="{900 + self.changes}" w:author="{author}" w:date="2026-11-02T10:00:00Z">'
+            f'<w:r><w:t xml:space="preserve">{text}</w:t></w:r></w:ins>'))
+
+    def deleted(self, paragraph, text: str, author: str = "M. Costa") -> None:
+        """Text removed with Track Changes on."""
+        self.changes += 1
+        paragraph._p.append(parse_xml(
+            f'<w:del {nsdecls("w")} w:id="{900 + self.changes}" w:author="{author}" w:date="2026-11-02T10:05:00Z">'
+            f'<w:r><w:delText xml:space="preserve">{text}</w:delText></w:r></w:del>'))
+
+    def zotero(self, paragraph, items: list[dict], shown: str) -> None:
+        """A Zotero citation field (as the Zotero Word plug-in writes it) showing `shown`."""
+        data = {"citationID": f"c{len(shown)}", "properties": {"formattedCitation": shown, "plainCitation": shown},
+                "citationItems": [{"id": item["id"], "uris": [f"http://zotero.org/users/1/items/{item['id']}"],
+                                   "itemData": item} for item in items],
+                "schema": "https://github.com/citation-style-language/schema/raw/master/csl-citation.json"}
+        instruction = " ADDIN ZOTERO_ITEM CSL_CITATION " + json.dumps(data)
+        runs = [f'<w:r {nsdecls("w")}><w:fldChar w:fldCharType="begin"/></w:r>',
+                f'<w:r {nsdecls("w")}><w:instrText xml:space="preserve">{escape(instruction)}</w:instrText></w:r>',
+                f'<w:r {nsdecls("w")}><w:fldChar w:fldCharType="separate"/></w:r>',
+                f'<w:r {nsdecls("w")}><w:t xml:space="preserve">{escape(shown)}</w:t></w:r>',
+                f'<w:r {nsdecls("w")}><w:fldChar w:fldCharType="end"/></w:r>']
+        for run in runs:
+            paragraph._p.append(parse_xml(run))
+
+    def save(self, path: Path) -> Path:
+        self.doc.save(path)
+        return path
+
+
+def escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def sample(path: Path, comments: bool = True, changes: bool = True) -> Path:
+    """The test manuscript: two chapters, a footnote, a table with a caption, a picture with and
+    one without a description (the first with a caption), a Zotero citation and, as asked, a
+    comment and two tracked changes."""
+    m = Manuscript()
+    m.heading("Citizen security in the region")
+    first = m.paragraph("Violent crime rose across Latin America in the 2000s. ")
+    m.zotero(first, [MUGGAH], "(Muggah 2012)")
+    m.footnote(first, "Homicide rates are per 100,000 inhabitants.")
+    m.heading("Why it matters", 2)
+    second = m.paragraph("Human security puts people at the centre. ")
+    m.zotero(second, [UNDP], "(UNDP 1994)")
+    if changes:
+        m.inserted(second, "It is a shared agenda.")
+        m.deleted(second, " Nobody disputes this.")
+    m.image("Chart", "A bar chart of homicide rates by country", "Homicide rates by country")
+    m.heading("Local governance")
+    third = m.paragraph("Municipalities run prevention programmes.")
+    if comments:
+        m.comment(third, "Source for this?")
+    m.table("Budgets of three programmes", [["Programme", "Budget"], ["Fica Vivo", "US$ 1 m"],
+                                            ["Pacto pela Vida", "US$ 2 m"]])
+    m.image("Photo", None)
+    m.paragraph("The end of the chapter.")
+    return m.save(path)
+
