@@ -19,7 +19,7 @@ from .codes import why_not_ignorable
 from .diagnostics import Diagnostic
 from .editions import status_line
 from .errors import UserError
-from .pipeline import FORMATS, PDF_STANDARDS, BuildOptions, build, diagnose
+from .pipeline import DEFAULT_FORMATS, FORMATS, PDF_STANDARDS, BuildOptions, build, diagnose
 from .renderers.registry import REGISTRY
 
 log = logging.getLogger("paper")
@@ -152,8 +152,27 @@ def cmd_import(args: argparse.Namespace, root: Path) -> int:
     return 0
 
 
+def cmd_review(args: argparse.Namespace, root: Path) -> int:
+    from .review import review
+
+    paper, problems = diagnose(root)
+    if paper is None:
+        raise UserError(problems)
+    remarks = review(paper, Path(args.reviewed))
+    if args.output_format == "json":
+        print(json.dumps({"file": args.reviewed, "remarks": [r.as_json() for r in remarks]}, indent=2,
+                         ensure_ascii=False))
+        return 0
+    for remark in remarks:
+        print(shown(root / remark.path) + remark.shown()[len(remark.path):])  # the path as seen from here
+    comments = sum(1 for r in remarks if r.kind == "comment")
+    print(f"{args.reviewed}: {comments} comment(s) and {len(remarks) - comments} change(s)")
+    return 0
+
+
 COMMANDS = {"build": cmd_build, "check": cmd_check, "serve": cmd_serve, "new": cmd_new,
-            "chapter": cmd_chapter, "import": cmd_import}
+            "chapter": cmd_chapter, "import": cmd_import,
+            "review": cmd_review}
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -172,10 +191,10 @@ def make_parser() -> argparse.ArgumentParser:
 
     build_command = command("build", "build the paper into the output folder")
     build_command.add_argument("--out", metavar="DIR", help="output folder (default: DIR/output)")
-    build_command.add_argument("--format", type=formats, default=FORMATS, metavar="LIST",
+    build_command.add_argument("--format", type=formats, default=DEFAULT_FORMATS, metavar="LIST",
                                help="comma-separated, from: " + "; ".join(
                                    f"{f.name} ({f.help})" for f in REGISTRY.values() if f.public)
-                               + " (default: all)")
+                               + f" (default: {','.join(DEFAULT_FORMATS)})")
     build_command.add_argument("--draft", action="store_true",
                                help="stamp DRAFT, the version and the date on every PDF page")
     build_command.add_argument("--pdf-standard", choices=PDF_STANDARDS, default=PDF_STANDARDS[0],
@@ -219,6 +238,12 @@ def make_parser() -> argparse.ArgumentParser:
                                      "readers (otherwise they stop the import)")
     import_command.add_argument("--force", action="store_true",
                                 help="replace chapters an earlier import wrote (never one edited since)")
+    review_command = command("review", "list the comments and tracked changes in a reviewed Word copy, "
+                                       "each at its chapter and line")
+    review_command.add_argument("reviewed", metavar="FILE", help="the Word copy (paper build --format docx) the "
+                                "reviewers returned")
+    review_command.add_argument("--format", dest="output_format", choices=("text", "json"), default="text",
+                                help="text (default) or json, for other tools")
     return parser
 
 

@@ -80,6 +80,10 @@ KEYS: dict[str, Setting] = {
     "lists": Setting(
         "lists printed after the contents: any of `figures`, `tables`, `boxes`. In the PDF with "
         "page numbers; on the website's home page and at the start of the EPUB as links"),
+    "downloads": Setting(
+        "what the website offers for download: any of `pdf`, `epub`, `docx` (the Word copy for "
+        "reviewers) and `cite` (the citation files); by default `[pdf, epub, cite]`, whatever was "
+        "built. A format listed here is built with the website"),
     "boxes": Setting(
         "what a block's class makes it: `box`, `note`, `tip`, `warning`, `important`, `caution` "
         "or `aside`, e.g. `rmdnote: note` (see [Boxes and callouts](#boxes-and-callouts))"),
@@ -136,6 +140,9 @@ CHAPTER_STARTS = ("new-page", "right-hand-page")
 AUTHOR_KEYS = ("name", "affiliation", "orcid", "family-name", "organization")
 STYLES = Path(__file__).parent / "styles"
 REFERENCE_LISTS = ("end", "per-chapter")
+DOWNLOADS = ("pdf", "epub", "docx", "cite")
+"""The formats whose files the website may offer (a test keeps it to the registry's)."""
+DEFAULT_DOWNLOADS = ("pdf", "epub", "cite")
 LISTS = ("figures", "tables", "boxes")
 BOX_KINDS = ("box", "note", "tip", "warning", "important", "caution", "aside")
 """What a fenced div may be: a numbered box, a callout of one of Quarto's kinds, or a plain aside."""
@@ -248,6 +255,7 @@ class _Checker:
             slug=self.slug(self.text(data, "slug")),
             **self.structure(data),
             lists=self.lists(self.text_list(data, "lists")),
+            downloads=self.downloads(data),
             boxes=self.boxes(data.get("boxes")),
             ignore=self.ignore(self.text_list(data, "ignore")),
             section_numbers=self.flag(data, "section-numbers", True),
@@ -440,6 +448,16 @@ class _Checker:
                 self.fail(("lists", i), "bad-value", f"'{name}' is not a list the paper can print: "
                           "use figures, tables or boxes")
         return tuple(name for name in LISTS if name in names)
+
+    def downloads(self, data: dict) -> tuple[str, ...]:
+        if "downloads" not in data:
+            return DEFAULT_DOWNLOADS
+        names = self.text_list(data, "downloads")
+        for i, name in enumerate(names):
+            if name not in DOWNLOADS:
+                self.fail(("downloads", i), "bad-value", f"'{name}' is not something the website can offer: "
+                          f"use {', '.join(DOWNLOADS)}")
+        return tuple(name for name in DOWNLOADS if name in names)
 
     def flag(self, data: dict, name: str, default: bool) -> bool:
         value = data.get(name, default)

@@ -129,6 +129,8 @@ class PaperMeta:
     """Groups of numbered chapters, when `chapters:` has part entries."""
     lists: tuple[str, ...] = ()
     """Which lists to print after the contents: figures, tables, boxes."""
+    downloads: tuple[str, ...] = ("pdf", "epub", "cite")
+    """The formats whose files the website offers (paper.yaml's downloads:)."""
     boxes: tuple[tuple[str, str], ...] = ()
     """A fenced div's class and the kind it makes it (rmdnote -> note), from paper.yaml."""
     ignore: tuple[str, ...] = ()

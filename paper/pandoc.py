@@ -169,5 +169,12 @@ def to_html(document: dict[str, Any], cwd: Path, source_date_epoch: int,
                cwd, source_date_epoch, cache=cache)
 
 
+def data_file(name: str) -> bytes:
+    """One of pandoc's own data files (its reference.docx), as pandoc ships it."""
+    result = subprocess.run([executable(), f"--print-default-data-file={name}"], capture_output=True,
+                            timeout=TIME_LIMIT, check=True)
+    return result.stdout
+
+
 def filter_path(name: str) -> str:
     return str(FILTERS / name)

@@ -39,6 +39,7 @@ from .workers import free_processors, process_pool
 
 log = logging.getLogger(__name__)
 FORMATS = registry.formats()
+DEFAULT_FORMATS = registry.defaults()
 PDF_STANDARDS: tuple[PdfStandard, ...] = ("pdf/ua-1", "pdf/a-3b")
 STAGING_PREFIX = ".staging-"
 LOCK_FILE = ".build.lock"
@@ -48,8 +49,9 @@ LOCK_FILE = ".build.lock"
 class BuildOptions:
     """How a build is asked for (the command's options)."""
 
-    formats: tuple[str, ...] = FORMATS
-    """Which formats to make and publish, from the registry (paper.renderers.registry)."""
+    formats: tuple[str, ...] = DEFAULT_FORMATS
+    """Which formats to make and publish, from the registry (paper.renderers.registry); with
+    the website, also what paper.yaml's downloads: offers."""
     strict: bool = False
     """Warnings count as errors."""
     draft: bool = False
@@ -121,7 +123,8 @@ def build(root: Path, out: Path | None = None, options: BuildOptions = BuildOpti
                 return last
     threading.Thread(target=registry.preload, args=(options.formats,), daemon=True).start()
     paper, warnings = load_and_check(root, options.strict, store, options.ignore)
-    context = BuildContext(root, out, options.formats, source_date_epoch(paper), options.draft,
+    formats = with_downloads(options.formats, paper, options.preview)
+    context = BuildContext(root, out, formats, source_date_epoch(paper), options.draft,
                            options.pdf_standard, store, options.pdf_layout, strict=options.strict,
                            ignore=options.ignore + paper.meta.ignore, preview=options.preview)
     out.mkdir(parents=True, exist_ok=True)
@@ -144,6 +147,14 @@ def build(root: Path, out: Path | None = None, options: BuildOptions = BuildOpti
                       **standing(result, paper, before, options, out)}, forget=not context.preview,
                      formats=context.formats)
         return result
+
+
+def with_downloads(formats: tuple[str, ...], paper: Paper, preview: bool) -> tuple[str, ...]:
+    """The formats asked for and, with the website (not in a preview), those it offers for
+    download (paper.yaml's downloads:) after them."""
+    if "html" not in formats or preview:
+        return formats
+    return formats + tuple(name for name in paper.meta.downloads if name in FORMATS and name not in formats)
 
 
 def stats(root: Path, extra: list[str] | tuple[str, ...] = ()) -> dict[str, str]:

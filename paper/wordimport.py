@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
+from xml.etree import ElementTree
 
 from . import pandoc
 from .bibliography import load_bibliography
@@ -44,6 +45,7 @@ RECORD = ".paper-import.json"
 LABELS = {"figure", "fig", "fig.", "table", "figura", "tabla", "cuadro", "gráfico", "grafico", "tabela", "quadro",
           "imagem", "imagen", "mapa", "map", "chart", "graph"}
 """Words a caption may still start with when Word's own numbering was typed by hand ("Figure 3:")."""
+TABLE_LABELS = {"table", "tabla", "cuadro", "tabela", "quadro"}
 WRITER = ["--from=json", "--to=markdown-simple_tables-multiline_tables", "--wrap=none"]
 
 
@@ -76,14 +78,18 @@ def import_manuscript(root: Path, source: Path, level: int = 1, accept_changes: 
     if source.stat().st_size > MAX_MANUSCRIPT_BYTES or not zipfile.is_zipfile(source):
         raise UserError([error(shown, 0, "import-format", "this is not a Word or OpenDocument file (or is over "
                                f"{MAX_MANUSCRIPT_BYTES // 1_000_000} MB): open it in Word and save it as .docx")])
-    document = read_manuscript(source, reader, ["--track-changes=all"] if reader.startswith("docx") else [])
+    word = reader.startswith("docx")
+    marks = [] if word else odt_marks(source, shown, keep_comments)
+    document = {} if marks else read_manuscript(source, reader, ["--track-changes=all"] if word else [])
     done = Imported()
-    marks = tracked(document["blocks"], shown)
+    marks = tracked(document["blocks"], shown) if word else marks
     stops = [d for d in marks if (d.code == "tracked-change" and not accept_changes)
-             or (d.code == "comment" and not keep_comments)]
+             or (d.code == "comment" and not (keep_comments and word))]  # an .odt's comments cannot be kept
     if stops:
         raise UserError(stops)
-    blocks = settled(comments(document["blocks"]))
+    if not document:  # an .odt whose changes are accepted
+        document = read_manuscript(source, reader, [])
+    blocks = typed_captions(settled(comments(document["blocks"])))
     chapters = split(blocks, level, shown, done.warnings)
     cited = read_references(source, reader) if reader.startswith("docx") else []
     keys, entries = reference_keys(root, cited, done)
@@ -164,6 +170,37 @@ def tracked(blocks: list[Any], source: Path) -> list[Diagnostic]:
     return found
 
 
+ODT_TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
+ODT_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+DC = "{http://purl.org/dc/elements/1.1/}"
+
+
+def odt_marks(source: Path, shown: Path, keep_comments: bool) -> list[Diagnostic]:
+    """An OpenDocument manuscript's tracked changes and comments, from its content.xml (pandoc's
+    reader for .odt shows neither: it reads the text as if every change were accepted, and
+    leaves comments out, so they cannot be kept)."""
+    with zipfile.ZipFile(source) as archive:
+        if "content.xml" not in archive.namelist() or archive.getinfo("content.xml").file_size > MAX_MEDIA_BYTES:
+            return []
+        root = ElementTree.fromstring(archive.read("content.xml"))
+    found = []
+    for region in root.iter(f"{ODT_TEXT}changed-region"):
+        change = next(iter(region), None)
+        kind = {"insertion": "text added", "deletion": "text deleted"}.get(
+            change.tag.removeprefix(ODT_TEXT) if change is not None else "", "a change")
+        who = next((c.text for c in region.iter(f"{DC}creator") if c.text), "someone")
+        found.append(error(shown, 0, "tracked-change", f"{kind} by {who} with Track Changes; accept or reject it in "
+                           "LibreOffice (Edit > Track Changes > Manage), or import with --accept-changes"))
+    for note in root.iter(f"{ODT_OFFICE}annotation"):
+        who = next((c.text for c in note.iter(f"{DC}creator") if c.text), "someone")
+        text = " ".join("".join(p.itertext()) for p in note.iter(f"{ODT_TEXT}p"))
+        found.append(error(shown, 0, "comment", f'comment by {who}: "{short(text)}"; comments in an .odt file cannot '
+                           "be kept" + (" (save the manuscript as .docx to keep them)" if keep_comments else "") +
+                           ": resolve it in LibreOffice and delete it, or save the manuscript as .docx and import "
+                           "with --keep-comments"))
+    return found
+
+
 def paragraphs(blocks: list[Any]) -> list[Any]:
     """The manuscript's paragraphs and headings in order, those in tables, lists and quotes included."""
     out = []
@@ -231,6 +268,8 @@ def settled(node: Any) -> Any:
             return []  # lifted out of its paragraph before (comments)
         if ident.startswith("_") or (not ident and not classes and not attrs):
             return settled(content)
+    if node["t"] == "Superscript" and all(item.get("t") == "Note" for item in node["c"]):
+        return settled(node["c"])  # a note's call that LibreOffice also raised: the note alone
     if node["t"] == "Image":
         attr, inlines, target = node["c"]
         kept = [[k, v] for k, v in attr[2] if k not in ("width", "height")]
@@ -238,6 +277,33 @@ def settled(node: Any) -> Any:
     if "c" not in node:
         return node
     return {**node, "c": settled(node["c"])}
+
+
+def typed_captions(blocks: list[Any]) -> list[Any]:
+    """A picture alone in its paragraph followed by a paragraph that starts like a caption
+    ("Figure 3: …", typed, or as LibreOffice saves Word's captions) made one figure; a table
+    without a caption after a paragraph that starts like a table's caption given it."""
+    out: list[Any] = []
+    for block in blocks:
+        if block["t"] == "Table" and out and out[-1]["t"] == "Para" and not block["c"][1][1] \
+                and starts_with_label(out[-1]["c"], TABLE_LABELS):
+            caption = out.pop()
+            block = {"t": "Table", "c": [block["c"][0], [None, [{"t": "Plain", "c": caption["c"]}]], *block["c"][2:]]}
+        previous: Any = out[-1] if out else {"t": "", "c": []}
+        lone = previous["t"] in ("Para", "Plain") and len(previous["c"]) == 1 and previous["c"][0]["t"] == "Image"
+        if lone and block["t"] == "Para" and starts_with_label(block["c"]):
+            image = previous["c"][0]
+            out[-1] = {"t": "Figure", "c": [["", [], []], [None, [{"t": "Plain", "c": block["c"]}]],
+                                            [{"t": "Plain", "c": [image]}]]}
+            continue
+        out.append(block)
+    return out
+
+
+def starts_with_label(inlines: list[Any], labels: set[str] = LABELS) -> bool:
+    words = [node["c"] if node["t"] == "Str" else " " for node in inlines[:3]]
+    return len(words) == 3 and words[0].lower() in labels and words[1] == " " \
+        and bool(CAPTION_NUMBER.fullmatch(words[2]))
 
 
 # -- chapters ----------------------------------------------------------------------------------
@@ -350,8 +416,7 @@ def cleaned_caption(blocks: list[Any]) -> list[Any]:
     if not blocks or blocks[0]["t"] not in ("Para", "Plain"):
         return blocks
     inlines = list(blocks[0]["c"])
-    words = [node["c"] if node["t"] == "Str" else " " for node in inlines[:3]]
-    if len(words) == 3 and words[0].lower() in LABELS and words[1] == " " and CAPTION_NUMBER.fullmatch(words[2]):
+    if starts_with_label(inlines):
         inlines = inlines[3:]
     while inlines and (inlines[0]["t"] == "Space" or (inlines[0]["t"] == "Str" and inlines[0]["c"] in SEPARATORS)):
         inlines = inlines[1:]

@@ -213,3 +213,8 @@ def test_weasyprint_warnings_are_diagnostics_that_strict_sees(project, capsys):
     assert "templates/pdf.css: error: WeasyPrint" in capsys.readouterr().err
     assert main(["build", "--project", str(project), "--format", "pdf", "--ignore", "weasyprint"]) == 0
     assert "colr" not in capsys.readouterr().err
+
+
+def test_the_downloads_paper_yaml_may_name_are_the_formats_that_offer_files():
+    assert set(config.DOWNLOADS) == {f.name for f in registry.REGISTRY.values() if f.offers}
+    assert set(config.DEFAULT_DOWNLOADS) == {f.name for f in registry.REGISTRY.values() if f.offers and f.default}

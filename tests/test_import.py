@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
+import docx
 import pytest
 from conftest import REPO, epubcheck, outputs
 from pypdf import PdfReader
@@ -16,7 +18,7 @@ from wordfile import MUGGAH, Manuscript, sample
 
 from paper.cli import main
 from paper.errors import UserError
-from paper.pipeline import build
+from paper.pipeline import FORMATS, BuildOptions, build
 from paper.wordimport import RECORD, import_manuscript
 
 
@@ -187,12 +189,59 @@ def test_an_imported_manuscript_builds_in_every_format(empty, tmp_path):
     m.paragraph("Prevention programmes are local.")
     m.image("Photo", "A meeting of a municipal council")
     import_manuscript(empty, m.save(tmp_path / "m.docx"))
-    result = build(empty)
+    result = build(empty, options=BuildOptions(formats=FORMATS))  # the Word copy too
     assert not [d for d in result.warnings if d.code in ("no-alt-text", "unresolved-citation")]
     made = outputs(empty / "output")
     text = "".join(page.extract_text() for page in PdfReader(empty / "output" / "paper.pdf").pages).replace("\xa0", " ")
     assert "Violence and cities" in text and "Figure 1.1" in text and "Muggah" in text
     html = made["html/prevention.html"].decode()
     assert 'alt="A meeting of a municipal council"' in html and "<figure" not in html.split("<main")[1]
+    word = docx.Document(empty / "output" / "paper.docx")
+    assert "Chapter 1 Violence and cities" in [p.text for p in word.paragraphs]
     epub = next(p for p in (empty / "output").glob("*.epub"))
     assert [m for m in epubcheck(epub, tmp_path / "report.json") if m["severity"] in ("ERROR", "FATAL")] == []
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+def test_an_opendocument_manuscript_is_imported_too(empty, tmp_path):
+    """The manuscript saved by LibreOffice as .odt: its captions are plain paragraphs there, and
+    still become the figure's and the table's."""
+    sample(tmp_path / "draft.docx", comments=False, changes=False)
+    subprocess.run([shutil.which("soffice"), f"-env:UserInstallation=file://{tmp_path}/lo", "--headless",
+                    "--convert-to", "odt", "--outdir", str(tmp_path), str(tmp_path / "draft.docx")],
+                   capture_output=True, check=True, timeout=240)
+    done = import_manuscript(empty, tmp_path / "draft.odt")
+    first, second = ((empty / p).read_text() for p in done.chapters)
+    assert "[^1]: " in first and "^[^1]^" not in first  # the note's call, not raised twice
+    assert "![Homicide rates by country](../images/citizen-security-in-the-region-1.png)" \
+           "{#fig:homicide-rates-by-country}" in first
+    assert ": Budgets of three programmes {#tbl:budgets-of-three-programmes}" in second
+
+
+def test_an_opendocument_manuscripts_changes_and_comments_stop_the_import(empty, tmp_path):
+    """pandoc's .odt reader shows neither, so they are found in the file's content.xml; a comment
+    there cannot be kept, so it stops the import even with --keep-comments."""
+    content = (
+        '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        '<office:body><office:text><text:tracked-changes><text:changed-region text:id="c1"><text:insertion>'
+        '<office:change-info><dc:creator>M. Costa</dc:creator></office:change-info></text:insertion>'
+        '</text:changed-region></text:tracked-changes><text:h text:outline-level="1">Chapter</text:h>'
+        '<text:p>Text<office:annotation><dc:creator>J. Silva</dc:creator><text:p>Source?</text:p>'
+        '</office:annotation> and more.</text:p></office:text></office:body></office:document-content>')
+    path = tmp_path / "draft.odt"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+        archive.writestr("content.xml", content)
+        archive.writestr("META-INF/manifest.xml", '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:'
+                         'opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="/" '
+                         'manifest:media-type="application/vnd.oasis.opendocument.text"/></manifest:manifest>')
+    with pytest.raises(UserError) as exc:
+        import_manuscript(empty, path, keep_comments=True)
+    found = codes(exc)
+    assert [code for code, _l, _m in found] == ["tracked-change", "comment"]
+    assert "text added by M. Costa" in found[0][2] and 'comment by J. Silva: "Source?"' in found[1][2]
+    with pytest.raises(UserError) as exc:
+        import_manuscript(empty, path, accept_changes=True, keep_comments=True)
+    assert [code for code, _l, _m in codes(exc)] == ["comment"]

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from ..config import DOWNLOADS
 from ..diagnostics import error
 from ..errors import UserError
 from ..model import Artifact, BuildContext, Manuscript
@@ -49,6 +50,8 @@ class Format:
     reading: bool = True
     """Its downloads are the paper to read (offered as buttons and in the OPDS feed), not
     records for reference managers."""
+    default: bool = True
+    """Made by a build that names no formats (the DOCX, a copy for reviewers, is made when asked)."""
 
     def function(self) -> Callable[[Any], Artifact]:
         if callable(self.run):
@@ -82,6 +85,11 @@ def unregister(name: str) -> None:
 def formats() -> tuple[str, ...]:
     """The formats one can ask for, in the order their outputs are listed."""
     return tuple(f.name for f in REGISTRY.values() if f.public)
+
+
+def defaults() -> tuple[str, ...]:
+    """The formats a build makes when none are named."""
+    return tuple(f.name for f in REGISTRY.values() if f.public and f.default)
 
 
 def steps(asked: tuple[str, ...]) -> list[Format]:
@@ -155,12 +163,17 @@ class PaperJob:
 
 
 def downloads(edition: Edition) -> list[tuple[Format, Path]]:
-    """The files of an edition the site offers, with the format offering each, in registry order."""
-    slug = edition.manuscript.paper.slug
+    """The files of an edition the site offers (those of paper.yaml's downloads: that were made,
+    and of any other format made that is not one of those downloads: can choose from), with the
+    format offering each, in registry order."""
+    paper = edition.manuscript.paper
+    slug = paper.slug
     out = []
     for fmt in REGISTRY.values():
         artifact = edition.made.get(fmt.name)
         if artifact is None or artifact.path is None:
+            continue
+        if fmt.name in DOWNLOADS and fmt.name not in paper.meta.downloads:
             continue
         for name in fmt.offers:
             out.append((fmt, artifact.path / name.format(slug=slug) if name else artifact.path))
@@ -174,3 +187,4 @@ register(Format("html", "the reading website", "html:render_site", needs=("cover
 register(Format("epub", "the e-book", "epub:render_epub", needs=("cover", "pdf"), offers=("",)))
 register(Format("cite", "citation and deposit records", "cite:render_cite",
                 offers=("{slug}.bib", "{slug}.ris", "{slug}.json", "CITATION.cff"), reading=False))
+register(Format("docx", "a Word copy for reviewers", "docx:render_docx", offers=("",), default=False))
