@@ -100,6 +100,7 @@ yaml-too-deep: YAML nested deeper than any paper's details
 WARNINGS = _table("warning", """
 import-heading: a heading of a manuscript being imported that does not start a chapter
 import-image: a picture in a manuscript being imported that needs attention
+import-kept: a chapter file that an import leaves as it is, though the manuscript does not have it
 bad-math: a formula that cannot be drawn, shown as its TeX
 book-title: a book title taken from index.Rmd or index.qmd
 broken-names: author or editor names in a bibliography entry that cannot be split

@@ -57,6 +57,10 @@ def review(paper: Paper, reviewed: Path) -> list[Remark]:
     editions = [paper, *paper.translations]
     headings = [original(b["c"][2]) for b in blocks if b["t"] == "Header" and b["c"][0] == 1]
     edition = max(editions, key=lambda e: sum(1 for h in headings if chapter_for(e, h) is not None))
+    if not any(chapter_for(edition, h) for h in headings):
+        raise UserError([error(reviewed.resolve(), 0, "import-format", "none of this Word file's headings is a "
+                               "chapter of this paper: give the Word copy of this paper ('paper build --format "
+                               "docx') that the reviewers returned, and run the command in the paper's folder")])
     remarks: list[Remark] = []
     chapter: Chapter | None = None
     locators: dict[str, Locator] = {}

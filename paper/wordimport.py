@@ -113,6 +113,11 @@ def import_manuscript(root: Path, source: Path, level: int = 1, accept_changes: 
         files[Path("references.bib")] = (before.rstrip() + b"\n\n" if before.strip() else b"") + \
             f"% Added by 'paper import' from {source.name}\n".encode() + added.encode()
     done.images = sorted(p for p in files if p.parts[0] == "images")
+    for other in sorted((root / "chapters").glob("*.md")) if (root / "chapters").is_dir() else []:
+        if Path("chapters") / other.name not in files:
+            done.warnings.append(warning(Path("chapters") / other.name, 1, "import-kept",
+                                         "this chapter is not in the manuscript and stays in the paper, in the order "
+                                         "of its file name: delete it if the manuscript replaces it"))
     write_all(root, files, force, done, shown, show)
     return done
 

@@ -122,7 +122,27 @@ class Manuscript:
                 "citationItems": [{"id": item["id"], "uris": [f"http://zotero.org/users/1/items/{item['id']}"],
                                    "itemData": item} for item in items],
                 "schema": "https://github.com/citation-style-language/schema/raw/master/csl-citation.json"}
-        instruction = " ADDIN ZOTERO_ITEM CSL_CITATION " + json.dumps(data)
+        self.field(paragraph, " ADDIN ZOTERO_ITEM CSL_CITATION " + json.dumps(data), shown)
+
+    def mendeley(self, paragraph, item: dict, shown: str) -> None:
+        """A Mendeley Cite field: CSL JSON too, under another name."""
+        data = {"citationID": "MENDELEY_CITATION_1", "properties": {"noteIndex": 0},
+                "citationItems": [{"id": item["id"], "itemData": item, "isTemporary": False}],
+                "schema": "https://github.com/citation-style-language/schema/raw/master/csl-citation.json"}
+        self.field(paragraph, " ADDIN CSL_CITATION " + json.dumps(data), shown)
+
+    def endnote(self, paragraph, shown: str) -> None:
+        """An EndNote field citing the IDRC report of MUGGAH, in EndNote's own XML."""
+        record = ("<EndNote><Cite><Author>Muggah</Author><Year>2012</Year><RecNum>7</RecNum>"
+                  f"<DisplayText>{shown}</DisplayText><record><rec-number>7</rec-number>"
+                  '<ref-type name="Report">27</ref-type><contributors><authors><author>Muggah, Robert</author>'
+                  f"</authors></contributors><titles><title>{MUGGAH['title']}</title></titles><dates>"
+                  "<year>2012</year></dates><publisher>International Development Research Centre</publisher>"
+                  "<pub-location>Ottawa</pub-location></record></Cite></EndNote>")
+        self.field(paragraph, " ADDIN EN.CITE " + record, shown)
+
+    def field(self, paragraph, instruction: str, shown: str) -> None:
+        """A field as Word writes one: begin, the instruction, separate, what it shows, end."""
         runs = [f'<w:r {nsdecls("w")}><w:fldChar w:fldCharType="begin"/></w:r>',
                 f'<w:r {nsdecls("w")}><w:instrText xml:space="preserve">{escape(instruction)}</w:instrText></w:r>',
                 f'<w:r {nsdecls("w")}><w:fldChar w:fldCharType="separate"/></w:r>',
