@@ -18,8 +18,14 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls
 
 from paper.cli import main
-from paper.pipeline import BuildOptions, build
+from paper.pipeline import BuildOptions, build, diagnose
 from paper.renderers.docx import custom_properties, design
+from paper.review import review
+
+
+def paper_of(root: Path):
+    paper, _problems = diagnose(root)
+    return paper
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 SOFFICE = shutil.which("soffice")
@@ -167,8 +173,20 @@ def test_every_edition_of_the_paper_gets_its_word_copy(tmp_path):
     languages = {name: docx.Document(path).core_properties.language for name, path in made.items()}
     assert languages == {"governance-citizen-security.docx": "en", "governance-citizen-security-es.docx": "es",
                          "governance-citizen-security-pt-br.docx": "pt-BR"}
+    english = docx.Document(made["governance-citizen-security.docx"])
+    titles = [p.text.replace("\xa0", " ") for p in english.paragraphs if p.style.name == "Box Title"]
+    assert titles[0] == "Box 2.1 The five objectives of the Brasília meeting"  # a box in a style of its own
+    assert english.styles["Box Title"].font.bold and english.styles["Box"].base_style.name == "Body Text"
     spanish = docx.Document(made["governance-citizen-security-es.docx"])
     assert any(p.style.name == "Heading 1" and p.text.startswith("Capítulo 1") for p in spanish.paragraphs)
+    # a reviewer of the Spanish copy: the remark is placed in the Spanish chapter
+    opening = next(p for p in spanish.paragraphs if p.text.startswith("América Latina entra"))
+    spanish.add_comment(opening.runs[:1], text="¿Fuente?", author="J. Silva", initials="JS")
+    spanish.save(tmp_path / "revisado.docx")
+    [remark] = review(paper_of(root), tmp_path / "revisado.docx")
+    source = (root / "chapters" / "es" / "00-executive-summary.md").read_text().splitlines()
+    assert (remark.path, remark.kind, remark.text) == ("chapters/es/00-executive-summary.md", "comment", "¿Fuente?")
+    assert source[remark.line - 1].startswith("América Latina entra")
 
 
 def commented(path: Path, target: Path) -> Path:

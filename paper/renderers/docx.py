@@ -72,7 +72,7 @@ def render_docx(job: EditionJob) -> Artifact:
                 shutil.copyfile(paper.root / src, media / src)
 
     document = {**manuscript.document(), "meta": metadata(manuscript)}
-    document["blocks"] = with_sources(without_page_anchors(document["blocks"]), drawn)
+    document["blocks"] = styled_asides(with_sources(without_page_anchors(document["blocks"]), drawn))
     pandoc.run_binary(["--to=docx", "--toc", "--toc-depth=2", f"--reference-doc={reference}",
                        f"--resource-path={media}"], document, media, context.source_date_epoch, target,
                       cache=context.cache, depends=tuple(paper.root / src for src in images), prepare=prepare)
@@ -128,6 +128,26 @@ def without_page_anchors(node: Any) -> Any:
         return out
     if isinstance(node, dict) and "c" in node and isinstance(node["c"], list):
         return {**node, "c": without_page_anchors(node["c"])}
+    return node
+
+
+ASIDE_STYLES = {"box": "Box", "callout": "Box", "box-title": "Box Title", "callout-title": "Box Title"}
+"""Word paragraph styles for the paper's boxes and callouts and their titles (custom-style, which
+pandoc's docx writer gives every paragraph inside a div)."""
+
+
+def styled_asides(node: Any) -> Any:
+    """The blocks with each box and callout, and its title, in a paragraph style of its own."""
+    if isinstance(node, list):
+        return [styled_asides(item) for item in node]
+    if isinstance(node, dict) and node.get("t") == "Div":
+        (ident, classes, attrs), content = node["c"]
+        style = next((ASIDE_STYLES[c] for c in classes if c in ASIDE_STYLES), None)
+        if style is not None:
+            attrs = [*[a for a in attrs if a[0] != "custom-style"], ["custom-style", style]]
+        return {"t": "Div", "c": [[ident, classes, attrs], styled_asides(content)]}
+    if isinstance(node, dict) and "c" in node and isinstance(node["c"], list):
+        return {**node, "c": styled_asides(node["c"])}
     return node
 
 
@@ -321,7 +341,46 @@ def styled(data: bytes, look: dict[str, str], language: str) -> bytes:
             for attribute in list(color.attrib):
                 del color.attrib[attribute]
             color.set(f"{w}val", look["accent"])
+    for style_id, name, title in (("Box", "Box", False), ("BoxTitle", "Box Title", True)):
+        root.append(aside_style(style_id, name, title, look))
     return ElementTree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def aside_style(style_id: str, name: str, title: bool, look: dict[str, str]) -> ElementTree.Element:
+    """A paragraph style for a box (shaded, a rule of the accent colour on its left, as in the
+    PDF) or for a box's title (the same, in the heading font, bold and in the accent colour)."""
+    w = f"{{{W}}}"
+    style = ElementTree.Element(f"{w}style", {f"{w}type": "paragraph", f"{w}customStyle": "1",
+                                              f"{w}styleId": style_id})
+    ElementTree.SubElement(style, f"{w}name", {f"{w}val": name})
+    ElementTree.SubElement(style, f"{w}basedOn", {f"{w}val": "BodyText"})
+    if title:
+        ElementTree.SubElement(style, f"{w}next", {f"{w}val": "Box"})
+    ElementTree.SubElement(style, f"{w}qFormat")
+    paragraph = ElementTree.SubElement(style, f"{w}pPr")
+    if title:
+        ElementTree.SubElement(paragraph, f"{w}keepNext")
+    borders = ElementTree.SubElement(paragraph, f"{w}pBdr")
+    ElementTree.SubElement(borders, f"{w}left", {f"{w}val": "single", f"{w}sz": "18", f"{w}space": "8",
+                                                 f"{w}color": look["accent"]})
+    ElementTree.SubElement(paragraph, f"{w}shd", {f"{w}val": "clear", f"{w}color": "auto",
+                                                  f"{w}fill": light(look["accent"])})
+    ElementTree.SubElement(paragraph, f"{w}spacing", {f"{w}before": "0", f"{w}after": "0"})
+    ElementTree.SubElement(paragraph, f"{w}ind", {f"{w}left": "284", f"{w}right": "284"})
+    if title:
+        run = ElementTree.SubElement(style, f"{w}rPr")
+        fonts = ElementTree.SubElement(run, f"{w}rFonts")
+        for attribute in ("ascii", "hAnsi", "cs", "eastAsia"):
+            fonts.set(f"{w}{attribute}", look["sans"])
+        ElementTree.SubElement(run, f"{w}b")
+        ElementTree.SubElement(run, f"{w}color", {f"{w}val": look["accent"]})
+    return style
+
+
+def light(colour: str) -> str:
+    """The accent colour mixed with nine parts of white: a box's shading."""
+    channels = [int(colour[i:i + 2], 16) for i in (0, 2, 4)]
+    return "".join(f"{round(c + (255 - c) * 0.9):02X}" for c in channels)
 
 
 BEFORE_COLOR = {f"{{{W}}}{name}" for name in (
