@@ -47,6 +47,8 @@ def crossref(project: Path) -> Path:
     """The minimal project with a named figure that the second chapter refers to."""
     replace_in(project / "chapters" / "01-intro.md", "(../images/square.svg)", "(../images/square.svg){#fig:square}")
     replace_in(project / "chapters" / "02-findings.md", "Text citing", "As @fig:square shows, text citing")
+    with (project / "chapters" / "02-findings.md").open("a") as chapter:
+        chapter.write("\n\nThe relation $a^2 + b^2 = c^2$ holds, and @eq:energy too:\n\n$$ E = mc^2 $$ {#eq:energy}\n")
     return project
 
 
@@ -75,6 +77,10 @@ def test_the_word_copy_has_the_papers_structure_and_design(crossref, tmp_path):
     links = {h.get(f"{W}anchor"): "".join(t.text or "" for t in h.iter(f"{W}t")) for h in body.iter(f"{W}hyperlink")}
     assert links["fig:square"].replace("\xa0", " ") == "Figure 1.1"
     assert any(anchor.startswith("ref-") for anchor in links)  # citations lead to their references
+    # formulas as Word equations, numbered, and referred to
+    math = "{http://schemas.openxmlformats.org/officeDocument/2006/math}"
+    assert len(list(body.iter(f"{math}oMath"))) == 2 and "eq:energy" in bookmarks
+    assert links["eq:energy"].replace("\xa0", " ") == "Equation 2.1" and ("Body Text", "(2.1)") in paragraphs
     # footnotes as Word's own, the drawing as a picture Word can show
     notes = "".join(t.text or "" for t in part(path, "word/footnotes.xml").iter(f"{W}t"))
     assert "A footnote in the first chapter." in notes and "A footnote in the second chapter." in notes
