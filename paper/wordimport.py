@@ -97,15 +97,20 @@ def import_manuscript(root: Path, source: Path, level: int = 1, accept_changes: 
     with zipfile.ZipFile(source) as archive:
         taken: set[str] = set()
         media: dict[str, str] = {}
+        captions = CaptionMarks(caption_bookmarks(archive) if word else [])
+        bodies = []
         for number, (title, body) in enumerate(chapters, start=1):
             slug = chapter_id(Path(title + ".md"))
             path = Path("chapters") / f"{number:02d}-{slug}.md"
-            body = prepared(body, slug, archive, media, files, taken, keys, path, done.warnings)
-            text = pandoc.execute(WRITER, json.dumps({"pandoc-api-version": document["pandoc-api-version"],
-                                                      "meta": {}, "blocks": body}), root, 0)[0]
-            front = json.dumps(title, ensure_ascii=False)  # a YAML string, quoted
-            files[path] = f"---\ntitle: {front}\n---\n\n{text.rstrip()}\n".encode()
-            done.chapters.append(path)
+            bodies.append((title, path, prepared(body, slug, archive, media, files, taken, keys, path, done.warnings,
+                                                 captions)))
+    for title, path, body in bodies:
+        body = cross_references(body, captions.named)
+        text = pandoc.execute(WRITER, json.dumps({"pandoc-api-version": document["pandoc-api-version"],
+                                                  "meta": {}, "blocks": body}), root, 0)[0]
+        front = json.dumps(title, ensure_ascii=False)  # a YAML string, quoted
+        files[path] = f"---\ntitle: {front}\n---\n\n{text.rstrip()}\n".encode()
+        done.chapters.append(path)
     if entries:
         bib = root / "references.bib"
         before = bib.read_bytes() if bib.is_file() else b""
@@ -291,18 +296,35 @@ def typed_captions(blocks: list[Any]) -> list[Any]:
     out: list[Any] = []
     for block in blocks:
         if block["t"] == "Table" and out and out[-1]["t"] == "Para" and not block["c"][1][1] \
-                and starts_with_label(out[-1]["c"], TABLE_LABELS):
-            caption = out.pop()
-            block = {"t": "Table", "c": [block["c"][0], [None, [{"t": "Plain", "c": caption["c"]}]], *block["c"][2:]]}
+                and starts_with_label(unanchored(out[-1]["c"]), TABLE_LABELS):
+            caption = out.pop()["c"]
+            block = {"t": "Table", "c": [anchored(block["c"][0], caption),
+                                         [None, [{"t": "Plain", "c": unanchored(caption)}]], *block["c"][2:]]}
         previous: Any = out[-1] if out else {"t": "", "c": []}
         lone = previous["t"] in ("Para", "Plain") and len(previous["c"]) == 1 and previous["c"][0]["t"] == "Image"
-        if lone and block["t"] == "Para" and starts_with_label(block["c"]):
+        if lone and block["t"] == "Para" and starts_with_label(unanchored(block["c"])):
             image = previous["c"][0]
-            out[-1] = {"t": "Figure", "c": [["", [], []], [None, [{"t": "Plain", "c": block["c"]}]],
+            out[-1] = {"t": "Figure", "c": [anchored(["", [], []], block["c"]),
+                                            [None, [{"t": "Plain", "c": unanchored(block["c"])}]],
                                             [{"t": "Plain", "c": [image]}]]}
             continue
         out.append(block)
     return out
+
+
+def unanchored(inlines: list[Any]) -> list[Any]:
+    """A paragraph's inlines without the empty anchors (bookmarks) it starts with."""
+    at = 0
+    while at < len(inlines) and inlines[at]["t"] == "Span" and not inlines[at]["c"][1]:
+        at += 1
+    return inlines[at:]
+
+
+def anchored(attr: list[Any], inlines: list[Any]) -> list[Any]:
+    """A figure's or table's attributes, with the names of the anchors its caption started with
+    (where LibreOffice keeps a cross-reference's target) kept for `cross_references`."""
+    names = [node["c"][0][0] for node in inlines[:len(inlines) - len(unanchored(inlines))] if node["c"][0][0]]
+    return [attr[0], attr[1], [*attr[2], ["paper-bookmarks", " ".join(names)]]] if names else attr
 
 
 def starts_with_label(inlines: list[Any], labels: set[str] = LABELS) -> bool:
@@ -351,7 +373,7 @@ def split(blocks: list[Any], level: int, source: Path, warnings: list[Diagnostic
 
 def prepared(blocks: list[Any], slug: str, archive: zipfile.ZipFile, media: dict[str, str],
              files: dict[Path, bytes], taken: set[str], keys: dict[str, str], path: Path,
-             warnings: list[Diagnostic]) -> list[Any]:
+             warnings: list[Diagnostic], captions: CaptionMarks) -> list[Any]:
     """A chapter's blocks as the chapter will have them: figures and tables named from their
     captions, pictures saved under images/, citations with references.bib's keys."""
     count = 0
@@ -384,6 +406,12 @@ def prepared(blocks: list[Any], slug: str, archive: zipfile.ZipFile, media: dict
 
     out = []
     for block in blocks:
+        if block["t"] in ("Figure", "Table"):
+            marks = dict(block["c"][0][2]).get("paper-bookmarks", "").split()
+            block = {**block, "c": [[block["c"][0][0], block["c"][0][1],
+                                     [a for a in block["c"][0][2] if a[0] != "paper-bookmarks"]], *block["c"][1:]]}
+        else:
+            marks = []
         if block["t"] == "Figure":
             attr, caption, content = block["c"]
             caption = [caption[0], cleaned_caption(caption[1])]
@@ -392,12 +420,14 @@ def prepared(blocks: list[Any], slug: str, archive: zipfile.ZipFile, media: dict
                                                                               if text else "")
             for image in (n for n in walk(content) if n["t"] == "Image"):
                 picture(image, text, figure=True)
+            captions.name(text, ident, marks)
             block = {"t": "Figure", "c": [[ident, attr[1], attr[2]], caption, content]}
         elif block["t"] == "Table":
             attr, caption = block["c"][0], block["c"][1]
             caption = [caption[0], cleaned_caption(caption[1])]
             text = stringify(caption[1]).strip()
             ident = unique("tbl:" + slugged(text), taken) if text else attr[0]
+            captions.name(text, ident, marks)
             # Word's column widths dropped: the paper sets its tables' widths, and a table of one-line
             # cells is then written as a pipe table, as the authors' guide shows
             widths = [[spec[0], {"t": "ColWidthDefault"}] for spec in block["c"][2]]
@@ -412,6 +442,71 @@ def prepared(blocks: list[Any], slug: str, archive: zipfile.ZipFile, media: dict
                 citation["citationId"] = keys.get(citation["citationId"], citation["citationId"])
         out.append(block)
     return out
+
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def caption_bookmarks(archive: zipfile.ZipFile) -> list[tuple[str, list[str]]]:
+    """Each numbered caption of a Word manuscript (a paragraph with a SEQ field, whatever the
+    language of its style's name) with its text and the bookmarks in it: Word's cross-references
+    (Insert > Cross-reference) lead to those bookmarks, which pandoc's reader drops."""
+    if "word/document.xml" not in archive.namelist() or archive.getinfo("word/document.xml").file_size > \
+            MAX_MANUSCRIPT_BYTES:
+        return []
+    root = ElementTree.fromstring(archive.read("word/document.xml"))
+    found = []
+    for paragraph in root.iter(f"{W}p"):
+        fields = [f.get(f"{W}instr", "") for f in paragraph.iter(f"{W}fldSimple")]
+        fields += [t.text or "" for t in paragraph.iter(f"{W}instrText")]
+        if not any(f.split()[:1] == ["SEQ"] for f in fields):
+            continue
+        names = [b.get(f"{W}name", "") for b in paragraph.iter(f"{W}bookmarkStart")]
+        text = "".join(t.text or "" for t in paragraph.iter(f"{W}t"))
+        found.append((text, [n for n in names if n]))
+    return found
+
+
+class CaptionMarks:
+    """Word's caption bookmarks, given the names the import gives their figures and tables."""
+
+    def __init__(self, captions: list[tuple[str, list[str]]]):
+        self.captions = captions
+        self.named: dict[str, str] = {}
+
+    def name(self, caption: str, ident: str, anchors: list[str]) -> None:
+        """The first caption not yet named whose text ends with this caption's: its bookmarks,
+        and the `anchors` pandoc kept in it, lead to `ident`."""
+        self.named.update({name: ident for name in anchors if ident})
+        wanted = folded(caption)
+        for i, (text, names) in enumerate(self.captions):
+            if wanted and ident and folded(text).endswith(wanted):
+                self.named.update({name: ident for name in names})
+                del self.captions[i]
+                return
+
+
+def cross_references(node: Any, named: dict[str, str]) -> Any:
+    """Word's cross-references to a caption as the paper's (@fig:…, @tbl:…, which print the
+    paper's own number); a link to any other of Word's hidden bookmarks (_Ref…, _Toc…), which
+    lead nowhere in the chapters, as its text."""
+    if isinstance(node, list):
+        out = []
+        for item in node:
+            result = cross_references(item, named)
+            out += result if isinstance(result, list) and isinstance(item, dict) else [result]
+        return out
+    if isinstance(node, dict) and node.get("t") == "Link" and node["c"][2][0].startswith("#") \
+            and (node["c"][2][0].startswith("#_") or node["c"][2][0][1:] in named):
+        target = named.get(node["c"][2][0][1:])
+        if target is None:
+            return cross_references(node["c"][1], named)
+        return {"t": "Cite", "c": [[{"citationId": target, "citationPrefix": [], "citationSuffix": [],
+                                     "citationMode": {"t": "AuthorInText"}, "citationNoteNum": 0, "citationHash": 0}],
+                                   [{"t": "Str", "c": f"@{target}"}]]}
+    if isinstance(node, dict) and "c" in node and isinstance(node["c"], list):
+        return {**node, "c": cross_references(node["c"], named)}
+    return node
 
 
 def cleaned_caption(blocks: list[Any]) -> list[Any]:

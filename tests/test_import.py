@@ -77,6 +77,9 @@ def test_a_manuscript_becomes_chapters_images_and_references(empty, tmp_path):
     assert ("![Homicide rates by country](../images/citizen-security-in-the-region-1.png)"
             '{#fig:homicide-rates-by-country alt="A bar chart of homicide rates by country"}') in first
     assert ": Budgets of three programmes {#tbl:budgets-of-three-programmes}" in second
+    assert "As @fig:homicide-rates-by-country shows, rates differ." in second
+    # Word's cross-reference to the caption: the paper's own, which prints the paper's number
+    assert "As @fig:homicide-rates-by-country shows, rates differ." in second
     assert "| Fica Vivo       | US\\$ 1 m |" in second  # a pipe table, as the authors' guide shows
     # the comment kept for the editors, unseen by readers, naming its author and the words it is on
     assert '<!-- comment by J. Silva on ' in second and 'on "Municipalities run prevention programmes.": ' \
@@ -235,6 +238,7 @@ def test_an_opendocument_manuscript_is_imported_too(empty, tmp_path):
     assert "![Homicide rates by country](../images/citizen-security-in-the-region-1.png)" \
            "{#fig:homicide-rates-by-country}" in first
     assert ": Budgets of three programmes {#tbl:budgets-of-three-programmes}" in second
+    assert "As @fig:homicide-rates-by-country shows, rates differ." in second
 
 
 def test_an_opendocument_manuscripts_changes_and_comments_stop_the_import(empty, tmp_path):

@@ -44,6 +44,7 @@ class Manuscript:
         self.doc = docx.Document()
         self.footnotes = None
         self.changes = 0
+        self.bookmarks: dict[tuple[str, int], str] = {}
 
     def heading(self, text: str, level: int = 1) -> None:
         self.doc.add_heading(text, level)
@@ -82,14 +83,23 @@ class Manuscript:
             self.caption("Figure", caption)
 
     def caption(self, label: str, text: str):
-        """'Figure 1: text' in the Caption style, the number a SEQ field."""
+        """'Figure 1: text' in the Caption style, the number a SEQ field, the label and number in a
+        hidden bookmark (_Ref…) that Word's cross-references lead to."""
         number = 1 + sum(1 for p in self.doc.paragraphs if p.style.name == "Caption" and p.text.startswith(label))
         p = self.doc.add_paragraph(style="Caption")
+        bookmark = f"_Ref{4711000 + len(self.bookmarks)}"
+        p._p.append(parse_xml(f'<w:bookmarkStart {nsdecls("w")} w:id="{number + 100}" w:name="{bookmark}"/>'))
         p.add_run(f"{label} ")
         p._p.append(parse_xml(f'<w:fldSimple {nsdecls("w")} w:instr=" SEQ {label} \\* ARABIC ">'
                               f"<w:r><w:t>{number}</w:t></w:r></w:fldSimple>"))
+        p._p.append(parse_xml(f'<w:bookmarkEnd {nsdecls("w")} w:id="{number + 100}"/>'))
         p.add_run(f": {text}")
+        self.bookmarks[(label, number)] = bookmark
         return p
+
+    def cross_reference(self, paragraph, label: str, number: int) -> None:
+        """Word's Insert > Cross-reference to a caption: a REF field to its bookmark."""
+        self.field(paragraph, f" REF {self.bookmarks[(label, number)]} \\h ", f"{label} {number}")
 
     def table(self, caption: str, rows: list[list[str]]) -> None:
         self.caption("Table", caption)
@@ -178,6 +188,9 @@ def sample(path: Path, comments: bool = True, changes: bool = True) -> Path:
     m.image("Chart", "A bar chart of homicide rates by country", "Homicide rates by country")
     m.heading("Local governance")
     third = m.paragraph("Municipalities run prevention programmes.")
+    ahead = m.paragraph("As ")
+    m.cross_reference(ahead, "Figure", 1)
+    ahead.add_run(" shows, rates differ.")
     if comments:
         m.comment(third, "Source for this?")
     m.table("Budgets of three programmes", [["Programme", "Budget"], ["Fica Vivo", "US$ 1 m"],
