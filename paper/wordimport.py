@@ -100,7 +100,7 @@ def import_manuscript(root: Path, source: Path, level: int = 1, accept_changes: 
         captions = CaptionMarks(caption_bookmarks(archive) if word else [])
         bodies = []
         for number, (title, body) in enumerate(chapters, start=1):
-            slug = chapter_id(Path(title + ".md"))
+            slug = chapter_id(Path(title[:80] + ".md"))  # a long title still makes a file name that fits
             path = Path("chapters") / f"{number:02d}-{slug}.md"
             bodies.append((title, path, prepared(body, slug, archive, media, files, taken, keys, path, done.warnings,
                                                  captions)))
@@ -141,7 +141,13 @@ def read_manuscript(source: Path, reader: str, extra: list[str]) -> dict[str, An
 
 def read_references(source: Path, reader: str) -> list[dict[str, Any]]:
     """The works the manuscript's citation fields carry (Zotero, Mendeley, EndNote), as CSL JSON."""
-    output, _warnings = pandoc.execute([f"--from={reader}", "--to=csljson", source.name], "", source.parent, 0)
+    try:
+        output, _warnings = pandoc.execute([f"--from={reader}", "--to=csljson", source.name], "", source.parent, 0)
+    except pandoc.PandocError as exc:
+        message = str(exc).splitlines()[0] if str(exc) else "pandoc failed"
+        raise UserError([error(source, 0, "import-format", f"the manuscript's citation fields cannot be read "
+                               f"({message}): in Zotero or Mendeley, refresh the citations, save, and import again")]) \
+            from exc
     return json.loads(output) if output.strip() else []
 
 
