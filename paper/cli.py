@@ -148,6 +148,9 @@ def cmd_import(args: argparse.Namespace, root: Path) -> int:
         print(f"reference: {theirs} is {key}, already in references.bib")
     if done.added:
         print(f"references: {len(done.added)} added to {shown(root / 'references.bib')} ({', '.join(done.added)})")
+    if done.details:
+        print("the manuscript's title page, for paper.yaml (the import leaves paper.yaml as it is):")
+        print("  " + done.details.rstrip().replace("\n", "\n  "))
     print(f"imported {len(done.chapters)} chapter(s) from {args.manuscript}; check them with 'paper check'")
     return 0
 

@@ -27,6 +27,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from xml.etree import ElementTree
 
+import yaml
+
 from . import pandoc
 from .bibliography import load_bibliography
 from .diagnostics import Diagnostic, error, warning
@@ -61,6 +63,9 @@ class Imported:
     """(what the manuscript called it, the key in references.bib) for works already there."""
     warnings: list[Diagnostic] = field(default_factory=list)
     diffs: list[str] = field(default_factory=list)
+    details: str = ""
+    """The manuscript's title page (Word's Title, Subtitle, Author, Date and Abstract styles, which
+    pandoc's reader takes out of the text) as lines for paper.yaml, or nothing."""
 
 
 def import_manuscript(root: Path, source: Path, level: int = 1, accept_changes: bool = False,
@@ -89,6 +94,7 @@ def import_manuscript(root: Path, source: Path, level: int = 1, accept_changes: 
         raise UserError(stops)
     if not document:  # an .odt whose changes are accepted
         document = read_manuscript(source, reader, [])
+    done.details = title_page(document, root)
     blocks = typed_captions(settled(comments(document["blocks"])))
     chapters = split(blocks, level, shown, done.warnings)
     cited = read_references(source, reader) if reader.startswith("docx") else []
@@ -125,6 +131,38 @@ def import_manuscript(root: Path, source: Path, level: int = 1, accept_changes: 
                                          "of its file name: delete it if the manuscript replaces it"))
     write_all(root, files, force, done, shown, show)
     return done
+
+
+def title_page(document: dict[str, Any], root: Path) -> str:
+    """What the manuscript's title page says (pandoc's reader puts the paragraphs in Word's
+    Title, Subtitle, Author, Date and Abstract styles into its metadata, out of the text), as
+    paper.yaml lines for the editor to copy: the import does not rewrite paper.yaml."""
+    meta = document.get("meta", {})
+
+    def text(value: Any) -> str:
+        if not value:
+            return ""
+        if value["t"] == "MetaInlines":
+            return " ".join(stringify(value["c"]).split())
+        if value["t"] == "MetaBlocks":
+            return " ".join(stringify([i for b in value["c"] if b["t"] in ("Para", "Plain") for i in b["c"]]).split())
+        return str(value.get("c", "")) if value["t"] == "MetaString" else ""
+
+    found: dict[str, Any] = {}
+    for key in ("title", "subtitle", "date"):
+        if text(meta.get(key)):
+            found[key] = text(meta[key])
+    authors = meta.get("author")
+    names = [text(a) for a in authors["c"]] if authors and authors["t"] == "MetaList" else [text(authors)]
+    if any(names):
+        found["authors"] = [{"name": name} for name in names if name]
+    abstract = meta.get("abstract")
+    if abstract:
+        blocks = abstract["c"] if abstract["t"] == "MetaBlocks" else [{"t": "Para", "c": abstract["c"]}] \
+            if abstract["t"] == "MetaInlines" else []
+        found["abstract"] = pandoc.execute(WRITER, json.dumps({"pandoc-api-version": document["pandoc-api-version"],
+                                                               "meta": {}, "blocks": blocks}), root, 0)[0].strip()
+    return yaml.safe_dump(found, sort_keys=False, allow_unicode=True, width=100) if found else ""
 
 
 def read_manuscript(source: Path, reader: str, extra: list[str]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import docx
 import pytest
+import yaml
 from conftest import REPO, epubcheck, outputs
 from pypdf import PdfReader
 from wordfile import MUGGAH, Manuscript, sample
@@ -146,6 +147,20 @@ def test_mendeley_and_endnote_citations_of_one_work_give_one_entry(empty, tmp_pa
     assert "Mendeley cites [@muggah2012]" in text and "EndNote cites [@muggah2012]" in text
     assert done.added == ["muggah2012"]
     assert (empty / "references.bib").read_text().count("muggah2012") == 1
+
+
+def test_the_title_page_is_given_for_paper_yaml_not_lost(empty, tmp_path, capsys):
+    """pandoc's reader takes Word's title page out of the text: it is printed for paper.yaml."""
+    m = Manuscript()
+    m.title_page("Governance for Citizen Security", "A regional view", "Ana Souza", "The paper looks at cities.")
+    m.heading("Cities")
+    m.paragraph("Text.")
+    assert main(["import", str(m.save(tmp_path / "titled.docx")), "--project", str(empty)]) == 0
+    out = capsys.readouterr().out
+    snippet = out.split("for paper.yaml (the import leaves paper.yaml as it is):\n", 1)[1].split("\nimported")[0]
+    assert yaml.safe_load(snippet) == {"title": "Governance for Citizen Security", "subtitle": "A regional view",
+                                       "authors": [{"name": "Ana Souza"}], "abstract": "The paper looks at cities."}
+    assert "Governance for" not in (empty / "chapters" / "01-cities.md").read_text()
 
 
 def test_bad_manuscripts_are_refused_with_what_to_do(empty, tmp_path):

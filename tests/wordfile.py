@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import docx
+from docx.enum.style import WD_STYLE_TYPE
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.packuri import PackURI
 from docx.opc.part import Part
@@ -45,6 +46,15 @@ class Manuscript:
         self.footnotes = None
         self.changes = 0
         self.bookmarks: dict[tuple[str, int], str] = {}
+
+    def title_page(self, title: str, subtitle: str, author: str, abstract: str) -> None:
+        """Word's Title and Subtitle styles, and the Author and Abstract styles pandoc reads."""
+        self.doc.add_paragraph(title, style="Title")
+        self.doc.add_paragraph(subtitle, style="Subtitle")
+        for name, text in (("Author", author), ("Abstract", abstract)):
+            if name not in [s.name for s in self.doc.styles]:
+                self.doc.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+            self.doc.add_paragraph(text, style=name)
 
     def heading(self, text: str, level: int = 1) -> None:
         self.doc.add_heading(text, level)
