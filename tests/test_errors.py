@@ -117,7 +117,9 @@ def test_only_the_formats_asked_for_are_written(project):
     assert sorted(p.name for p in (project / "output").iterdir()) == [".build.lock", ".cache", ".generations",
                                                                       "current", "minimal.pdf"]
     assert sorted(p.name for p in (project / "output" / "current").iterdir()) == ["minimal.pdf"]
-    assert run(project, "--format", "docx") == 1
+    assert run(project, "--format", "odt") == 1  # not a format the tool makes
+    assert run(project, "--format", "docx") == 0  # the Word copy, asked for: the PDF built before stays
+    assert sorted(p.name for p in (project / "output" / "current").iterdir()) == ["minimal.docx", "minimal.pdf"]
 
 
 def test_failing_renderer_leaves_no_half_written_file(project, monkeypatch):
