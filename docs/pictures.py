@@ -4,7 +4,10 @@ Builds this repository's paper into a temporary folder, then draws
 - pdf-pages.png: the cover and three pages of the PDF (pdftoppm, from poppler-utils);
 - site-desktop.png: the landing page and a page of the Spanish edition at desktop width;
 - html-phone.png: the landing page and a chapter at phone width
-(both with Debian's Chromium through Playwright), into docs/images/ or the folder given.
+(both with Debian's Chromium through Playwright);
+- docx-pages.png: four pages of the Word copy for reviewers as LibreOffice lays it out
+(soffice, from libreoffice-writer-nogui),
+into docs/images/ or the folder given.
 Look at them before committing: a picture is only worth it if it shows what the text says.
 """
 
@@ -22,7 +25,7 @@ from playwright.sync_api import sync_playwright
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from paper.pipeline import build  # noqa: E402
+from paper.pipeline import BuildOptions, build  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 BACKGROUND = (229, 232, 235)
@@ -70,6 +73,21 @@ def screenshots(site: Path, pages: list[tuple[str, str]], width: int, height: in
     return out
 
 
+def word_pages(work: Path, pages: list[int]) -> list[Image.Image]:
+    """Pages of the English Word copy, laid out by LibreOffice as a reviewer would see them."""
+    build(REPO, work / "output-docx", BuildOptions(formats=("docx",)))
+    copy = next(p for p in (work / "output-docx" / "current").resolve().glob("*.docx") if p.stem.count("-") == 2)
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{work}/lo", "--headless", "--convert-to", "pdf",
+                    "--outdir", str(work), str(copy)], check=True, capture_output=True)
+    out = []
+    for number in pages:
+        prefix = work / f"word-{number}"
+        subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", str(number), "-l", str(number), "-singlefile",
+                        str(work / f"{copy.stem}.pdf"), str(prefix)], check=True)
+        out.append(Image.open(f"{prefix}.png").convert("RGB"))
+    return out
+
+
 def main() -> None:
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "docs" / "images"
     target.mkdir(parents=True, exist_ok=True)
@@ -84,6 +102,7 @@ def main() -> None:
         side_by_side(desktop, 440).save(target / "site-desktop.png", optimize=True)
         phone = screenshots(site, [("index.html", ""), ("south-south.html", "")], 375, 720, work)
         side_by_side(phone, 570).save(target / "html-phone.png", optimize=True)
+        side_by_side(word_pages(work, [1, 4, 9, 11]), 520).save(target / "docx-pages.png", optimize=True)
     print(f"pictures written to {target}")
 
 
