@@ -18,10 +18,11 @@ from .diagnostics import error
 from .errors import UserError
 from .model import Chapter, Paper
 from .tree import Locator, meta_inlines, stringify
-from .wordimport import MAX_MANUSCRIPT_BYTES, paragraphs, read_manuscript, short
+from .wordimport import MAX_MANUSCRIPT_BYTES, paragraphs, read_manuscript, remarks_in, short
 
-KINDS = {"comment-start": "comment", "insertion": "added", "deletion": "deleted",
-         "paragraph-insertion": "paragraph break added", "paragraph-deletion": "paragraph break deleted"}
+SHOWN = {"text added": "added", "text deleted": "deleted", "a paragraph break added": "paragraph break added",
+         "a paragraph break deleted": "paragraph break deleted"}
+"""What a remark's kind (wordimport.KINDS) is called in the list of remarks."""
 
 
 @dataclass(frozen=True)
@@ -68,21 +69,13 @@ def review(paper: Paper, reviewed: Path) -> list[Remark]:
         if block["t"] == "Header" and block["c"][0] == 1:
             chapter = chapter_for(edition, original(block["c"][2]))
         inlines = block["c"][2] if block["t"] == "Header" else block["c"]
-        for at, node in enumerate(inlines):
-            if node["t"] != "Span" or not (kind := next((KINDS[c] for c in node["c"][0][1] if c in KINDS), "")):
-                continue
+        for kind, node, on in remarks_in(block):
             details = dict(node["c"][0][2])
-            if kind == "comment":
-                ident = node["c"][0][0]
-                ends = [i for i, n in enumerate(inlines) if n["t"] == "Span" and "comment-end" in n["c"][0][1]
-                        and n["c"][0][0] == ident]
-                on = original(inlines[at + 1:ends[0] if ends else len(inlines)])
-            else:
-                on = original(inlines)
-            text = " ".join(stringify(node["c"][1]).split())
-            path, line = placed(edition, chapter, on, original(inlines), locators)
-            remarks.append(Remark(path, line, kind, details.get("author") or "someone",
-                                  (details.get("date") or "")[:10], short(text, 200), short(on, 60)))
+            words = original(on) if kind == "comment" else original(inlines)
+            path, line = placed(edition, chapter, words, original(inlines), locators)
+            remarks.append(Remark(path, line, SHOWN.get(kind, kind), details.get("author") or "someone",
+                                  (details.get("date") or "")[:10], short(" ".join(stringify(node["c"][1]).split()),
+                                                                          200), short(words, 60)))
     return remarks
 
 

@@ -5,7 +5,7 @@ from that tree; the source text only gives the line for a message."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,39 @@ def walk(node: Any) -> Iterator[dict[str, Any]]:
         for child in reversed(value):
             if isinstance(child, containers):
                 stack.append(child)
+
+
+def rewritten(node: Any, change: Callable[[dict[str, Any]], Any]) -> Any:
+    """A copy of a tree in which each element (a dict with "t") is first given to `change`: None
+    keeps the element, an element takes its place, and either way its children are rewritten in
+    turn (`change` is not asked again about the element itself); a list takes its place among its
+    siblings and is rewritten in turn ([] removes the element)."""
+    if isinstance(node, list):
+        out = []
+        for item in node:
+            if not _element(item):
+                out.append(rewritten(item, change))
+                continue
+            changed = change(item)
+            if isinstance(changed, list):
+                out += rewritten(changed, change)
+            else:
+                out.append(_inside(item if changed is None else changed, change))
+        return out
+    if _element(node):
+        changed = change(node)
+        return rewritten(changed, change) if isinstance(changed, list) else \
+            _inside(node if changed is None else changed, change)
+    return node
+
+
+def _element(node: Any) -> bool:
+    return isinstance(node, dict) and "t" in node
+
+
+def _inside(element: dict[str, Any], change: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
+    content = element.get("c")
+    return {**element, "c": rewritten(content, change)} if isinstance(content, list) else element
 
 
 def images(node: Any) -> list[str]:

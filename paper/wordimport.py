@@ -35,7 +35,7 @@ from .diagnostics import Diagnostic, error, warning
 from .errors import UserError
 from .loader import chapter_id
 from .model import Reference
-from .tree import stringify, walk
+from .tree import rewritten, stringify, walk
 
 READERS = {".docx": "docx+citations", ".odt": "odt"}
 MAX_MANUSCRIPT_BYTES = 200_000_000
@@ -167,31 +167,90 @@ def title_page(document: dict[str, Any], root: Path) -> str:
 
 def read_manuscript(source: Path, reader: str, extra: list[str]) -> dict[str, Any]:
     """pandoc's tree of the manuscript, read in its sandbox (it opens the manuscript and nothing else)."""
-    try:
-        output, _warnings = pandoc.execute([f"--from={reader}", "--to=json", *extra, source.name], "",
-                                           source.parent, 0)
-    except pandoc.PandocError as exc:
-        message = str(exc).splitlines()[0] if str(exc) else "pandoc failed"
-        raise UserError([error(source, 0, "import-format", f"this manuscript cannot be read ({message}): open it in "
-                               "Word and save it again as .docx")]) from exc
-    return json.loads(output)
+    return json.loads(run_reader(source, [f"--from={reader}", "--to=json", *extra], "this manuscript cannot be "
+                                 "read ({}): open it in Word and save it again as .docx"))
 
 
 def read_references(source: Path, reader: str) -> list[dict[str, Any]]:
     """The works the manuscript's citation fields carry (Zotero, Mendeley, EndNote), as CSL JSON."""
+    output = run_reader(source, [f"--from={reader}", "--to=csljson"], "the manuscript's citation fields cannot be "
+                        "read ({}): in Zotero or Mendeley, refresh the citations, save, and import again")
+    return json.loads(output) if output.strip() else []
+
+
+def run_reader(source: Path, args: list[str], refusal: str) -> str:
+    """pandoc's output for the manuscript, or an error at the manuscript saying `refusal`
+    (its {} filled with pandoc's message)."""
     try:
-        output, _warnings = pandoc.execute([f"--from={reader}", "--to=csljson", source.name], "", source.parent, 0)
+        return pandoc.execute([*args, source.name], "", source.parent, 0)[0]
     except pandoc.PandocError as exc:
         message = str(exc).splitlines()[0] if str(exc) else "pandoc failed"
-        raise UserError([error(source, 0, "import-format", f"the manuscript's citation fields cannot be read "
-                               f"({message}): in Zotero or Mendeley, refresh the citations, save, and import again")]) \
-            from exc
-    return json.loads(output) if output.strip() else []
+        raise UserError([error(source, 0, "import-format", refusal.format(message))]) from exc
 
 
 # -- tracked changes and comments ----------------------------------------------------------
 
-CHANGES = {"insertion", "deletion", "paragraph-insertion", "paragraph-deletion"}
+KINDS = {"comment-start": "comment", "insertion": "text added", "deletion": "text deleted",
+         "paragraph-insertion": "a paragraph break added", "paragraph-deletion": "a paragraph break deleted"}
+"""The classes pandoc's docx reader gives (with --track-changes=all) a comment and each kind of
+tracked change, and what each is called in messages."""
+PARAGRAPHS = ("Para", "Plain", "Header")
+
+
+def paragraphs(blocks: list[Any]) -> list[Any]:
+    """The manuscript's paragraphs and headings in order, as Word counts them: those in tables,
+    lists and quotes included, a note's not (they belong to the paragraph that calls the note)."""
+    out: list[Any] = []
+    stack = [blocks]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack += reversed(node)
+        elif isinstance(node, dict) and node.get("t") in PARAGRAPHS:
+            out.append(node)
+        elif isinstance(node, dict) and node.get("t") != "Note" and isinstance(node.get("c"), list):
+            stack.append(node["c"])
+    return out
+
+
+def remarks_in(paragraph: dict[str, Any]) -> list[tuple[str, dict[str, Any], list[Any]]]:
+    """Each comment and tracked change in a paragraph, its notes included: (what it is, as
+    KINDS calls it; its span; for a comment, the inlines it is on)."""
+    found = []
+    for inlines in inline_lists(paragraph):
+        for at, node in enumerate(inlines):
+            kind = next((KINDS[c] for c in node["c"][0][1] if c in KINDS), "") if node["t"] == "Span" else ""
+            if not kind:
+                continue
+            on: list[Any] = []
+            if kind == "comment":
+                ends = [i for i, n in enumerate(inlines) if n["t"] == "Span" and "comment-end" in n["c"][0][1]
+                        and n["c"][0][0] == node["c"][0][0]]
+                on = inlines[at + 1:ends[0] if ends else len(inlines)]
+            found.append((kind, node, on))
+    return found
+
+
+def inline_lists(paragraph: dict[str, Any]) -> list[list[Any]]:
+    """Every list of inlines in a paragraph, in order: its own, those inside its emphasis, spans,
+    links and quotes, and those of its notes' paragraphs."""
+    out = []
+    stack = [paragraph["c"][2] if paragraph["t"] == "Header" else paragraph["c"]]
+    while stack:
+        inlines = stack.pop(0)
+        out.append(inlines)
+        for node in inlines:
+            content = node.get("c")
+            if node["t"] == "Note":
+                stack += [inner["c"][2] if inner["t"] == "Header" else inner["c"] for inner in paragraphs(content)]
+            elif not isinstance(content, list):
+                continue
+            elif content and all(isinstance(part, dict) and "t" in part for part in content):
+                stack.append(content)  # Emph, Strong…: the content is the inlines
+            else:
+                stack += [part for part in content if isinstance(part, list) and part
+                          and all(isinstance(item, dict) and "t" in item for item in part)]
+    return out
 
 
 def tracked(blocks: list[Any], source: Path) -> list[Diagnostic]:
@@ -203,24 +262,17 @@ def tracked(blocks: list[Any], source: Path) -> list[Diagnostic]:
         if block["t"] == "Header":
             heading = stringify(block["c"][2])
         under = f' under "{heading}"' if heading else ""
-        for node in walk(block.get("c", [])):
-            if node["t"] != "Span":
-                continue
-            classes, attrs = node["c"][0][1], dict(node["c"][0][2])
-            who = attrs.get("author") or "someone"
-            if CHANGES & set(classes):
-                kind = next(c for c in classes if c in CHANGES)
-                words = stringify(node["c"][1]).strip()
-                what = {"insertion": "text added", "deletion": "text deleted",
-                        "paragraph-insertion": "a paragraph break added",
-                        "paragraph-deletion": "a paragraph break deleted"}[kind]
-                found.append(error(source, number, "tracked-change", f"{what} by {who} with Track Changes"
-                                   + (f': "{short(words)}"' if words else "") + f" (paragraph {number}{under}); "
-                                   "accept or reject it in Word (Review > Accept), or import with --accept-changes"))
-            elif "comment-start" in classes:
-                found.append(error(source, number, "comment", f'comment by {who}: "{short(stringify(node["c"][1]))}"'
+        for kind, node, _on in remarks_in(block):
+            who = dict(node["c"][0][2]).get("author") or "someone"
+            words = stringify(node["c"][1]).strip()
+            if kind == "comment":
+                found.append(error(source, number, "comment", f'comment by {who}: "{short(words)}"'
                                    f" (paragraph {number}{under}); resolve it in Word and delete it, or import with "
                                    "--keep-comments to keep it in the chapter as a note for the editors"))
+            else:
+                found.append(error(source, number, "tracked-change", f"{kind} by {who} with Track Changes"
+                                   + (f': "{short(words)}"' if words else "") + f" (paragraph {number}{under}); "
+                                   "accept or reject it in Word (Review > Accept), or import with --accept-changes"))
     return found
 
 
@@ -255,82 +307,51 @@ def odt_marks(source: Path, shown: Path, keep_comments: bool) -> list[Diagnostic
     return found
 
 
-def paragraphs(blocks: list[Any]) -> list[Any]:
-    """The manuscript's paragraphs and headings in order, those in tables, lists and quotes included."""
-    out = []
-    for block in blocks:
-        if block["t"] in ("Para", "Plain", "Header"):
-            out.append(block)
-        else:
-            out += [node for node in walk(block.get("c", [])) if node["t"] in ("Para", "Plain", "Header")]
-    return out
-
-
 def short(text: str, size: int = 60) -> str:
     text = " ".join(text.split())
     return text if len(text) <= size else text[:size - 1].rstrip() + "…"
 
 
 def comments(blocks: list[Any]) -> list[Any]:
-    """The blocks with each Word comment as an HTML comment before the paragraph it is in (after
-    it, for a heading), naming who made it and the words it is on: the editors see it in the
+    """The blocks with each Word comment as an HTML comment before the block it is in (after it,
+    for a heading), naming who made it and the words it is on: the editors see it in the
     chapter, readers do not."""
     out = []
     for block in blocks:
         notes = []
-        for inlines in (n["c"] for n in walk(block) if n["t"] in ("Para", "Plain", "Header")):
-            if inlines and isinstance(inlines[0], int):
-                inlines = inlines[2]
-            for at, node in enumerate(inlines):
-                if node["t"] != "Span" or "comment-start" not in node["c"][0][1]:
-                    continue
-                details = dict(node["c"][0][2])
-                ends = [i for i, n in enumerate(inlines) if n["t"] == "Span" and "comment-end" in n["c"][0][1]
-                        and n["c"][0][0] == node["c"][0][0]]
-                on = short(stringify(inlines[at + 1:ends[0] if ends else len(inlines)]), 50)
-                who, when = details.get("author") or "someone", (details.get("date") or "")[:10]
-                text = " ".join(stringify(node["c"][1]).split())
-                note = f"comment by {who}{' on ' + when if when else ''}" + (f' on "{on}"' if on else "") + f": {text}"
-                notes.append({"t": "RawBlock", "c": ["html", "<!-- " + note.replace("--", "– ") + " -->"]})
+        for kind, node, on in (r for paragraph in paragraphs([block]) for r in remarks_in(paragraph)):
+            if kind != "comment":
+                continue
+            details = dict(node["c"][0][2])
+            who, when, words = details.get("author") or "someone", (details.get("date") or "")[:10], \
+                short(stringify(on), 50)
+            note = f"comment by {who}{' on ' + when if when else ''}" + (f' on "{words}"' if words else "") + \
+                f": {' '.join(stringify(node['c'][1]).split())}"
+            notes.append({"t": "RawBlock", "c": ["html", "<!-- " + note.replace("--", "– ") + " -->"]})
         out += [block, *notes] if block["t"] == "Header" else [*notes, block]
     return out
 
 
-def settled(node: Any) -> Any:
-    """The tree with tracked changes accepted (added text kept, deleted text gone), comments
-    left out (see comments) and Word's bookmarks (empty anchors named _Toc…, _Ref…, _GoBack)
-    unwrapped."""
-    if isinstance(node, list):
-        out = []
-        for item in node:
-            result = settled(item)
-            if isinstance(result, list) and isinstance(item, dict):
-                out += result
-            else:
-                out.append(result)
-        return out
-    if not isinstance(node, dict) or "t" not in node:
-        return node
-    if node["t"] == "Span":
-        (ident, classes, attrs), content = node["c"]
-        if "deletion" in classes or "paragraph-deletion" in classes or "paragraph-insertion" in classes \
-                or "comment-end" in classes:
-            return []
-        if "insertion" in classes:
-            return settled(content)
-        if "comment-start" in classes:
-            return []  # lifted out of its paragraph before (comments)
-        if ident.startswith("_") or (not ident and not classes and not attrs):
-            return settled(content)
-    if node["t"] == "Superscript" and all(item.get("t") == "Note" for item in node["c"]):
-        return settled(node["c"])  # a note's call that LibreOffice also raised: the note alone
-    if node["t"] == "Image":
-        attr, inlines, target = node["c"]
-        kept = [[k, v] for k, v in attr[2] if k not in ("width", "height")]
-        return {"t": "Image", "c": [[attr[0], attr[1], kept], settled(inlines), target]}
-    if "c" not in node:
-        return node
-    return {**node, "c": settled(node["c"])}
+def settled(blocks: list[Any]) -> list[Any]:
+    """The blocks with tracked changes accepted (added text kept, deleted text gone), comments
+    left out (see comments), Word's bookmarks (empty anchors named _Toc…, _Ref…, _GoBack) and
+    plain spans unwrapped, and pictures without Word's sizes."""
+    def change(node: dict[str, Any]) -> Any:
+        if node["t"] == "Span":
+            (ident, classes, attrs), content = node["c"]
+            if {"deletion", "paragraph-deletion", "paragraph-insertion", "comment-start", "comment-end"} & set(classes):
+                return []
+            if "insertion" in classes or ident.startswith("_") or (not ident and not classes and not attrs):
+                return content
+        if node["t"] == "Superscript" and all(item.get("t") == "Note" for item in node["c"]):
+            return node["c"]  # a note's call that LibreOffice also raised: the note alone
+        if node["t"] == "Image":
+            attr, inlines, target = node["c"]
+            sizeless = [[k, v] for k, v in attr[2] if k not in ("width", "height")]
+            return {"t": "Image", "c": [[attr[0], attr[1], sizeless], inlines, target]}
+        return None
+
+    return rewritten(blocks, change)
 
 
 def typed_captions(blocks: list[Any]) -> list[Any]:
@@ -530,27 +551,21 @@ class CaptionMarks:
                 return
 
 
-def cross_references(node: Any, named: dict[str, str]) -> Any:
+def cross_references(blocks: list[Any], named: dict[str, str]) -> list[Any]:
     """Word's cross-references to a caption as the paper's (@fig:…, @tbl:…, which print the
     paper's own number); a link to any other of Word's hidden bookmarks (_Ref…, _Toc…), which
     lead nowhere in the chapters, as its text."""
-    if isinstance(node, list):
-        out = []
-        for item in node:
-            result = cross_references(item, named)
-            out += result if isinstance(result, list) and isinstance(item, dict) else [result]
-        return out
-    if isinstance(node, dict) and node.get("t") == "Link" and node["c"][2][0].startswith("#") \
-            and (node["c"][2][0].startswith("#_") or node["c"][2][0][1:] in named):
-        target = named.get(node["c"][2][0][1:])
-        if target is None:
-            return cross_references(node["c"][1], named)
-        return {"t": "Cite", "c": [[{"citationId": target, "citationPrefix": [], "citationSuffix": [],
-                                     "citationMode": {"t": "AuthorInText"}, "citationNoteNum": 0, "citationHash": 0}],
-                                   [{"t": "Str", "c": f"@{target}"}]]}
-    if isinstance(node, dict) and "c" in node and isinstance(node["c"], list):
-        return {**node, "c": cross_references(node["c"], named)}
-    return node
+    def change(node: dict[str, Any]) -> Any:
+        if node["t"] != "Link" or not node["c"][2][0].startswith("#"):
+            return None
+        name = node["c"][2][0][1:]
+        if name in named:
+            return {"t": "Cite", "c": [[{"citationId": named[name], "citationPrefix": [], "citationSuffix": [],
+                                         "citationMode": {"t": "AuthorInText"}, "citationNoteNum": 0,
+                                         "citationHash": 0}], [{"t": "Str", "c": f"@{named[name]}"}]]}
+        return node["c"][1] if name.startswith("_") else None
+
+    return rewritten(blocks, change)
 
 
 def cleaned_caption(blocks: list[Any]) -> list[Any]:

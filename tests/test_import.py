@@ -62,6 +62,18 @@ def test_tracked_changes_and_comments_stop_the_import_with_their_place(empty, tm
     assert {code for code, _l, _m in codes(exc)} == {"comment"}
 
 
+def test_a_change_in_a_footnote_of_a_list_is_reported_once_at_its_paragraph(empty, tmp_path):
+    m = Manuscript()
+    m.heading("Chapter")
+    m.paragraph("First paragraph.")
+    item = m.paragraph("A point in a list.", style="List Bullet")
+    m.footnote(item, "A note on it.", inserted="And more.")
+    with pytest.raises(UserError) as exc:
+        import_manuscript(empty, m.save(tmp_path / "note.docx"))
+    [(code, line, message)] = codes(exc)
+    assert (code, line) == ("tracked-change", 3) and '"And more."' in message
+
+
 def test_a_manuscript_becomes_chapters_images_and_references(empty, tmp_path):
     manuscript = sample(tmp_path / "draft.docx")
     done = import_manuscript(empty, manuscript, accept_changes=True, keep_comments=True)

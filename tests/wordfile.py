@@ -62,8 +62,9 @@ class Manuscript:
     def paragraph(self, text: str = "", style: str | None = None):
         return self.doc.add_paragraph(text, style)
 
-    def footnote(self, paragraph, text: str) -> None:
-        """A footnote at the end of `paragraph`, as Word writes one."""
+    def footnote(self, paragraph, text: str, inserted: str = "") -> None:
+        """A footnote at the end of `paragraph`, as Word writes one (with words added in it with
+        Track Changes, if `inserted`)."""
         if self.footnotes is None:
             part = Part(PackURI("/word/footnotes.xml"),
                         "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml",
@@ -75,7 +76,10 @@ class Manuscript:
         root.append(parse_xml(
             f'<w:footnote {nsdecls("w")} w:id="{number}"><w:p><w:pPr><w:pStyle w:val="FootnoteText"/></w:pPr>'
             f'<w:r><w:rPr><w:vertAlign w:val="superscript"/></w:rPr><w:footnoteRef/></w:r>'
-            f'<w:r><w:t xml:space="preserve"> {text}</w:t></w:r></w:p></w:footnote>'))
+            f'<w:r><w:t xml:space="preserve"> {text}</w:t></w:r>'
+            + (f'<w:ins w:id="{800 + number}" w:author="M. Costa" w:date="2026-11-02T10:00:00Z"><w:r>'
+               f'<w:t xml:space="preserve"> {inserted}</w:t></w:r></w:ins>' if inserted else "")
+            + "</w:p></w:footnote>"))
         part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
         paragraph._p.append(parse_xml(
             f'<w:r {nsdecls("w")}><w:rPr><w:vertAlign w:val="superscript"/></w:rPr>'

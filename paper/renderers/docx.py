@@ -25,12 +25,13 @@ from xml.etree import ElementTree
 import tinycss2
 
 from .. import pandoc
-from ..cache import Cache
+from ..cache import Cache, file_digest
 from ..diagnostics import error
 from ..errors import UserError
 from ..labels import labels_for
 from ..model import Artifact, Manuscript, PaperMeta
 from ..records import plain_text
+from ..tree import rewritten
 from . import long_date
 from .registry import EditionJob
 
@@ -72,7 +73,7 @@ def render_docx(job: EditionJob) -> Artifact:
                 shutil.copyfile(paper.root / src, media / src)
 
     document = {**manuscript.document(), "meta": metadata(manuscript)}
-    document["blocks"] = styled_asides(with_sources(without_page_anchors(document["blocks"]), drawn))
+    document["blocks"] = for_word(document["blocks"], drawn)
     pandoc.run_binary(["--to=docx", "--toc", "--toc-depth=2", f"--reference-doc={reference}",
                        f"--resource-path={media}"], document, media, context.source_date_epoch, target,
                       cache=context.cache, depends=tuple(paper.root / src for src in images), prepare=prepare)
@@ -96,8 +97,7 @@ def metadata(manuscript: Manuscript) -> dict[str, Any]:
     if meta.subtitle:
         values["subtitle"] = text(meta.subtitle)
     if manuscript.abstract_html:
-        values["abstract"] = text(plain_text(manuscript.abstract_html))
-        values["description"] = text(plain_text(manuscript.abstract_html))
+        values["abstract"] = values["description"] = text(plain_text(manuscript.abstract_html))
     if meta.keywords:  # pandoc's docx writer joins inlines, not strings, into the keywords property
         values["keywords"] = {"t": "MetaList", "c": [{"t": "MetaInlines", "c": [{"t": "Str", "c": k}]}
                                                      for k in meta.keywords]}
@@ -109,46 +109,34 @@ def metadata(manuscript: Manuscript) -> dict[str, Any]:
 
 
 PAGE_ANCHOR = re.compile(r"pb-\d+-\d+")
-
-
-def without_page_anchors(node: Any) -> Any:
-    """The paper's blocks without the anchors that mark where the PDF's pages begin (the EPUB's
-    page list): Word has pages of its own, and a paragraph that held only an anchor would be an
-    empty paragraph in it."""
-    if isinstance(node, list):
-        out = []
-        for item in node:
-            if isinstance(item, dict) and item.get("t") == "Span" and not item["c"][1] \
-                    and PAGE_ANCHOR.fullmatch(item["c"][0][0]):
-                continue
-            item = without_page_anchors(item)
-            if isinstance(item, dict) and item.get("t") in ("Para", "Plain") and not item["c"]:
-                continue
-            out.append(item)
-        return out
-    if isinstance(node, dict) and "c" in node and isinstance(node["c"], list):
-        return {**node, "c": without_page_anchors(node["c"])}
-    return node
-
-
+"""The ids of the anchors where the PDF's pages begin (assemble.with_page_anchors)."""
 ASIDE_STYLES = {"box": "Box", "callout": "Box", "box-title": "Box Title", "callout-title": "Box Title"}
 """Word paragraph styles for the paper's boxes and callouts and their titles (custom-style, which
 pandoc's docx writer gives every paragraph inside a div)."""
 
 
-def styled_asides(node: Any) -> Any:
-    """The blocks with each box and callout, and its title, in a paragraph style of its own."""
-    if isinstance(node, list):
-        return [styled_asides(item) for item in node]
-    if isinstance(node, dict) and node.get("t") == "Div":
-        (ident, classes, attrs), content = node["c"]
-        style = next((ASIDE_STYLES[c] for c in classes if c in ASIDE_STYLES), None)
-        if style is not None:
-            attrs = [*[a for a in attrs if a[0] != "custom-style"], ["custom-style", style]]
-        return {"t": "Div", "c": [[ident, classes, attrs], styled_asides(content)]}
-    if isinstance(node, dict) and "c" in node and isinstance(node["c"], list):
-        return {**node, "c": styled_asides(node["c"])}
-    return node
+def for_word(blocks: list[Any], drawn: dict[str, str]) -> list[Any]:
+    """The paper's blocks as the Word copy has them, in one pass: without the anchors that mark
+    where the PDF's pages begin (Word has pages of its own; a paragraph that held only an anchor
+    would be an empty one), each drawing's picture (`drawn`: its PNG) in its place, and each box
+    and callout, and its title, in a paragraph style of its own."""
+    def page_anchor(node: Any) -> bool:
+        return node.get("t") == "Span" and not node["c"][1] and bool(PAGE_ANCHOR.fullmatch(node["c"][0][0]))
+
+    def change(node: dict[str, Any]) -> Any:
+        kind = node["t"]
+        if page_anchor(node) or (kind in ("Para", "Plain") and node["c"] and all(page_anchor(i) for i in node["c"])):
+            return []
+        if kind == "Image" and node["c"][2][0] in drawn:
+            attr, inlines, (src, title) = node["c"]
+            return {"t": "Image", "c": [attr, inlines, [drawn[src], title]]}
+        if kind == "Div" and (style := next((ASIDE_STYLES[c] for c in node["c"][0][1] if c in ASIDE_STYLES), None)):
+            ident, classes, attrs = node["c"][0]
+            return {"t": "Div", "c": [[ident, classes, [*[a for a in attrs if a[0] != "custom-style"],
+                                                         ["custom-style", style]]], node["c"][1]]}
+        return None
+
+    return rewritten(blocks, change)
 
 
 SVG_WIDTH = 1600
@@ -159,10 +147,10 @@ SVG_WIDTH = 1600
 def rasterised(root: Path, src: str, cache: Cache | None) -> bytes:
     """An SVG drawing of the project as a PNG, drawn by WeasyPrint (reading nothing outside the
     project) and rasterised by PDFium; kept in the cache by the drawing's bytes."""
-    data = (root / src).read_bytes()
-    key = Cache.key("docx-svg", str(SVG_WIDTH), data.hex())
+    key = Cache.key("docx-svg", str(SVG_WIDTH), file_digest(root / src))
     if cache is not None and (kept := cache.get(key)) is not None:
         return kept
+    data = (root / src).read_bytes()
     import pypdfium2
     import weasyprint
 
@@ -201,18 +189,6 @@ def proportions(svg: bytes) -> tuple[float, float]:
     return 4.0, 3.0
 
 
-def with_sources(node: Any, drawn: dict[str, str]) -> Any:
-    """The blocks with each drawing's picture (its PNG) in place of the drawing."""
-    if isinstance(node, list):
-        return [with_sources(item, drawn) for item in node]
-    if isinstance(node, dict) and node.get("t") == "Image" and node["c"][2][0] in drawn:
-        attr, inlines, (src, title) = node["c"]
-        return {"t": "Image", "c": [attr, inlines, [drawn[src], title]]}
-    if isinstance(node, dict) and "c" in node and isinstance(node["c"], list):
-        return {**node, "c": with_sources(node["c"], drawn)}
-    return node
-
-
 def draft_line(manuscript: Manuscript) -> str:
     """What --draft prints at the top of every page, as the PDF prints it at the foot."""
     meta = manuscript.paper.meta
@@ -246,16 +222,9 @@ def custom_properties(css: str) -> dict[str, str]:
         for declaration in tinycss2.parse_declaration_list(rule.content, skip_comments=True, skip_whitespace=True):
             if declaration.type != "declaration" or not declaration.name.startswith("--"):
                 continue
-            tokens = [t for t in declaration.value if t.type not in ("whitespace", "comment")]
-            first = tokens[0] if tokens else None
-            if first is None:
-                continue
-            if first.type == "string":
-                out[declaration.name[2:]] = first.value
-            elif first.type == "hash":
-                out[declaration.name[2:]] = "#" + first.value
-            elif first.type == "ident":
-                out[declaration.name[2:]] = first.value
+            first = next((t for t in declaration.value if t.type not in ("whitespace", "comment")), None)
+            if first is not None and first.type in ("string", "hash", "ident"):
+                out[declaration.name[2:]] = ("#" if first.type == "hash" else "") + first.value
     return out
 
 
@@ -369,9 +338,7 @@ def aside_style(style_id: str, name: str, title: bool, look: dict[str, str]) -> 
     ElementTree.SubElement(paragraph, f"{w}ind", {f"{w}left": "284", f"{w}right": "284"})
     if title:
         run = ElementTree.SubElement(style, f"{w}rPr")
-        fonts = ElementTree.SubElement(run, f"{w}rFonts")
-        for attribute in ("ascii", "hAnsi", "cs", "eastAsia"):
-            fonts.set(f"{w}{attribute}", look["sans"])
+        set_fonts(run, look["sans"])
         ElementTree.SubElement(run, f"{w}b")
         ElementTree.SubElement(run, f"{w}color", {f"{w}val": look["accent"]})
     return style
