@@ -130,7 +130,11 @@ def serve_latency(folder: Path, chapter: Path) -> float:
         return time.perf_counter() - start
     finally:
         server.send_signal(signal.SIGINT)
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # SIGINT is ignored when the bench itself runs in the background
+            server.terminate()
+            server.wait(timeout=30)
 
 
 def served(url: str, text: str, seconds: float) -> None:

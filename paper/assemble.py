@@ -7,7 +7,7 @@ import json
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from . import citing, numbering, pandoc
+from . import citing, fastjson, numbering, pandoc
 from .config import STYLES
 from .diagnostics import Diagnostic, error
 from .errors import UserError
@@ -72,13 +72,13 @@ def run_pandoc(args: list[str], document: dict[str, Any], paper: Paper, context:
     """A pass of pandoc over the assembled paper (cached by its input, unless the caller keeps
     what it makes itself), as a tree."""
     try:
-        out = pandoc.run(args, json.dumps(document, ensure_ascii=False), paper.root, context.source_date_epoch,
+        out = pandoc.run(args, fastjson.dumps(document), paper.root, context.source_date_epoch,
                          cache=context.cache if cache else None)
     except pandoc.PandocError as exc:
         message = str(exc).splitlines()[0] if str(exc) else "pandoc failed"
         raise UserError([error(Path("chapters"), 0, "pandoc",
                                f"pandoc could not assemble the paper: {message}")]) from exc
-    return json.loads(out)
+    return fastjson.loads(out)
 
 
 def finished(blocks: list[Any], paper: Paper,
@@ -98,16 +98,16 @@ def finished(blocks: list[Any], paper: Paper,
     paths: list[str] = []
     for number, unit in enumerate(numbering.by_heading(blocks, keep_leading=True)):
         from_chapter = unit and unit[0]["t"] == "Header" and dict(unit[0]["c"][1][2]).get("source")
-        key = cache.key("finished", str(number), json.dumps(unit, ensure_ascii=False)) if cache and from_chapter else ""
+        key = cache.key("finished", str(number), fastjson.dumps(unit)) if cache and from_chapter else ""
         stored = cache.get(key) if cache and key else None
         if stored is not None:
-            entry = json.loads(stored)
+            entry = fastjson.loads(stored)
         else:
             clean, found = sanitize(with_page_anchors(unit, max(number - 1, 0)), resolver)
             entry = {"blocks": clean, "findings": found, "images": drawn_formulas(clean),
                      "paths": tree_images(clean)}
             if cache and key:
-                cache.put(key, json.dumps(entry, ensure_ascii=False).encode("utf-8"))
+                cache.put(key, fastjson.dumpb(entry))
         out += entry["blocks"]
         findings += entry["findings"]
         images.update(entry["images"])
@@ -137,7 +137,7 @@ def markdown_html(text: str, paper: Paper, context: BuildContext) -> str:
     tree, cleaned like a chapter, written as HTML."""
     read = pandoc.run(["--from=markdown-yaml_metadata_block", "--to=json"], text, paper.root,
                       context.source_date_epoch, quiet=True, cache=context.cache)
-    document = json.loads(read)
+    document = fastjson.loads(read)
     document["blocks"], findings = sanitize(document["blocks"], approved(paper))
     if refused(findings):
         raise UserError(refused(findings))
@@ -321,7 +321,7 @@ def retargeted(blocks: list[Any], aliases: dict[str, str], files: dict[str, str]
 
     if not any(hit(node) for node in walk(blocks)):
         return blocks
-    copy = json.loads(json.dumps(blocks))
+    copy = fastjson.loads(fastjson.dumpb(blocks))
     for node in walk(copy):
         if node["t"] == "Link" and hit(node):
             node["c"][2][0] = target(node["c"][2][0])
@@ -363,7 +363,7 @@ def with_asides(blocks: list[Any], kinds: dict[str, str]) -> list[Any]:
     divs = [node for node in walk(list(blocks)) if node["t"] == "Div" and kind_of(node["c"][0][1])]
     if not divs:
         return list(blocks)
-    copy = json.loads(json.dumps(list(blocks)))
+    copy = fastjson.loads(fastjson.dumpb(list(blocks)))
     for node in walk(copy):
         if node["t"] != "Div" or not (kind := kind_of(node["c"][0][1])):
             continue
@@ -392,7 +392,7 @@ def unique_heading_ids(blocks: tuple[Any, ...], used: set[str], ids: list[str]) 
     used.update(renamed.get(i, i) for i in ids)
     if not renamed:
         return list(blocks), False
-    copy = json.loads(json.dumps(list(blocks)))
+    copy = fastjson.loads(fastjson.dumpb(list(blocks)))
     for node in walk(copy):
         if node["t"] == "Header" and node["c"][1][0] in renamed:
             node["c"][1][0] = renamed[node["c"][1][0]]

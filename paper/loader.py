@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import json
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -12,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from . import foreign, pandoc, rawhtml, tree
+from . import fastjson, foreign, pandoc, rawhtml, tree
 from .bibliography import load_bibliography
 from .cache import Cache
 from .config import load_config
@@ -266,18 +265,18 @@ STORED_FIELDS = ("id", "body", "body_line", "title", "authors", "session", "abst
 def stored(chapter: Chapter, problems: list[Diagnostic], lookups: list[tuple[str, list[Any]]]) -> bytes:
     """A loaded chapter as the build cache keeps it (JSON, as every entry: nothing in the cache
     is ever run as code)."""
-    return json.dumps({"chapter": {name: getattr(chapter, name) for name in STORED_FIELDS},
+    return fastjson.dumpb({"chapter": {name: getattr(chapter, name) for name in STORED_FIELDS},
                        "index": dataclasses.asdict(chapter.index),
                        "problems": [[d.level, str(d.location.path), d.location.line, d.location.column, d.code,
                                      d.message] for d in problems],
-                       "lookups": lookups}, ensure_ascii=False).encode("utf-8")
+                       "lookups": lookups})
 
 
 def restored(data: bytes, root: Path, path: Path, limits: Limits) -> tuple[Chapter, list[Diagnostic]] | None:
     """A loaded chapter from the cache, if every image source it looked up still leads where it
     did (the file is there, inside the project, and an image that may be shown); else None,
     and the chapter is read again."""
-    kept = json.loads(data)
+    kept = fastjson.loads(data)
     resolver, bases = Resolver(root), chapter_bases(path)
     if any(list(image_source(resolver, src, bases, limits)) != found for src, found in kept["lookups"]):
         return None

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import base64
 import functools
-import json
 import re
 from html import escape
 from pathlib import Path
 from typing import Any
 
-from . import pandoc
+from . import fastjson, pandoc
 from .diagnostics import Diagnostic, warning
 from .model import Chapter, Paper
 from .tree import walk
@@ -122,7 +121,7 @@ def pandoc_failures(texts: list[str], api_version: list[int], root: Path) -> lis
         {"t": "Math", "c": [{"t": "InlineMath"}, tex]}]}]]} for tex in unique]
     document = {"pandoc-api-version": api_version, "meta": {}, "blocks": blocks}
     html = pandoc.run(["--from=json", "--to=html5", "--mathml", "--wrap=none"],
-                      json.dumps(document), root, 0, quiet=True)
+                      fastjson.dumps(document), root, 0, quiet=True)
     parts = re.findall(r"<div>(.*?)</div>", html, re.S)
     return [tex for tex, part in zip(unique, parts, strict=False) if "<math" not in part]
 

@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from . import pandoc
+from . import fastjson, pandoc
 from .cache import Cache
 from .tree import chapter_heading
 
@@ -94,7 +94,7 @@ def number(settings: dict[str, Any], chapters: list[list[Any]], version: list[in
         made = key(common, chapter, start) if cache else ""
         stored = cache.get(Cache.key("numbers", made)) if cache else None
         if stored is not None and cache and cache.keep(Cache.key("numbered", made)):
-            kept = results[i] = {**json.loads(stored), "key": made}
+            kept = results[i] = {**fastjson.loads(stored), "key": made}
             previous_counters = kept["counters"]
         else:
             batch.append((i, start))
@@ -119,8 +119,8 @@ def number(settings: dict[str, Any], chapters: list[list[Any]], version: list[in
             made = key(common, chapters[i], start) if cache else ""
             results[i] = {**numbers, "key": made, "blocks": blocks}
             if cache:
-                cache.put(Cache.key("numbers", made), json.dumps(numbers).encode("utf-8"))
-                cache.put(Cache.key("numbered", made), json.dumps(blocks).encode("utf-8"))
+                cache.put(Cache.key("numbers", made), fastjson.dumpb(numbers))
+                cache.put(Cache.key("numbered", made), fastjson.dumpb(blocks))
     return [r for r in results if r is not None]
 
 
@@ -134,13 +134,13 @@ def resolve(settings: dict[str, Any], numbered: list[dict[str, Any]], version: l
     for i, chapter in enumerate(numbered):
         stored = cache.get(Cache.key("links", common, chapter["key"])) if cache else None
         if stored is not None:
-            results[i] = json.loads(stored)
+            results[i] = fastjson.loads(stored)
         else:
             if "blocks" not in chapter:
                 kept = cache.get(Cache.key("numbered", chapter["key"])) if cache else None
                 if kept is None:  # number() made sure it is there
                     raise RuntimeError("a chapter's numbered blocks went missing from the cache during the build")
-                chapter["blocks"] = json.loads(kept)
+                chapter["blocks"] = fastjson.loads(kept)
             batch.append(i)
     if batch:
         out = run(RESOLVE, document(version, settings, [b for i in batch for b in numbered[i]["blocks"]]))
@@ -149,10 +149,10 @@ def resolve(settings: dict[str, Any], numbered: list[dict[str, Any]], version: l
             ident = blocks[0]["c"][1][0]
             results[i] = {"blocks": blocks, "unresolved": [m for m in missing if m["chapter"] == ident]}
             if cache:
-                cache.put(Cache.key("links", common, numbered[i]["key"]), json.dumps(results[i]).encode("utf-8"))
+                cache.put(Cache.key("links", common, numbered[i]["key"]), fastjson.dumpb(results[i]))
     return [r for r in results if r is not None]
 
 
 def key(common: str, chapter: list[Any], start: list[Any]) -> str:
     """What a chapter's numbering is made from: the settings, its blocks, where it starts counting."""
-    return Cache.key(common, json.dumps(chapter, ensure_ascii=False), json.dumps(start))
+    return Cache.key(common, fastjson.dumps(chapter), fastjson.dumps(start))

@@ -16,6 +16,7 @@ from typing import Any
 
 import pypandoc
 
+from . import fastjson
 from .cache import Cache, file_digest
 
 log = logging.getLogger(__name__)
@@ -109,11 +110,11 @@ def run_with_warnings(args: list[str], text: str, cwd: Path, source_date_epoch: 
     key = cache_key(cache, args, text, source_date_epoch, depends) if cache else ""
     stored = cache.get(key) if cache else None
     if stored is not None:
-        result = json.loads(stored)
+        result = fastjson.loads(stored)
         return result["output"], result["warnings"]
     output, warnings = execute(args, text, cwd, source_date_epoch)
     if cache:
-        cache.put(key, json.dumps({"output": output, "warnings": warnings}).encode("utf-8"))
+        cache.put(key, fastjson.dumpb({"output": output, "warnings": warnings}))
     return output, warnings
 
 
@@ -149,7 +150,7 @@ def run_binary(args: list[str], document: dict[str, Any], cwd: Path, source_date
     the caller runs it in a folder holding only the files it may read, which `prepare` fills
     when pandoc really runs (not when the cache holds the result)."""
     args = ["--from=json", f"--output={output}", *args]
-    text = json.dumps(document)
+    text = fastjson.dumps(document)
     key = cache_key(cache, args, text, source_date_epoch, depends) if cache else ""
     stored = cache.get(key) if cache else None
     if stored is not None:
@@ -165,7 +166,7 @@ def run_binary(args: list[str], document: dict[str, Any], cwd: Path, source_date
 def to_html(document: dict[str, Any], cwd: Path, source_date_epoch: int,
             args: tuple[str, ...] = (), cache: Cache | None = None) -> str:
     """A pandoc JSON document as an HTML5 fragment."""
-    return run(["--from=json", "--to=html5", "--wrap=none", *args], json.dumps(document),
+    return run(["--from=json", "--to=html5", "--wrap=none", *args], fastjson.dumps(document),
                cwd, source_date_epoch, cache=cache)
 
 

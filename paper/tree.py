@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from . import pandoc
+from . import fastjson, pandoc
 from .cache import Cache
 from .sanitize import TooDeep
 
@@ -31,7 +31,7 @@ def read(body: str, fields: dict[str, Any], root: Path,
 def load_json(text: str) -> Any:
     """pandoc's JSON; nesting too deep for the parser is TooDeep (the cleaner bounds it further)."""
     try:
-        return json.loads(text)
+        return fastjson.loads(text)
     except RecursionError as exc:
         raise TooDeep() from exc
 
