@@ -200,3 +200,19 @@ def test_single_page_notes_take_the_chapters_id_and_nothing_else_changes():
                    .replace('id="fnref1"', 'id="intro-fnref1"').replace('id="footnotes"', 'id="intro-footnotes"')
                    .replace('li id="fn1"', 'li id="intro-fn1"').replace('"#fnref1"', '"#intro-fnref1"'))
     assert '<a href="#fn1">an author' in out and 'id="item"' in out and 'href="#other"' in out
+
+
+def test_tree_json_is_exact_and_goes_as_deep_as_the_limits_allow() -> None:
+    """Trees go to pandoc and the cache through orjson, and through the standard library past
+    orjson's depth: the same value always gives the same text, which reads back as the value."""
+    from paper import fastjson
+    from paper.model import Limits
+
+    tree = {"t": "Para", "c": [{"t": "Str", "c": "Café “quoted” 日本"}, {"t": "Space"}, {"t": "Math", "c": [1.5, 2]}]}
+    assert fastjson.loads(fastjson.dumps(tree)) == tree == fastjson.loads(fastjson.dumpb(tree))
+    assert fastjson.dumps(tree) == fastjson.dumps(fastjson.loads(fastjson.dumps(tree)))
+    deep: list = []
+    for _ in range(Limits().nesting * 3):  # beyond orjson's 254 levels
+        deep = [{"t": "BlockQuote", "c": deep}]
+    text = fastjson.dumps(deep)
+    assert fastjson.loads(text) == deep and fastjson.dumpb(deep) == text.encode()
