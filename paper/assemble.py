@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -21,6 +23,8 @@ from .sanitize import sanitize
 from .tree import images as tree_images
 from .tree import meta_blocks, meta_inlines, meta_list, stringify, walk
 
+log = logging.getLogger(__name__)
+
 
 def assemble(paper: Paper, context: BuildContext, workdir: Path) -> Manuscript:
     """Join the chapters' trees and run pandoc once over the whole paper (numbering and cross-
@@ -31,31 +35,34 @@ def assemble(paper: Paper, context: BuildContext, workdir: Path) -> Manuscript:
     """
     combined = combined_document(paper)
     version = combined["pandoc-api-version"]
-    blocks, numbered_items, missing = numbering.number_and_link(
-        json.loads(combined["blocks"][0]["c"][1]), numbering.units(combined["blocks"][1:]), version,
-        context.cache, lambda args, part: run_pandoc(args, part, paper, context, cache=False))
-    document = {"pandoc-api-version": version, "meta": {}, "blocks": blocks}
-    if paper.references:
-        data = workdir / "references.json"
-        data.write_text(json.dumps([r.csl for r in paper.references], ensure_ascii=False),
-                        encoding="utf-8")
-        cite = ["--from=json", "--to=json", f"--metadata=lang:{paper.meta.language}",
-                "--metadata=link-citations:true", f"--bibliography={data}", f"--csl={style_path(paper)}"]
-        per_chapter = paper.meta.reference_list == "per-chapter"
-        if per_chapter:
-            title = labels_for(paper.meta.language)["references"]
-            cite += [f"--metadata=paper-references-title:{title}",
-                     f"--lua-filter={pandoc.filter_path('references.lua')}"]
-        else:
-            cite.append("--citeproc")
-        # chapters known from their index to cite nothing and hold no list of references (not
-        # the last, under whose heading alone the list may have been put: combined_document)
-        quiet = frozenset(c.id for c in paper.chapters[:-1] if not any(not is_crossref(k) for k in c.index.cites)
-                          and not any(i == "refs" or i.endswith("__refs") for i, _kind in c.index.ids))
-        own = frozenset(c.id for c in paper.chapters if any(link == "#refs" or link.startswith("#ref-")
-                                                             for link in c.index.links)
-                        or any(i == "refs" or i.startswith("ref-") for i, _kind in c.index.ids))
-        citing.resolve(document, per_chapter, lambda part: run_pandoc(cite, part, paper, context), quiet, own)
+    chapters = numbering.units(combined["blocks"][1:])
+    cite = citation_arguments(paper, workdir) if paper.references else []
+    per_chapter = paper.meta.reference_list == "per-chapter"
+    # chapters known from their index to cite nothing and hold no list of references (not
+    # the last, under whose heading alone the list may have been put: combined_document)
+    quiet = frozenset(c.id for c in paper.chapters[:-1] if not any(not is_crossref(k) for k in c.index.cites)
+                      and not any(i == "refs" or i.endswith("__refs") for i, _kind in c.index.ids))
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # citeproc on the citations as they stand before numbering, while the chapters are
+        # numbered (a processor would otherwise wait), used if numbering left them so
+        guess = citing.early_document(version, chapters, quiet) if cite and not per_chapter else None
+        early = pool.submit(run_pandoc, cite, guess, paper, context) if guess else None
+        blocks, numbered_items, missing = numbering.number_and_link(
+            json.loads(combined["blocks"][0]["c"][1]), chapters, version,
+            context.cache, lambda args, part: run_pandoc(args, part, paper, context, cache=False))
+        document = {"pandoc-api-version": version, "meta": {}, "blocks": blocks}
+        if cite:
+            own = frozenset(c.id for c in paper.chapters if any(link == "#refs" or link.startswith("#ref-")
+                                                                 for link in c.index.links)
+                            or any(i == "refs" or i.startswith("ref-") for i, _kind in c.index.ids))
+
+            def run_citeproc(part: dict[str, Any]) -> dict[str, Any]:
+                if early is not None and part == guess:
+                    return early.result()
+                log.debug("citeproc: the citations changed in numbering; run again")
+                return run_pandoc(cite, part, paper, context)
+
+            citing.resolve(document, per_chapter, run_citeproc, quiet, own)
     problems = unresolved(missing, paper)
     document["blocks"], findings, formulas, images = finished(document["blocks"], paper, context)
     problems += refused(findings)
@@ -65,6 +72,20 @@ def assemble(paper: Paper, context: BuildContext, workdir: Path) -> Manuscript:
     numbered = tuple(NumberedItem(**item) for item in numbered_items)
     return Manuscript(paper, tuple(version),
                       split_chapters(document["blocks"], paper), abstract, numbered, formulas, tuple(images))
+
+
+def citation_arguments(paper: Paper, workdir: Path) -> list[str]:
+    """pandoc's arguments for citeproc (or references.lua, for a list per chapter), with the
+    bibliography as CSL JSON in `workdir`."""
+    data = workdir / "references.json"
+    data.write_text(json.dumps([r.csl for r in paper.references], ensure_ascii=False), encoding="utf-8")
+    cite = ["--from=json", "--to=json", f"--metadata=lang:{paper.meta.language}",
+            "--metadata=link-citations:true", f"--bibliography={data}", f"--csl={style_path(paper)}"]
+    if paper.meta.reference_list == "per-chapter":
+        title = labels_for(paper.meta.language)["references"]
+        return cite + [f"--metadata=paper-references-title:{title}",
+                       f"--lua-filter={pandoc.filter_path('references.lua')}"]
+    return cite + ["--citeproc"]
 
 
 def run_pandoc(args: list[str], document: dict[str, Any], paper: Paper, context: BuildContext,

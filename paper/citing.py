@@ -12,9 +12,11 @@ fraction of the paper's size.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from .index import is_crossref
 from .tree import chapter_heading, walk
 
 INLINE_HOLDERS = {"Para", "Plain", "Header", "LineBlock"}
@@ -117,8 +119,7 @@ def resolve(document: dict[str, Any], per_chapter: bool, run: Callable[[dict[str
         if per_chapter:
             blocks.append(bare_heading(top[start]))
         blocks += [{"t": "Para", "c": [cite]} for cite, _holder in group]
-    blocks += [{"t": "Div", "c": [div["c"][0], []]} for div in refs]
-    out = run({"pandoc-api-version": document["pandoc-api-version"], "meta": {}, "blocks": blocks})["blocks"]
+    out = run(citations_only(document["pandoc-api-version"], blocks, refs))["blocks"]
     rendered, added = split_output(out, [len(group) for group in found], per_chapter)
     if any(item["t"] in ("Note", "Superscript") for para in rendered for item in para["c"][0]["c"][1]):
         resolve_blocks(document, per_chapter, run, own_refs)
@@ -135,6 +136,31 @@ def resolve(document: dict[str, Any], per_chapter: bool, run: Callable[[dict[str
     for cite, holder in stops:
         drop_stop_after(cite, holder)
     append_to_chapters(top, {starts[n]: blocks for n, blocks in added.items()})
+
+
+def citations_only(version: list[int], blocks: list[Any], refs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The document citeproc is given: `blocks` (each citation in a paragraph of its own, in
+    the paper's order) and an empty copy of each list of references."""
+    return {"pandoc-api-version": version, "meta": {},
+            "blocks": blocks + [{"t": "Div", "c": [div["c"][0], []]} for div in refs]}
+
+
+def early_document(version: list[int], chapters: list[list[Any]], quiet: frozenset[str]) -> dict[str, Any] | None:
+    """What `resolve` will most likely hand citeproc for a list at the end, made from the
+    chapters before they are numbered (each a "paper-chapter" marker and its blocks), so that
+    citeproc can run meanwhile. Numbering leaves citations as they are, but for those it makes
+    links (@fig:…); this is a guess all the same, to be used only if it is what `resolve`
+    makes. None if nothing is cited."""
+    blocks, refs = [], []
+    for chapter in chapters:
+        if json.loads(chapter[0]["c"][1]).get("id") in quiet:
+            continue
+        for node, _holder in with_holders(chapter[1:]):
+            if node["t"] == "Cite" and not all(is_crossref(c["citationId"]) for c in node["c"][0]):
+                blocks.append({"t": "Para", "c": [node]})
+            elif is_refs(node):
+                refs.append(node)
+    return citations_only(version, blocks, refs) if blocks else None
 
 
 def chapter_starts(top: list[Any], per_chapter: bool) -> list[int]:

@@ -41,7 +41,9 @@ def test_an_edit_to_one_chapter_numbers_and_links_that_chapter_alone(tmp_path, m
     root = copy_project("structure", tmp_path)
     cache = Cache(tmp_path / "cache")
     first, runs = assembled(root, cache, monkeypatch)
-    assert [filters for filters, _ids in runs] == ["chapters.lua crossref.lua", "crossref.lua", "--citeproc"]
+    # citeproc runs while the chapters are numbered: in any order with the two passes
+    assert sorted(filters for filters, _ids in runs) == ["--citeproc", "chapters.lua crossref.lua", "crossref.lua"]
+    runs = [run for run in runs if run[0] != "--citeproc"]
     assert len(runs[0][1]) == len(first) and len(runs[1][1]) == len(first)  # every chapter, cold
     cache.commit({})
 
