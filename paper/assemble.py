@@ -45,8 +45,11 @@ def assemble(paper: Paper, context: BuildContext, workdir: Path) -> Manuscript:
     with ThreadPoolExecutor(max_workers=1) as pool:
         # citeproc on the citations as they stand before numbering, while the chapters are
         # numbered (a processor would otherwise wait), used if numbering left them so
-        guess = citing.early_document(version, chapters, quiet) if cite and not per_chapter else None
-        early = pool.submit(run_pandoc, cite, guess, paper, context) if guess else None
+        def cite_early() -> tuple[dict[str, Any], dict[str, Any]] | None:
+            guess = citing.early_document(version, chapters, quiet)
+            return (guess, run_pandoc(cite, guess, paper, context)) if guess else None
+
+        early = pool.submit(cite_early) if cite and not per_chapter else None
         blocks, numbered_items, missing = numbering.number_and_link(
             json.loads(combined["blocks"][0]["c"][1]), chapters, version,
             context.cache, lambda args, part: run_pandoc(args, part, paper, context, cache=False))
@@ -57,8 +60,12 @@ def assemble(paper: Paper, context: BuildContext, workdir: Path) -> Manuscript:
                             or any(i == "refs" or i.startswith("ref-") for i, _kind in c.index.ids))
 
             def run_citeproc(part: dict[str, Any]) -> dict[str, Any]:
-                if early is not None and part == guess:
-                    return early.result()
+                try:
+                    made = early.result() if early is not None else None
+                except UserError:  # said again by the run below, if it fails too
+                    made = None
+                if made is not None and part == made[0]:
+                    return made[1]
                 log.debug("citeproc: the citations changed in numbering; run again")
                 return run_pandoc(cite, part, paper, context)
 
