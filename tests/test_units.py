@@ -124,6 +124,25 @@ def test_share_fonts_leaves_one_copy_of_a_font_that_every_piece_embedded():
     assert "alpha" in text.pages[0].extract_text() and "omega" in text.pages[1].extract_text()
 
 
+def test_a_joined_font_kept_in_the_cache_gives_the_same_pdf(tmp_path, monkeypatch):
+    """After an edit most pieces embed the same subsets: the font joined from them comes from
+    the cache, and the PDF is the one joined without it."""
+    from paper.cache import Cache
+    from paper.renderers.pdf import share
+
+    pieces = [tiny_pdf(f'<html lang="en"><title>T</title><p style="font-family: DejaVu Sans">{word}</p>')
+              for word in ("alpha", "omega", "ação")]
+    cache = Cache(tmp_path / "cache")
+    made = []
+    joined_font = share.joined_font
+    monkeypatch.setattr(share, "joined_font", lambda fonts: made.append(1) or joined_font(fonts))
+    first = join(pieces, [(), (), ()], body_start=0, cache=cache)
+    assert made == [1]
+    assert join(pieces, [(), (), ()], body_start=0, cache=cache) == first == join(pieces, [(), (), ()], body_start=0)
+    assert made == [1, 1]  # the join without the cache made it again; the one with it did not
+    assert "ação" in pypdf.PdfReader(io.BytesIO(first)).pages[2].extract_text()
+
+
 def test_compounds_in_the_title_are_kept_whole_and_the_rest_escaped():
     assert str(whole_compounds("Sul-Sul <i>e</i> - já")) == \
         '<span class="nobreak">Sul-Sul</span> &lt;i&gt;e&lt;/i&gt; - já'

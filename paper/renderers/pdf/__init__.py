@@ -209,7 +209,7 @@ def lay_out_pieces(pieces: list[Piece], template, values: dict[str, Any], manusc
     notes = tuple(dict.fromkeys(note for _job, laid in done for note in laid.notes))
     pdfs = [laid.pdf for _job, laid in done if laid.pdf is not None]
     pages = plan.page_map()
-    return join(pdfs, pages, plan.body_start() or 0), pages, notes
+    return join(pdfs, pages, plan.body_start() or 0, cache), pages, notes
 
 
 class Processes:

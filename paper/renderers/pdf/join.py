@@ -15,6 +15,7 @@ from urllib.parse import unquote
 
 import pikepdf
 
+from ...cache import Cache
 from .share import PdfObject, share_fonts, share_profiles
 
 LINK_PREFIX = "https://link.invalid/#"
@@ -22,9 +23,9 @@ LINK_PREFIX = "https://link.invalid/#"
 turns it back into a link to the named destination."""
 
 
-def join(pieces: list[bytes], anchors: list[tuple[str, ...]], body_start: int) -> bytes:
+def join(pieces: list[bytes], anchors: list[tuple[str, ...]], body_start: int, cache: Cache | None = None) -> bytes:
     """The pieces' pages in order, as one PDF. `anchors`: the ids anchored on each page;
-    `body_start`: the 0-based page printed "1"."""
+    `body_start`: the 0-based page printed "1"; `cache` keeps the joined fonts."""
     out = pikepdf.open(io.BytesIO(pieces[0]))
     sources = [out] + [pikepdf.open(io.BytesIO(data)) for data in pieces[1:]]
     document = out.Root.StructTreeRoot.K[0]
@@ -63,7 +64,7 @@ def join(pieces: list[bytes], anchors: list[tuple[str, ...]], body_start: int) -
         out.Root.Names = pikepdf.Dictionary(Dests=pikepdf.Dictionary(Names=pikepdf.Array(flat)))
     link_outline(out, outline)
     label_pages(out, anchors, body_start)
-    share_fonts(out)
+    share_fonts(out, cache)
     share_profiles(out)
     result = io.BytesIO()
     out.save(result, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)

@@ -20,6 +20,9 @@ from typing import Any
 import pikepdf
 from fontTools.ttLib import TTFont
 
+from ... import fastjson
+from ...cache import Cache
+
 PdfObject = Any
 """A PDF object as pikepdf gives it: a dictionary, array or stream only known when read, which
 pikepdf's type stubs cannot express."""
@@ -32,8 +35,9 @@ MAXP = ("maxPoints", "maxContours", "maxCompositePoints", "maxCompositeContours"
         "maxSizeOfInstructions", "maxComponentElements", "maxComponentDepth")
 
 
-def share_fonts(pdf: pikepdf.Pdf) -> None:
-    """Replace the pieces' subsets of each font by one subset with all their glyphs."""
+def share_fonts(pdf: pikepdf.Pdf, cache: Cache | None = None) -> None:
+    """Replace the pieces' subsets of each font by one subset with all their glyphs. The joined
+    font is kept in `cache` by the subsets it was made from: after an edit, most are the same."""
     holders: list[tuple[PdfObject, str, PdfObject]] = []
     groups: dict[str, dict[tuple[int, int], PdfObject]] = {}
     for fonts in font_dictionaries(pdf):
@@ -47,7 +51,7 @@ def share_fonts(pdf: pikepdf.Pdf) -> None:
     replaced = {}
     for group in groups.values():
         fonts = list(group.values())
-        if len(fonts) > 1 and join_fonts(pdf, fonts):
+        if len(fonts) > 1 and join_fonts(pdf, fonts, cache):
             replaced.update({font.objgen: fonts[0] for font in fonts[1:]})
     for fonts, name, font in holders:
         if font.objgen in replaced:
@@ -98,8 +102,35 @@ def all_resources(pdf: pikepdf.Pdf) -> Iterator[PdfObject]:
             todo.append(pattern.get("/Resources"))
 
 
-def join_fonts(pdf: pikepdf.Pdf, fonts: list[PdfObject]) -> bool:
+def join_fonts(pdf: pikepdf.Pdf, fonts: list[PdfObject], cache: Cache | None = None) -> bool:
     """Make fonts[0] hold every glyph of `fonts`; False (nothing changed) if they do not fit."""
+    key = Cache.key("joined-font", *(part for font in fonts for part in (
+        program(font).read_raw_bytes(), repr(font.DescendantFonts[0].get("/W", [])),
+        font.ToUnicode.read_raw_bytes() if "/ToUnicode" in font else b""))) if cache else ""
+    stored = cache.get(key) if cache else None
+    if stored is not None:
+        made = fastjson.loads(stored)
+        if made is None:
+            return False
+        data, width_list, text = bytes.fromhex(made[0]), made[1], made[2].encode("latin-1")
+    else:
+        joined = joined_font(fonts)
+        if cache:
+            cache.put(key, fastjson.dumpb(None if joined is None else
+                                          [joined[0].hex(), joined[1], joined[2].decode("latin-1")]))
+        if joined is None:
+            return False
+        data, width_list, text = joined
+    descendant = fonts[0].DescendantFonts[0]
+    descendant.FontDescriptor.FontFile2 = pdf.make_stream(data, Length1=len(data))
+    descendant.W = pikepdf.Array(width_list)
+    fonts[0].ToUnicode = pdf.make_stream(text)
+    return True
+
+
+def joined_font(fonts: list[PdfObject]) -> tuple[bytes, list[Any], bytes] | None:
+    """One font program with every glyph of `fonts`, its widths (/W) and its /ToUnicode CMap;
+    None if they do not fit together."""
     programs = [TTFont(io.BytesIO(program(font).read_bytes()), lazy=True, recalcBBoxes=False,
                        recalcTimestamp=False) for font in fonts]
     used = [widths(font.DescendantFonts[0].get("/W", [])) for font in fonts]
@@ -110,7 +141,7 @@ def join_fonts(pdf: pikepdf.Pdf, fonts: list[PdfObject]) -> bool:
         if other is base:
             continue
         if other["head"].unitsPerEm != base["head"].unitsPerEm:
-            return False
+            return None
         add_glyphs(base, order, other, top, sorted(found))
         widen(base, other)
     base.setGlyphOrder(order)
@@ -118,11 +149,7 @@ def join_fonts(pdf: pikepdf.Pdf, fonts: list[PdfObject]) -> bool:
     base["maxp"].numGlyphs = len(order)
     data = io.BytesIO()
     base.save(data)
-    descendant = fonts[0].DescendantFonts[0]
-    descendant.FontDescriptor.FontFile2 = pdf.make_stream(data.getvalue(), Length1=len(data.getvalue()))
-    descendant.W = widths_array(merged(used))
-    fonts[0].ToUnicode = pdf.make_stream(to_unicode(merged(unicode_map(font) for font in fonts)))
-    return True
+    return data.getvalue(), widths_list(merged(used)), to_unicode(merged(unicode_map(font) for font in fonts))
 
 
 def add_glyphs(base: TTFont, order: list[str], other: TTFont, top: int, wanted: list[int]) -> None:
@@ -211,18 +238,17 @@ def widths(array) -> dict[int, float]:
     return found
 
 
-def widths_array(found: dict[int, float]) -> pikepdf.Array:
+def widths_list(found: dict[int, float]) -> list[Any]:
+    """Glyph id → width as a /W array: [first [w w …] first [w …] …]."""
     array: list[Any] = []
     run: list[Any] = []
     for gid in sorted(found):
         if run and gid != run[0] + len(run[1]):
-            array += [run[0], pikepdf.Array(run[1])]
+            array += run
             run = []
         run = run or [gid, []]
         run[1].append(int(found[gid]) if found[gid].is_integer() else found[gid])
-    if run:
-        array += [run[0], pikepdf.Array(run[1])]
-    return pikepdf.Array(array)
+    return array + run
 
 
 def unicode_map(font: PdfObject) -> dict[int, bytes]:
