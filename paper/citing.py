@@ -156,8 +156,11 @@ def early_document(version: list[int], chapters: list[list[Any]], quiet: frozens
         if json.loads(chapter[0]["c"][1]).get("id") in quiet:
             continue
         for node, _holder in with_holders(chapter[1:]):
-            if node["t"] == "Cite" and not all(is_crossref(c["citationId"]) for c in node["c"][0]):
-                blocks.append({"t": "Para", "c": [node]})
+            if node["t"] == "Cite":
+                works = [c for c in node["c"][0] if not is_crossref(c["citationId"])]
+                if works:  # crossref.lua takes the cross-references out of a citation
+                    blocks.append({"t": "Para", "c": [node if len(works) == len(node["c"][0]) else
+                                                      {"t": "Cite", "c": [works, node["c"][1]]}]})
             elif is_refs(node):
                 refs.append(node)
     return citations_only(version, blocks, refs) if blocks else None

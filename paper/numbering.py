@@ -1,12 +1,13 @@
 """Chapter headings, numbering and cross-references (chapters.lua, crossref.lua), chapter by
 chapter, each chapter's result kept in the cache by what it was made from.
 
-Two passes, each over only the chapters not kept from an earlier build, in one pandoc run:
-"number" gives each chapter its heading and numbers its figures, tables, boxes, equations and
-sections (a chapter's numbers depend on its own text and its number only; a front-matter
-chapter goes on counting from the one before it); "resolve" turns @fig:… and the like into
-links, given every target of the paper. An edit to one chapter's prose runs both on that chapter
-alone; an edit that changes a number or a title others refer to runs "resolve" on every chapter.
+Two passes, each over only the chapters not kept from an earlier build: "number" gives each
+chapter its heading and numbers its figures, tables, boxes, equations and sections (a chapter's
+numbers depend on its own text and its number only; a front-matter chapter goes on counting
+from the one before it); "resolve" turns @fig:… and the like into links, given every target of
+the paper. The chapters to number are numbered and linked in one pandoc run, given the targets
+of the chapters kept; an edit that changes a number or a title others refer to then runs
+"resolve" on the other chapters too.
 """
 
 from __future__ import annotations
@@ -107,17 +108,24 @@ def number(settings: dict[str, Any], chapters: list[list[Any]], version: list[in
                 marker["counters"] = first
             given += [{"t": "RawBlock", "c": ["paper-chapter", json.dumps(marker, ensure_ascii=False)]},
                       *chapters[i][1:]]
-        out = run(NUMBER, document(version, settings, given))
+        # numbered and linked in one run, given the targets of the chapters kept: "resolve"
+        # then only runs on the kept chapters if what this batch numbered changes their links
+        others = [t for r in results if r is not None for t in r["targets"]]
+        out = run(NUMBER, document(version, {**settings, "mode": "both", "targets": others}, given))
         targets, items = meta_list(out["meta"], "paper-targets"), meta_list(out["meta"], "paper-numbered")
         ended = {entry["chapter"]: entry["counters"] for entry in meta_list(out["meta"], "paper-counters")}
-        for (i, given_start), blocks in zip(batch, by_heading(out["blocks"]), strict=True):
+        missing = meta_list(out["meta"], "paper-unresolved")
+        numbered = out["meta"]["paper-numbered-blocks"]["c"]
+        for (i, given_start), blocks, linked in zip(batch, by_heading(numbered), by_heading(out["blocks"]),
+                                                    strict=True):
             ident = blocks[0]["c"][1][0]
             previous = results[i - 1] if i else None
             start = given_start if given_start is not None else previous["counters"] if previous else []
             numbers = {"targets": [t for t in targets if t["chapter"] == ident],
                        "numbered": [n for n in items if n["chapter"] == ident], "counters": ended.get(ident, [])}
             made = key(common, chapters[i], start) if cache else ""
-            results[i] = {**numbers, "key": made, "blocks": blocks}
+            results[i] = {**numbers, "key": made, "blocks": blocks,
+                          "linked": {"blocks": linked, "unresolved": [m for m in missing if m["chapter"] == ident]}}
             if cache:
                 cache.put(Cache.key("numbers", made), fastjson.dumpb(numbers))
                 cache.put(Cache.key("numbered", made), fastjson.dumpb(blocks))
@@ -133,7 +141,11 @@ def resolve(settings: dict[str, Any], numbered: list[dict[str, Any]], version: l
     batch = []
     for i, chapter in enumerate(numbered):
         stored = cache.get(Cache.key("links", common, chapter["key"])) if cache else None
-        if stored is not None:
+        if "linked" in chapter:  # linked in the numbering run, given these very targets
+            results[i] = chapter["linked"]
+            if cache:
+                cache.put(Cache.key("links", common, chapter["key"]), fastjson.dumpb(results[i]))
+        elif stored is not None:
             results[i] = fastjson.loads(stored)
         else:
             if "blocks" not in chapter:

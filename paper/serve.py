@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 STATE_PATH = "/__paper/state"
 SCRIPT_PATH = "/__paper/reload.js"
 RELOAD_SCRIPT = f'<script src="{SCRIPT_PATH}"></script>'
+STEP = 20
+"""Milliseconds without a further change after which a save is taken as done (an editor may
+write a file in more than one go)."""
 QUIET = 1500
 """Milliseconds without a save after which the full website follows a preview."""
 RELOAD_JS = """
@@ -173,7 +176,8 @@ def serve(root: Path, port: int, with_pdf: bool) -> int:
         pending = False  # a preview was built; the full website is still to follow
         while not stop.is_set():
             try:
-                for changes in watchfiles.watch(preview.root, stop_event=stop, debounce=300, rust_timeout=QUIET,
+                for changes in watchfiles.watch(preview.root, stop_event=stop, debounce=300, step=STEP,
+                                                rust_timeout=QUIET,
                                                 yield_on_timeout=True,
                                                 watch_filter=lambda c, p: watched(c, p, preview.root)):
                     if changes:

@@ -41,16 +41,16 @@ def test_an_edit_to_one_chapter_numbers_and_links_that_chapter_alone(tmp_path, m
     root = copy_project("structure", tmp_path)
     cache = Cache(tmp_path / "cache")
     first, runs = assembled(root, cache, monkeypatch)
-    # citeproc runs while the chapters are numbered: in any order with the two passes
-    assert sorted(filters for filters, _ids in runs) == ["--citeproc", "chapters.lua crossref.lua", "crossref.lua"]
+    # one run numbers and links every chapter; citeproc runs meanwhile (in either order)
+    assert sorted(filters for filters, _ids in runs) == ["--citeproc", "chapters.lua crossref.lua"]
     runs = [run for run in runs if run[0] != "--citeproc"]
-    assert len(runs[0][1]) == len(first) and len(runs[1][1]) == len(first)  # every chapter, cold
+    assert len(runs[0][1]) == len(first)  # every chapter, cold
     cache.commit({})
 
     chapter = root / "chapters" / "03-responses.md"
     chapter.write_text(chapter.read_text() + "\nOne more sentence, and no citation in it.\n")
     edited, runs = assembled(root, cache, monkeypatch)
-    assert runs == [("chapters.lua crossref.lua", ["responses"]), ("crossref.lua", ["responses"])]  # no citeproc
+    assert runs == [("chapters.lua crossref.lua", ["responses"])]  # no citeproc, no second pass
     assert [i for i, (a, b) in enumerate(zip(first, edited, strict=True)) if a != b] == [
         [i for i, blocks in enumerate(edited) if '"responses"' in blocks[:200]][0]]
     cache.commit({})
@@ -60,7 +60,8 @@ def test_an_edit_to_one_chapter_numbers_and_links_that_chapter_alone(tmp_path, m
                                                      ": An earlier table {#tbl:earlier}\n\n| Country | Rate |"))
     renumbered, runs = assembled(root, cache, monkeypatch)
     assert runs[0] == ("chapters.lua crossref.lua", ["evidence"])
-    assert runs[1][0] == "crossref.lua" and len(runs[1][1]) == len(first)  # every chapter links again
+    # every other chapter links again (the edited one was linked as it was numbered)
+    assert runs[1][0] == "crossref.lua" and "evidence" not in runs[1][1] and len(runs[1][1]) == len(first) - 1
     cold, _runs = assembled(root, None, monkeypatch)
     assert renumbered == cold
     assert "2.2" in renumbered[[i for i, b in enumerate(cold) if "\"earlier\"" in b][0]]
@@ -102,3 +103,19 @@ def test_a_chapter_taken_from_the_cache_is_the_chapter_read_and_its_images_are_l
     os.symlink(moved, image)  # a link to a file outside the project is no image of the project's
     chapters, problems = loaded_chapters(root, cache)
     assert [p.code for p in problems if p.level == "error"] == ["missing-image"]
+
+
+def test_citeproc_runs_once_while_the_chapters_are_numbered(tmp_path, monkeypatch):
+    """citeproc is given the citations as they stand before numbering, which takes the
+    cross-references out of a citation that mixes them with works: one run, and the paper a
+    run after numbering makes."""
+    root = copy_project("structure", tmp_path)
+    evidence = root / "chapters" / "02-evidence.md"
+    evidence.write_text(evidence.read_text() + "\nAs [@fig:square; @fruhling2003, 12] and [-@tbl:rates] show.\n")
+    chapters, runs = assembled(root, None, monkeypatch)
+    assert [filters for filters, _ids in runs].count("--citeproc") == 1
+    import paper.citing
+
+    monkeypatch.setattr(paper.citing, "early_document", lambda *args: None)  # citeproc after numbering
+    assert assembled(root, None, monkeypatch)[0] == chapters
+    assert any("#fig:square" in blocks and "#ref-fruhling2003" in blocks for blocks in chapters)

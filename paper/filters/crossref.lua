@@ -10,7 +10,9 @@
 -- Python runs it twice, on some chapters at a time (those it has not kept from an earlier
 -- build): mode "number" numbers them and hands back what each reference can lead to
 -- (paper-targets) and where each chapter's counting ended (paper-counters); mode "resolve"
--- turns references into links, given every target of the paper.
+-- turns references into links, given every target of the paper. After an edit, mode "both"
+-- does the two in one run, given the targets of the other chapters, and hands back the
+-- numbered blocks as well (paper-numbered-blocks), for a later "resolve".
 
 local NBSP = "\u{00A0}"
 local PREFIXES = { fig = "figure", tbl = "table", box = "box", eq = "equation", sec = "section" }
@@ -391,6 +393,7 @@ function Pandoc(doc)
     doc.meta["paper-numbered"] = pandoc.json.encode(catalogue)
     doc.meta["paper-targets"] = pandoc.json.encode(found)
     doc.meta["paper-counters"] = pandoc.json.encode(ended)
+    if settings.mode == "both" then doc.meta["paper-numbered-blocks"] = pandoc.MetaBlocks(blocks) end
   end
   if settings.mode ~= "number" then
     for _, record in ipairs(settings.targets or {}) do targets[record.id] = record end
