@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import re
 import shutil
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from .. import pandoc
+from .. import fastjson, pandoc
 from ..cache import Cache
 from ..diagnostics import error
 from ..editions import edition_code, language_name
@@ -71,8 +72,19 @@ def render_site(job: PaperJob) -> Artifact:
         # the last build's index, and no check of every link: the full build follows
         carry(context.out / "html" / "pagefind", site / "pagefind")
     else:
-        index_site(site)
-        check_links(site)
+        # Pagefind (a program of its own) indexes the pages while they are read for their links.
+        # The single-page paper is kept out of its sight: its chapters have their own pages.
+        written = sorted(site.rglob("*.html"))
+        held = {path: path.with_name(path.name + ".held") for path in written if path.name == "all.html"}
+        for path, aside in held.items():
+            os.replace(path, aside)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            indexing = pool.submit(index_site, site)
+            found = {path: page_links(held.get(path, path), context.cache) for path in written}
+            indexing.result()
+        for path, aside in held.items():
+            os.replace(aside, path)
+        check_links(site, found)
     return Artifact("html", site)
 
 
@@ -351,21 +363,40 @@ class _Links(HTMLParser):
                 self.targets.append(value)
 
 
-def check_links(site: Path) -> None:
-    """Every link and anchor inside the site must lead somewhere: a broken one fails the build."""
-    pages = {}
-    for path in site.rglob("*.html"):
-        parser = _Links()
-        parser.feed(path.read_text(encoding="utf-8"))
-        pages[path] = parser
+Links = tuple[frozenset[str], list[str]]
+"""A page's ids, and the addresses its links and images lead to."""
+
+
+def page_links(path: Path, cache: Cache | None = None) -> Links:
+    """What `path` holds and links to, read with an HTML parser; kept in `cache` by the page's
+    bytes (after an edit most pages are as they were)."""
+    data = path.read_bytes()
+    key = Cache.key("page-links", data) if cache else ""
+    if cache and (stored := cache.get(key)) is not None:
+        ids, targets = fastjson.loads(stored)
+        return frozenset(ids), targets
+    parser = _Links()
+    parser.feed(data.decode("utf-8"))
+    if cache:
+        cache.put(key, fastjson.dumpb([sorted(parser.ids), parser.targets]))
+    return frozenset(parser.ids), parser.targets
+
+
+def check_links(site: Path, pages: dict[Path, Links] | None = None) -> None:
+    """Every link and anchor inside the site must lead somewhere: a broken one fails the build.
+    `pages`: every page of the site, read (page_links); by default they are read here."""
+    if pages is None:
+        pages = {path: page_links(path) for path in site.rglob("*.html")}
     broken = []
-    for path, parser in pages.items():
-        for target in parser.targets:
+    files = {Path(here) / name for here, _dirs, names in os.walk(site) for name in names}
+    for path, (_ids, targets) in pages.items():
+        for target in targets:
             url = urlparse(target)
             if url.scheme or target.startswith("//"):
                 continue
-            file = (path.parent / unquote(url.path)).resolve() if url.path else path
-            if not file.exists() or (url.fragment and file in pages and url.fragment not in pages[file].ids):
+            file = Path(os.path.normpath(path.parent / unquote(url.path))) if url.path else path
+            if file not in files and not file.resolve().exists() \
+                    or (url.fragment and file in pages and url.fragment not in pages[file][0]):
                 broken.append(f"{path.relative_to(site)} links to {target}")
     if broken:
         raise UserError([error(Path("chapters"), 0, "broken-site-link",
