@@ -62,6 +62,8 @@ def test_search_finds_a_phrase_from_chapter_three(page, site):
     page.wait_for_selector(".pagefind-ui__result-link", timeout=15000)
     first = page.locator(".pagefind-ui__result-link").first
     assert first.inner_text().endswith("Setting the Stage: South-South Cooperation in Citizen Security")
+    links = page.locator(".pagefind-ui__result-link").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert links and not any(link.split("#")[0].endswith("all.html") for link in links)  # each passage found once
     assert page.console_errors == []
 
 
