@@ -71,14 +71,14 @@ def assemble(paper: Paper, context: BuildContext, workdir: Path) -> Manuscript:
 
             citing.resolve(document, per_chapter, run_citeproc, quiet, own)
     problems = unresolved(missing, paper)
-    document["blocks"], findings, formulas, images = finished(document["blocks"], paper, context)
+    document["blocks"], findings, formulas, images, keys = finished(document["blocks"], paper, context)
     problems += refused(findings)
     if problems:
         raise UserError(problems)
     abstract = markdown_html(paper.meta.abstract, paper, context) if paper.meta.abstract else ""
     numbered = tuple(NumberedItem(**item) for item in numbered_items)
     return Manuscript(paper, tuple(version),
-                      split_chapters(document["blocks"], paper), abstract, numbered, formulas, tuple(images))
+                      split_chapters(document["blocks"], paper, keys), abstract, numbered, formulas, tuple(images))
 
 
 def citation_arguments(paper: Paper, workdir: Path) -> list[str]:
@@ -110,10 +110,10 @@ def run_pandoc(args: list[str], document: dict[str, Any], paper: Paper, context:
 
 
 def finished(blocks: list[Any], paper: Paper,
-             context: BuildContext) -> tuple[list[Any], list[Any], dict[str, str], list[str]]:
+             context: BuildContext) -> tuple[list[Any], list[Any], dict[str, str], list[str], dict[str, str]]:
     """Each chapter with its page anchors, cleaned once more, and its formulas drawn: the
-    paper's blocks, what the cleaning removed, the formulas' images, and every image path
-    the blocks show, in order.
+    paper's blocks, what the cleaning removed, the formulas' images, every image path the
+    blocks show, in order, and the key each chapter's result is kept by (by chapter id).
 
     A chapter with the same blocks in the same place is taken from the cache; its images were
     approved when it was read, in this build. Parts and the references, whose titles come from
@@ -124,9 +124,12 @@ def finished(blocks: list[Any], paper: Paper,
     findings: list[Any] = []
     images: dict[str, str] = {}
     paths: list[str] = []
+    keys: dict[str, str] = {}
     for number, unit in enumerate(numbering.by_heading(blocks, keep_leading=True)):
         from_chapter = unit and unit[0]["t"] == "Header" and dict(unit[0]["c"][1][2]).get("source")
         key = cache.key("finished", str(number), fastjson.dumps(unit)) if cache and from_chapter else ""
+        if key:
+            keys[unit[0]["c"][1][0]] = key
         stored = cache.get(key) if cache and key else None
         if stored is not None:
             entry = fastjson.loads(stored)
@@ -140,7 +143,7 @@ def finished(blocks: list[Any], paper: Paper,
         findings += entry["findings"]
         images.update(entry["images"])
         paths += entry["paths"]
-    return out, findings, images, paths
+    return out, findings, images, paths, keys
 
 
 def approved(paper: Paper):
@@ -472,8 +475,10 @@ def chapter_meta(chapter: Chapter, labels: dict[str, str], book_authors: tuple[s
     return [{"t": "Div", "c": [["", ["chapter-meta"], []], out]}] if out else []
 
 
-def split_chapters(blocks: list[dict[str, Any]], paper: Paper) -> tuple[ChapterText, ...]:
-    """Cut the paper's blocks at each chapter heading."""
+def split_chapters(blocks: list[dict[str, Any]], paper: Paper,
+                   keys: dict[str, str] | None = None) -> tuple[ChapterText, ...]:
+    """Cut the paper's blocks at each chapter heading; `keys`: what each chapter's blocks
+    were made from, by id (ChapterText.key)."""
     sources = {c.id: c for c in paper.chapters}
     groups: list[list[dict[str, Any]]] = []
     for block in blocks:
@@ -489,5 +494,5 @@ def split_chapters(blocks: list[dict[str, Any]], paper: Paper) -> tuple[ChapterT
                       if item["t"] == "Span" and "heading-number" in item["c"][0][1]), "")
         out.append(ChapterText(ident, stringify(group[0]["c"][2]).strip(), tuple(group),
                                sources.get(ident), label, attributes.get("paper-role") or "chapter",
-                               "unlisted" not in _classes))
+                               "unlisted" not in _classes, (keys or {}).get(ident, "")))
     return tuple(out)

@@ -322,6 +322,11 @@ class ChapterText:
     """"front-matter", "chapter", "appendix", "part" or "references"."""
     listed: bool = True
     """False for a chapter left out of the contents ({.unlisted})."""
+    key: str = ""
+    """What its blocks are made from, as a cache key that gives the same blocks whenever it is
+    the same (assemble.finished); empty for a part and the references, which are made afresh.
+    A conversion of the chapter is kept by it, so that an unchanged chapter is not written out
+    again only to look its conversion up."""
 
 
 @dataclass(frozen=True)

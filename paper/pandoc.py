@@ -66,10 +66,11 @@ def api_version() -> tuple[int, ...]:
 
 
 def cache_key(cache: Cache, args: list[str], text: str, source_date_epoch: int,
-              depends: tuple[Path, ...]) -> str:
+              depends: tuple[Path, ...], made_from: str = "") -> str:
     """What a pandoc run depends on: its arguments (a file given as an argument by its content,
-    not its path, since staging folders change names), its input, and the files in `depends`."""
-    parts = [executable(), str(source_date_epoch), text]
+    not its path, since staging folders change names), its input (or what it is made from), and
+    the files in `depends`."""
+    parts = [executable(), str(source_date_epoch), f"made from {made_from}" if made_from else "input", text]
     for arg in args:
         name, _, value = arg.partition("=")
         if name in ("--output", "--resource-path"):  # a staging folder; what is in it is in `depends`
@@ -79,9 +80,13 @@ def cache_key(cache: Cache, args: list[str], text: str, source_date_epoch: int,
     return cache.key(*parts)
 
 
-def run(args: list[str], text: str, cwd: Path, source_date_epoch: int, quiet: bool = False,
-        cache: Cache | None = None, depends: tuple[Path, ...] = ()) -> str:
-    output, warnings = run_with_warnings(args, text, cwd, source_date_epoch, cache, depends)
+Input = str | Callable[[], str]
+"""What pandoc reads on stdin, or what makes it when it is needed (see `made_from`)."""
+
+
+def run(args: list[str], text: Input, cwd: Path, source_date_epoch: int, quiet: bool = False,
+        cache: Cache | None = None, depends: tuple[Path, ...] = (), made_from: str = "") -> str:
+    output, warnings = run_with_warnings(args, text, cwd, source_date_epoch, cache, depends, made_from)
     if not quiet:
         NOTES.extend(warnings)
     return output
@@ -99,20 +104,27 @@ def notes() -> tuple[str, ...]:
     return found
 
 
-def run_with_warnings(args: list[str], text: str, cwd: Path, source_date_epoch: int,
-                      cache: Cache | None = None, depends: tuple[Path, ...] = ()) -> tuple[str, list[str]]:
+def run_with_warnings(args: list[str], text: Input, cwd: Path, source_date_epoch: int,
+                      cache: Cache | None = None, depends: tuple[Path, ...] = (),
+                      made_from: str = "") -> tuple[str, list[str]]:
     """Run pandoc with `text` on stdin; return its stdout or raise PandocError.
 
     Its warnings are returned (`run` keeps them in NOTES unless `quiet`). With a
     `cache`, a run with the same arguments, input and `depends` files returns what it
-    returned before.
+    returned before. `made_from`, when the caller knows it, is what the input is made from
+    (a key that gives the same input whenever it is the same): the run is then kept by it,
+    and a callable `text` is only called when pandoc really runs.
     """
-    key = cache_key(cache, args, text, source_date_epoch, depends) if cache else ""
+    if cache and made_from:
+        key = cache_key(cache, args, "", source_date_epoch, depends, made_from)
+    else:
+        text = text() if callable(text) else text
+        key = cache_key(cache, args, text, source_date_epoch, depends) if cache else ""
     stored = cache.get(key) if cache else None
     if stored is not None:
         result = fastjson.loads(stored)
         return result["output"], result["warnings"]
-    output, warnings = execute(args, text, cwd, source_date_epoch)
+    output, warnings = execute(args, text() if callable(text) else text, cwd, source_date_epoch)
     if cache:
         cache.put(key, fastjson.dumpb({"output": output, "warnings": warnings}))
     return output, warnings
@@ -163,11 +175,15 @@ def run_binary(args: list[str], document: dict[str, Any], cwd: Path, source_date
         cache.put(key, output.read_bytes())
 
 
-def to_html(document: dict[str, Any], cwd: Path, source_date_epoch: int,
-            args: tuple[str, ...] = (), cache: Cache | None = None) -> str:
-    """A pandoc JSON document as an HTML5 fragment."""
-    return run(["--from=json", "--to=html5", "--wrap=none", *args], fastjson.dumps(document),
-               cwd, source_date_epoch, cache=cache)
+def to_html(document: dict[str, Any] | Callable[[], dict[str, Any]], cwd: Path, source_date_epoch: int,
+            args: tuple[str, ...] = (), cache: Cache | None = None, made_from: str = "") -> str:
+    """A pandoc JSON document as an HTML5 fragment (kept by `made_from`, if given: see
+    `run_with_warnings`; the document may then be a callable that makes it)."""
+    def text() -> str:
+        return fastjson.dumps(document() if callable(document) else document)
+
+    return run(["--from=json", "--to=html5", "--wrap=none", *args], text, cwd, source_date_epoch, cache=cache,
+               made_from=made_from)
 
 
 def data_file(name: str) -> bytes:

@@ -119,3 +119,31 @@ def test_citeproc_runs_once_while_the_chapters_are_numbered(tmp_path, monkeypatc
     monkeypatch.setattr(paper.citing, "early_document", lambda *args: None)  # citeproc after numbering
     assert assembled(root, None, monkeypatch)[0] == chapters
     assert any("#fig:square" in blocks and "#ref-fruhling2003" in blocks for blocks in chapters)
+
+
+def test_an_unchanged_chapter_is_not_written_out_again_to_look_up_its_conversion(tmp_path, monkeypatch):
+    """A chapter's conversion is kept by what its blocks are made from (ChapterText.key): after
+    an edit, only the edited chapter (and the parts' title pages and the references, made
+    afresh) is written out for pandoc."""
+    from paper.model import Manuscript
+    from paper.pipeline import BuildOptions, build
+
+    root = copy_project("structure", tmp_path)
+    options = BuildOptions(formats=("html",), preview=True)
+    build(root, options=options)
+    written = []
+    document = Manuscript.document
+
+    def spy(self, chapters=None):
+        written.append(sorted(c.id for c in chapters or self.chapters))
+        return document(self, chapters)
+
+    monkeypatch.setattr(Manuscript, "document", spy)
+    chapter = root / "chapters" / "03-responses.md"
+    chapter.write_text(chapter.read_text() + "\nOne more sentence.\n")
+    build(root, options=options)
+    ids = [ident for group in written for ident in group]
+    assert ids.count("responses") == 1 and "evidence" not in ids and "setting" not in ids
+    assert all(ident in ("responses", "references") or ident.startswith("part-") for ident in ids), ids
+    page = (root / "output" / "html" / "responses.html").read_text(encoding="utf-8")
+    assert "One more sentence." in page

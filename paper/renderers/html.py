@@ -162,8 +162,8 @@ def convert_pages(job: EditionJob) -> Artifact:
     paper = manuscript.paper
 
     def convert(chapter: ChapterText) -> str:
-        html = pandoc.to_html(manuscript.document((chapter,)), paper.root, context.source_date_epoch,
-                              ("--section-divs", "--mathml"), cache=context.cache)
+        html = pandoc.to_html(lambda: manuscript.document((chapter,)), paper.root, context.source_date_epoch,
+                              ("--section-divs", "--mathml"), cache=context.cache, made_from=chapter.key)
         # a table too wide for a phone scrolls sideways: keyboard users must be able to reach it
         return TABLE_START.sub('<table tabindex="0"', html)
 

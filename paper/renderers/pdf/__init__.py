@@ -123,11 +123,17 @@ def piece_body(manuscript: Manuscript, context: BuildContext, chapters: tuple) -
     """Chapters as the PDF's HTML: formulas as images, notes as footnotes, sections as <section>."""
     if not chapters:
         return ""
-    document = manuscript.document(chapters)
-    document["blocks"] = with_images(document["blocks"], manuscript.math)
+
+    def document() -> dict[str, Any]:
+        made = manuscript.document(chapters)
+        made["blocks"] = with_images(made["blocks"], manuscript.math)
+        return made
+
+    # kept by what the chapters' blocks are made from (their formulas' images come from them)
+    keys = [chapter.key for chapter in chapters]
     return pandoc.to_html(document, manuscript.paper.root, context.source_date_epoch,
                           ("--section-divs", f"--lua-filter={pandoc.filter_path('pdf.lua')}"),
-                          cache=context.cache) + "\n"
+                          cache=context.cache, made_from=" ".join(keys) if all(keys) else "") + "\n"
 
 
 def pieces_allowed(manuscript: Manuscript) -> bool:
