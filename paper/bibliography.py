@@ -25,7 +25,9 @@ from bibtexparser.middlewares.names import (
 from bibtexparser.model import DuplicateBlockKeyBlock, Entry, ParsingFailedBlock
 from pylatexenc.latex2text import LatexNodes2Text
 
-from .diagnostics import Diagnostic, error, warning
+from . import fastjson
+from .cache import Cache
+from .diagnostics import Diagnostic, SourceLocation, error, warning
 from .model import Reference
 
 # bibtexparser logs each problem it meets; they are reported here as diagnostics instead.
@@ -114,11 +116,12 @@ MAX_FIELD = 100_000
 (a = x # x, b = a # a, …) would otherwise double at every line."""
 
 
-def load_bibliography(root: Path, name: str = "references.bib",
-                      cited: set[str] | None = None) -> tuple[list[Reference], list[Diagnostic]]:
+def load_bibliography(root: Path, name: str = "references.bib", cited: set[str] | None = None,
+                      cache: Cache | None = None) -> tuple[list[Reference], list[Diagnostic]]:
     """Read the project's BibTeX file; return its entries as CSL JSON and every problem found.
     Given the keys the chapters cite, problems that cannot touch the printed references are
-    warnings (see lenient)."""
+    warnings (see lenient). What a file gives is kept in `cache` by its bytes: a library
+    exported whole (thousands of entries) takes a second to read, on every rebuild."""
     path = Path(name)
     if (root / name).stat().st_size > MAX_BIB_BYTES:
         return [], [error(path, 0, "bibliography-too-large", f"{name} is over {MAX_BIB_BYTES // 1_000_000} MB, "
@@ -130,6 +133,29 @@ def load_bibliography(root: Path, name: str = "references.bib",
         line = data[:exc.start].count(b"\n") + 1
         return [], [error(path, line, "not-utf8", "this line is not UTF-8 text: save the file as "
                           "UTF-8 (in JabRef: File > Save with encoding UTF-8)")]
+    key = Cache.key("bibliography", name, data) if cache else ""
+    if cache and (stored := cache.get(key)) is not None:
+        kept = fastjson.loads(stored)
+        references = [Reference(*item) for item in kept["references"]]
+        problems = [Diagnostic(SourceLocation(Path(where), line, column), level, code, message)
+                    for where, line, column, level, code, message in kept["problems"]]
+        duplicates = {int(line): block for line, block in kept["duplicates"].items()}
+    else:
+        references, problems, duplicates = parsed(text, path)
+        if cache:
+            cache.put(key, fastjson.dumpb({
+                "references": [[r.key, r.csl, r.line] for r in references],
+                "problems": [[str(d.location.path), d.location.line, d.location.column, d.level, d.code, d.message]
+                             for d in problems],
+                "duplicates": {str(line): block for line, block in duplicates.items()}}))
+    if cited is not None:
+        problems = lenient(problems, references, cited, path, duplicates)
+    return references, problems
+
+
+def parsed(text: str, path: Path) -> tuple[list[Reference], list[Diagnostic], dict[int, str]]:
+    """The entries of a BibTeX file as CSL JSON, the problems found, and the keys defined twice
+    (by the line of the second)."""
     library = bibtexparser.parse_string(text.replace("\r\n", "\n"), parse_stack=[])
     problems = _failed_blocks(library, path)
     macros = _string_macros(library, path, problems)
@@ -150,11 +176,9 @@ def load_bibliography(root: Path, name: str = "references.bib",
     for raw in raws.values():
         csl = to_csl(raw, path, problems)
         references.append(Reference(raw.key, csl, raw.line))
-    if cited is not None:
-        duplicates = {(block.start_line or 0) + 1: block.key for block in library.failed_blocks
-                      if isinstance(block, DuplicateBlockKeyBlock)}
-        problems = lenient(problems, references, cited, path, duplicates)
-    return references, problems
+    duplicates = {(block.start_line or 0) + 1: block.key for block in library.failed_blocks
+                  if isinstance(block, DuplicateBlockKeyBlock)}
+    return references, problems, duplicates
 
 
 def lenient(problems: list[Diagnostic], references: list[Reference], cited: set[str],

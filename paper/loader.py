@@ -90,7 +90,7 @@ def load_paper(root: Path, cache: Cache | None = None) -> tuple[Paper | None, li
     elif (root / "references.bib").is_file():
         bibliography = Path("references.bib")
         cited = {key for chapter in chapters for key in chapter.index.cites}
-        references, bib_problems = load_bibliography(root, cited=cited)
+        references, bib_problems = load_bibliography(root, cited=cited, cache=cache)
         problems.extend(bib_problems)
     if meta is None:  # reported above; the chapters are still checked, against a blank record
         meta = PaperMeta(title="", language="en", date="", authors=(), valid=False)

@@ -74,6 +74,22 @@ def test_broken_entries_are_reported_with_their_lines():
     assert len(problems) == len(expected)
 
 
+def test_a_bibliography_read_before_comes_from_the_cache_as_it_was_read(tmp_path, monkeypatch):
+    """A rebuild does not parse references.bib again while its bytes are the same: the entries,
+    every problem and what the cited keys make of them are those of a fresh reading."""
+    import paper.bibliography
+    from paper.cache import Cache
+
+    cache = Cache(tmp_path / "cache")
+    cited = {"dup", "case1", "nojournal"}
+    fresh = load_bibliography(BIBTEX, "broken.bib", cited=cited)
+    assert load_bibliography(BIBTEX, "broken.bib", cited=cited, cache=cache) == fresh
+    monkeypatch.setattr(paper.bibliography, "parsed", lambda *args: pytest.fail("parsed again"))
+    assert load_bibliography(BIBTEX, "broken.bib", cited=cited, cache=cache) == fresh
+    relaxed = load_bibliography(BIBTEX, "broken.bib", cited=set(), cache=cache)[1]  # what is cited still counts
+    assert sum(d.level == "error" for d in relaxed) < sum(d.level == "error" for d in fresh[1])
+
+
 def test_circular_crossref_is_an_error():
     _csl, problems = load("cycle.bib")
     assert problems == ["cycle.bib:4: error: crossref entries refer to each other in a circle "
