@@ -73,7 +73,8 @@ def measured(command: list[str], **kwargs) -> tuple[float, float, str]:
 
 
 def tree_memory(root: int) -> int:
-    """Bytes resident in process `root` and its descendants, from /proc (Linux)."""
+    """Bytes resident in process `root` and its descendants, from /proc (Linux); see
+    proportional_memory."""
     parents = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -88,11 +89,21 @@ def tree_memory(root: int) -> int:
         grew = bool(found)
     total = 0
     for pid in tree:
-        try:
-            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-        except OSError:
-            continue
+        total += proportional_memory(pid)
     return total
+
+
+def proportional_memory(pid: int) -> int:
+    """Bytes resident in process `pid`, pages shared with other processes counted in shares
+    (Pss): a process caught between fork and exec shares its parent's pages, and counting
+    them twice once showed a build 330 MB larger than it was."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return 0
 
 
 def build(folder: Path, *fresh: str) -> tuple[float, float, dict[str, float]]:
