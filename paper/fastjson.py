@@ -10,20 +10,18 @@ from typing import Any
 import orjson
 
 
-def dumps(value: Any) -> str:
-    """`value` as compact JSON text; the same value always gives the same text."""
-    try:
-        return orjson.dumps(value).decode("utf-8")
-    except TypeError:  # nested deeper than orjson's 254 levels (limits: nesting allows it)
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
 def dumpb(value: Any) -> bytes:
-    """`value` as compact JSON, UTF-8 encoded (what the cache keeps)."""
+    """`value` as compact JSON, UTF-8 encoded (what the cache keeps); the same value always
+    gives the same bytes."""
     try:
         return orjson.dumps(value)
-    except TypeError:
+    except TypeError:  # nested deeper than orjson's 254 levels (limits: nesting allows it)
         return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def dumps(value: Any) -> str:
+    """`value` as compact JSON text (pandoc's input, and keys)."""
+    return dumpb(value).decode("utf-8")
 
 
 def loads(text: str | bytes) -> Any:

@@ -140,12 +140,11 @@ def resolve(settings: dict[str, Any], numbered: list[dict[str, Any]], version: l
     results: list[dict[str, Any] | None] = [None] * len(numbered)
     batch = []
     for i, chapter in enumerate(numbered):
-        stored = cache.get(Cache.key("links", common, chapter["key"])) if cache else None
         if "linked" in chapter:  # linked in the numbering run, given these very targets
             results[i] = chapter["linked"]
             if cache:
                 cache.put(Cache.key("links", common, chapter["key"]), fastjson.dumpb(results[i]))
-        elif stored is not None:
+        elif cache and (stored := cache.get(Cache.key("links", common, chapter["key"]))) is not None:
             results[i] = fastjson.loads(stored)
         else:
             if "blocks" not in chapter:

@@ -7,12 +7,13 @@
 -- mode, targets) first. The numbered items and any reference that leads nowhere are handed
 -- back to Python in the metadata fields paper-numbered and paper-unresolved.
 --
--- Python runs it twice, on some chapters at a time (those it has not kept from an earlier
--- build): mode "number" numbers them and hands back what each reference can lead to
--- (paper-targets) and where each chapter's counting ended (paper-counters); mode "resolve"
--- turns references into links, given every target of the paper. After an edit, mode "both"
--- does the two in one run, given the targets of the other chapters, and hands back the
--- numbered blocks as well (paper-numbered-blocks), for a later "resolve".
+-- Python runs it on some chapters at a time (those it has not kept from an earlier build).
+-- Mode "number" numbers them and hands back what each reference can lead to (paper-targets)
+-- and where each chapter's counting ended (paper-counters); mode "resolve" turns references
+-- into links, given every target of the paper; mode "both", which Python uses for the
+-- chapters it numbers, does the two in one run, given the other chapters' targets, and hands
+-- back the numbered blocks as well (paper-numbered-blocks), for a later "resolve" of a
+-- chapter kept while another's numbers changed.
 
 local NBSP = "\u{00A0}"
 local PREFIXES = { fig = "figure", tbl = "table", box = "box", eq = "equation", sec = "section" }
