@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         report(exc.diagnostics, root)
         errors = sum(1 for d in exc.diagnostics if d.level == "error")
-        unchanged = "nothing in the output folder was changed" if args.command in ("build", "serve") \
+        unchanged = "nothing in the output folder was changed" if args.command in ("build", "serve", "series") \
             else "nothing was written"
         print(f"{args.command} stopped: {errors} error(s); {unchanged}", file=sys.stderr)
         return 1
@@ -173,7 +173,26 @@ def cmd_review(args: argparse.Namespace, root: Path) -> int:
     return 0
 
 
-COMMANDS = {"build": cmd_build, "check": cmd_check, "serve": cmd_serve, "new": cmd_new,
+def cmd_series(args: argparse.Namespace, root: Path) -> int:
+    if args.action == "new":
+        from .scaffold import new_series
+
+        if not args.folder:
+            print("series new: give the folder to create, e.g. 'paper series new discussion-papers'", file=sys.stderr)
+            return 1
+        folder = new_series(Path(args.folder))
+        print(f"new series in {shown(folder)}: build it with 'paper series build --project {shown(folder)}'")
+        return 0
+    from .catalogue import build_series
+
+    start = time.perf_counter()
+    site = build_series(root, args.workers)
+    print(f"series: {shown(site)}")
+    log.info("series built in %.1f s", time.perf_counter() - start)
+    return 0
+
+
+COMMANDS = {"build": cmd_build, "series": cmd_series, "check": cmd_check, "serve": cmd_serve, "new": cmd_new,
             "chapter": cmd_chapter, "import": cmd_import,
             "review": cmd_review}
 
@@ -247,6 +266,13 @@ def make_parser() -> argparse.ArgumentParser:
                                 "reviewers returned")
     review_command.add_argument("--format", dest="output_format", choices=("text", "json"), default="text",
                                 help="text (default) or json, for other tools")
+    series_command = command("series", "build a series of papers into one website with a catalogue")
+    series_command.add_argument("action", choices=("new", "build"),
+                                help="new: start a series in a new folder; build: build every paper that "
+                                     "changed and the series' website (in DIR/output/series/site)")
+    series_command.add_argument("folder", nargs="?", metavar="FOLDER", help="for new: the folder to create")
+    series_command.add_argument("--workers", type=int, default=None, metavar="N",
+                                help="papers built at once (default: one per free processor)")
     return parser
 
 

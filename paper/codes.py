@@ -36,6 +36,11 @@ import-no-headings: a manuscript to import with no heading where chapters start
 tracked-change: a tracked change in a Word manuscript being imported (import with --accept-changes)
 bad-date: a date in paper.yaml is not YYYY-MM-DD, YYYY-MM or YYYY
 bad-doi: a DOI that is not of the form 10.1234/abcd
+bad-issn: an ISSN of the wrong form or with a wrong check digit
+bad-ror: a ROR id of the wrong form or with a wrong checksum
+duplicate-paper: a paper listed twice in series.yaml, or two papers with the same slug
+no-papers: a series.yaml that lists no papers, or a series folder with none
+paper-failed: a paper of a series that could not be built (its own messages say why)
 bad-family-name: an author's family-name is not part of their name
 bad-front-matter: a chapter's front matter cannot be read as YAML
 bad-image: an image named in paper.yaml is not a usable picture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from xml.etree import ElementTree
 from .codes import why_not_ignorable
 from .diagnostics import Diagnostic, error
 from .images import check_image
-from .model import Author, Edition, Limits, PaperMeta, Part, Series
+from .model import Author, Edition, Limits, Paper, PaperMeta, Part, Series
 from .resolve import Resolver
 from .yamlfile import Key, parse_yaml
 
@@ -34,7 +35,9 @@ KEYS: dict[str, Setting] = {
     "subtitle": Setting(
         "shown under the title and in the metadata"),
     "series": Setting(
-        "`name:` of the series and `number:` of this paper in it"),
+        "`name:` of the series, `number:` of this paper in it and the series' `issn:`; in a series "
+        "folder (see [Publishing a series](#publishing-a-series)) the name and ISSN come from "
+        "series.yaml"),
     "authors": Setting(
         "a list; each author has a `name:` and optionally `affiliation:`, `orcid:` (checked for "
         "its check digit), `family-name:` (when the family name is more than the last word, as in "
@@ -149,7 +152,8 @@ BOX_KINDS = ("box", "note", "tip", "warning", "important", "caution", "aside")
 PAGE_REFERENCES = ("other-chapters", "all", "none")
 PART_KEYS = ("part", "chapters")
 EDITION_KEYS = ("title", "subtitle", "abstract", "keywords", "disclaimer", "series", "parts", "authors")
-SERIES_KEYS = ("name", "number")
+SERIES_KEYS = ("name", "number", "issn")
+ISSN = re.compile(r"^\d{4}-\d{3}[\dX]$")
 LIMIT_KEYS = {"chapters": "chapters", "chapter-mb": "chapter_mb", "nesting": "nesting", "image-mb": "image_mb",
               "image-megapixels": "image_megapixels", "svg-elements": "svg_elements"}
 MAX_CONFIG_BYTES = 1_000_000
@@ -161,47 +165,77 @@ ORCID = re.compile(r"^\d{4}-\d{4}-\d{4}-\d{3}[\dX]$")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
 
-def load_config(root: Path, name: str = "paper.yaml") -> tuple[PaperMeta | None, list[Diagnostic]]:
-    """Read and validate paper.yaml; return the metadata (None if unusable) and all problems."""
+Inherit = Callable[[Path, Any], tuple[Any, dict[str, tuple[Path, int, Any]], list[Diagnostic]]]
+"""paper.yaml's data with what the paper takes from elsewhere (its series: series.inherited),
+where each key taken was written, and the problems found there."""
+
+
+def load_config(root: Path, name: str = "paper.yaml",
+                inherit: Inherit | None = None) -> tuple[PaperMeta | None, list[Diagnostic]]:
+    """Read and validate paper.yaml; return the metadata (None if unusable) and all problems.
+    With `inherit`, what paper.yaml does not say is taken from the series it belongs to."""
+    path = Path(name)
+    data, lines, problems = read_yaml(root, name, "title, authors and date")
+    if data is None:
+        return None, problems
+    given: dict[str, tuple[Path, int, Any]] = {}
+    if inherit is not None:
+        data, given, problems = inherit(root, data)
+        if problems:
+            return None, problems
+    checker = _Checker(root, path, lines, given)
+    meta = checker.paper(data)
+    if meta is not None and not meta.site_url and (base := given.get("site-url", (None, 0, ""))[2]):
+        meta = replace(meta, site_url=f"{base}papers/{Paper.slug_of(meta)}/")
+    return (meta if not checker.problems else None), checker.problems
+
+
+def read_yaml(root: Path, name: str, needs: str) -> tuple[Any, dict[Key, int], list[Diagnostic]]:
+    """A YAML file of the project, parsed with the line of every key; None and the problems
+    when it cannot be read (missing, a link outside, too large, not UTF-8, not YAML, empty)."""
     path = Path(name)
     file = root / name
     if not file.is_file():
-        return None, [error(path, 0, "no-config",
-                            f"no {name} in {root}: create one with at least title, authors and date")]
+        return None, {}, [error(path, 0, "no-config", f"no {name} in {root}: create one with at least {needs}")]
     if Resolver(root).inside(file) is None:
-        return None, [error(path, 0, "outside-project", f"{name} is a link to a file outside the project: "
-                            "builds read nothing outside the paper's folder; put the file itself here")]
+        return None, {}, [error(path, 0, "outside-project", f"{name} is a link to a file outside the project: "
+                                "builds read nothing outside the paper's folder; put the file itself here")]
     if file.stat().st_size > MAX_CONFIG_BYTES:
-        return None, [error(path, 0, "config-too-large", f"{name} is over {MAX_CONFIG_BYTES // 1000} kB; "
-                            "paper.yaml holds the paper's details only: check that it is the right file")]
+        return None, {}, [error(path, 0, "config-too-large", f"{name} is over {MAX_CONFIG_BYTES // 1000} kB; "
+                                "it holds a few details only: check that it is the right file")]
     try:
         text = file.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         data = file.read_bytes()
         line = data[:exc.start].count(b"\n") + 1
-        return None, [error(path, line, "not-utf8", f"{name} is not UTF-8 text (byte {exc.start + 1} cannot "
-                            "be read): save it as UTF-8")]
+        return None, {}, [error(path, line, "not-utf8", f"{name} is not UTF-8 text (byte {exc.start + 1} cannot "
+                                "be read): save it as UTF-8")]
     data, lines, problems = parse_yaml(text, path)
     if problems:
-        return None, problems
+        return None, lines, problems
     if data is None:
-        return None, [error(path, 1, "empty-config", f"{name} is empty: give title, authors and date")]
-    checker = _Checker(root, path, lines)
-    meta = checker.paper(data)
-    return (meta if not checker.problems else None), checker.problems
+        return None, lines, [error(path, 1, "empty-config", f"{name} is empty: give {needs}")]
+    return data, lines, []
 
 
 class _Checker:
     """Turns the parsed YAML into PaperMeta, collecting every problem on the way."""
 
-    def __init__(self, root: Path, path: Path, lines: dict[Key, int]):
+    def __init__(self, root: Path, path: Path, lines: dict[Key, int],
+                 given: dict[str, tuple[Path, int, Any]] | None = None):
         self.root = root
         self.path = path
         self.lines = lines
+        self.given = given or {}
+        """Keys the series gave: the file and line they were written on, and the value."""
         self.problems: list[Diagnostic] = []
         self.limit = Limits()
 
     def fail(self, key: Key, code: str, message: str) -> None:
+        if key and key[0] in self.given:  # a value the paper took from its series
+            path, line, _value = self.given[key[0]]
+            self.problems.append(error(path, line, code, message))
+            return
         line = self.lines.get(key) or self.lines.get(key[:-1], 1)
         self.problems.append(error(self.path, line, code, message))
 
@@ -473,8 +507,12 @@ class _Checker:
             self.fail(("series",), "bad-type", "'series' needs 'name:' and 'number:' on lines below it")
             return None
         self.unknown_keys(value, SERIES_KEYS, ("series",))
+        issn = self.text(value, "issn", ("series",)).upper()
+        if issn and not issn_ok(issn):
+            self.fail(("series", "issn"), "bad-issn", f"'{issn}' is not a valid ISSN (form 2049-3630, and its "
+                      "check digit must be right)")
         return Series(self.text(value, "name", ("series",), required=True),
-                      self.text(value, "number", ("series",)))
+                      self.text(value, "number", ("series",)), issn)
 
     def authors(self, value: Any, where: Key = ()) -> tuple[Author, ...]:
         if not value or not isinstance(value, list):
@@ -575,6 +613,16 @@ def csl_problem(path: Path) -> str:
     return ""
 
 
+def issn_ok(issn: str) -> bool:
+    """An ISSN's form and check digit (weights 8 to 2, modulo 11, X for 10)."""
+    if not ISSN.match(issn):
+        return False
+    digits = issn.replace("-", "")
+    total = sum(int(d) * w for d, w in zip(digits[:7], range(8, 1, -1), strict=True))
+    check = (11 - total % 11) % 11
+    return digits[7] == ("X" if check == 10 else str(check))
+
+
 def _orcid_checksum_ok(orcid: str) -> bool:
     digits = orcid.replace("-", "")
     total = 0
@@ -593,9 +641,9 @@ def _isbn_ok(digits: str) -> bool:
     return False
 
 
-def markdown() -> str:
-    """The editors' reference's table of paper.yaml's keys, made from KEYS."""
-    rows = [f"| `{name}` | {'yes ' if s.required else ''}| {s.meaning} |" for name, s in KEYS.items()]
+def markdown(keys: dict[str, Setting] | None = None) -> str:
+    """The editors' reference's table of paper.yaml's keys (or of other `keys`), made from KEYS."""
+    rows = [f"| `{name}` | {'yes ' if s.required else ''}| {s.meaning} |" for name, s in (keys or KEYS).items()]
     return "\n".join(["| Key | Required | Meaning |", "|---|---|---|", *rows])
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 LABELS = {
     "en": {
+        "series_papers": "Papers in the series", "all_papers": "All papers, newest first",
+        "search_series": "Search all papers", "catalogue_feed": "Catalogue for reading apps (OPDS)",
+        "in_language": "In",
         "note": "Note", "tip": "Tip", "warning": "Warning", "important": "Important", "caution": "Caution",
         "languages": "Languages", "other_languages": "Also in", "number_abbr": "no.",
         "untranslated": "This chapter has not been translated yet; it is shown in the original language.",
@@ -35,6 +38,11 @@ LABELS = {
         "imprint": "Publication details", "title_page": "Title page",
     },
     "es": {
+        "series_papers": "Documentos de la serie",
+        "all_papers": "Todos los documentos, del más reciente al más antiguo",
+        "search_series": "Buscar en todos los documentos",
+        "catalogue_feed": "Catálogo para aplicaciones de lectura (OPDS)",
+        "in_language": "En",
         "note": "Nota", "tip": "Consejo", "warning": "Advertencia", "important": "Importante", "caution": "Precaución",
         "languages": "Idiomas", "other_languages": "También en", "number_abbr": "n.º",
         "untranslated": "Este capítulo aún no se ha traducido; se muestra en el idioma original.",
@@ -66,6 +74,10 @@ LABELS = {
         "imprint": "Datos de la publicación", "title_page": "Portadilla",
     },
     "pt": {
+        "series_papers": "Documentos da série", "all_papers": "Todos os documentos, do mais recente ao mais antigo",
+        "search_series": "Pesquisar em todos os documentos",
+        "catalogue_feed": "Catálogo para aplicativos de leitura (OPDS)",
+        "in_language": "Em",
         "note": "Nota", "tip": "Dica", "warning": "Aviso", "important": "Importante", "caution": "Cuidado",
         "languages": "Idiomas", "other_languages": "Também em", "number_abbr": "n.º",
         "untranslated": "Este capítulo ainda não foi traduzido; é apresentado no idioma original.",

@@ -21,6 +21,7 @@ from .index import index
 from .model import Chapter, Index, Limits, Paper, PaperMeta, Reference, Role
 from .resolve import Resolver, chapter_bases
 from .sanitize import HtmlCleaner, TooDeep, TreeCleaner
+from .series import SERIES_FILE, inherited, series_of
 from .tree import stringify
 from .yamlfile import parse_yaml
 
@@ -48,7 +49,7 @@ def load_paper(root: Path, cache: Cache | None = None) -> tuple[Paper | None, li
 
     Every chapter is read by pandoc into its tree here (in parallel, and from `cache` when its
     text was read before)."""
-    meta, problems = load_config(root)
+    meta, problems = load_config(root, inherit=inherited)
     chapter_dir = root / "chapters"
     resolver = Resolver(root)
     limits = meta.limits if meta else Limits()
@@ -94,9 +95,16 @@ def load_paper(root: Path, cache: Cache | None = None) -> tuple[Paper | None, li
         problems.extend(bib_problems)
     if meta is None:  # reported above; the chapters are still checked, against a blank record
         meta = PaperMeta(title="", language="en", date="", authors=(), valid=False)
-    templates = root / "templates"
+    templates: Path | None = root / "templates"
+    series, _problems = series_of(root)  # reported by load_config
+    taken: list[Path] = []
+    if series is not None:
+        taken.append(Path(os.path.relpath(series.root / SERIES_FILE, root.resolve())))
+        if templates is not None and not templates.is_dir() and series.templates is not None:
+            templates = series.templates
+            taken += [Path(os.path.relpath(p, root.resolve())) for p in sorted(templates.rglob("*")) if p.is_file()]
     return Paper(root, meta, tuple(chapters), tuple(references), bibliography,
-                 templates if templates.is_dir() else None), problems
+                 templates if templates is not None and templates.is_dir() else None, inherited=tuple(taken)), problems
 
 
 def chapter_roles(meta: PaperMeta | None, found: list[str]) -> dict[str, tuple[Role, str]]:

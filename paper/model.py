@@ -49,6 +49,8 @@ class Author:
 class Series:
     name: str
     number: str = ""
+    issn: str = ""
+    """The series' ISSN (for its online edition), from series.yaml or paper.yaml."""
 
 
 @dataclass(frozen=True)
@@ -265,13 +267,20 @@ class Paper:
     """The project's templates/ folder, whose files override the built-in ones."""
     translations: tuple[Paper, ...] = ()
     """The other editions (Spanish, Portuguese…), each a whole paper in its language."""
+    inherited: tuple[Path, ...] = ()
+    """Files of its series the paper reads (series.yaml, the series' templates), as paths from
+    its folder (../series.yaml)."""
 
     @property
     def slug(self) -> str:
         """Base name of the output files: paper.yaml's slug, or one made from the title."""
-        if self.meta.slug:
-            return self.meta.slug
-        ascii_title = unicodedata.normalize("NFKD", self.meta.title).encode("ascii", "ignore").decode()
+        return self.slug_of(self.meta)
+
+    @staticmethod
+    def slug_of(meta: PaperMeta) -> str:
+        if meta.slug:
+            return meta.slug
+        ascii_title = unicodedata.normalize("NFKD", meta.title).encode("ascii", "ignore").decode()
         words = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-").split("-")
         return "-".join(words[:8]) or "paper"
 

@@ -231,6 +231,7 @@ def input_files(paper: Paper) -> set[Path]:
     for folder in SOURCE_FOLDERS:
         files.update(p for p in (root / folder).rglob("*") if p.is_file())
     files.update(root / name for name in (paper.meta.cover_image, *paper.meta.logos, paper.meta.citation_style) if name)
+    files.update(root / name for name in paper.inherited)
     for edition in (paper, *paper.translations):
         for chapter in edition.chapters:
             files.update(root / src for src in chapter.images)

@@ -1,5 +1,6 @@
-"""`paper new` (a paper that builds at once), `paper chapter new TITLE` (an empty chapter) and
-`paper chapter new --from-notes` (a chapter drafted from a workshop session's notes)."""
+"""`paper new` (a paper that builds at once), `paper series new` (a series with its first
+paper), `paper chapter new TITLE` (an empty chapter) and `paper chapter new --from-notes` (a
+chapter drafted from a workshop session's notes)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,44 @@ def new_paper(folder: Path) -> Path:
                       .replace("DATE", dt.date.today().isoformat()), encoding="utf-8")
     (folder / "images").mkdir(exist_ok=True)
     (folder / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
+    return folder
+
+
+SERIES_YAML = """# The series: what every paper in it shares. Every key is explained in the editors'
+# reference ("Publishing a series"). Each paper is a folder in papers/ with its own paper.yaml.
+
+name: NAME
+# names:                                # the series' name in its other languages
+#   es: Documentos de discusión
+# issn: 2049-3630                       # printed in every paper, sent with the deposits
+# publisher: The publishing institution
+# ror: https://ror.org/05dxps055        # the publisher's ROR id
+languages: [en]                         # the catalogue's languages: [en, es, pt-BR]
+# site-url: https://example.org/papers/ # where the series' website will be published
+design:                                 # what every paper takes unless its paper.yaml says otherwise
+  license: CC BY 4.0
+  # citation-style: chicago-author-date
+  # page-size: A4
+"""
+
+
+def new_series(folder: Path) -> Path:
+    """A new series folder: series.yaml and a first paper, number 1, in papers/."""
+    if folder.exists() and any(folder.iterdir()):
+        raise UserError([error(folder, 0, "folder-not-empty",
+                               "this folder already has files in it: choose a new folder name")])
+    folder.mkdir(parents=True, exist_ok=True)
+    name = folder.resolve().name.replace("-", " ").replace("_", " ").strip().capitalize() or "New series"
+    (folder / "series.yaml").write_text(SERIES_YAML.replace("NAME", name), encoding="utf-8")
+    (folder / ".gitignore").write_text(GITIGNORE + "papers/*/output/\n", encoding="utf-8")
+    paper = new_paper(folder / "papers" / "first-paper")
+    config = paper / "paper.yaml"
+    text = config.read_text(encoding="utf-8")
+    text = text.replace("# series:\n#   name: Discussion Papers\n#   number: 1\n",
+                        "series:\n  number: 1   # the series' name and ISSN come from series.yaml\n")
+    text = text.replace("license: CC BY 4.0\n", "# license: CC BY 4.0     # the series' design gives it\n")
+    config.write_text(text, encoding="utf-8")
+    (paper / ".gitignore").unlink()
     return folder
 
 

@@ -144,6 +144,14 @@ def test_the_reference_lists_every_paper_yaml_key_as_declared():
     assert block.strip() == config.markdown(), "run: python -m paper.config, and paste the table into the reference"
 
 
+def test_the_reference_lists_every_series_yaml_key_as_declared():
+    from paper import series
+
+    text = REFERENCE.read_text()
+    block = text.split("<!-- series-keys:", 1)[1].split("-->", 1)[1].split("<!-- /series-keys -->")[0]
+    assert block.strip() == config.markdown(series.KEYS), "run: python -m paper.series, and paste the table"
+
+
 def test_every_paper_yaml_key_fills_a_field_and_every_field_has_a_key():
     fields = {f.name for f in dataclasses.fields(PaperMeta)}
     assert {key.replace("-", "_") for key in KEYS} <= fields

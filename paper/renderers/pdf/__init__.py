@@ -251,8 +251,9 @@ def layout_files(manuscript: Manuscript) -> str:
     root = manuscript.paper.root
     files = {root / src for src in manuscript.images}
     files.update(root / name for name in (manuscript.paper.meta.cover_image, *manuscript.paper.meta.logos) if name)
-    for folder in ("templates", "fonts"):
-        files.update(p for p in (root / folder).rglob("*") if p.is_file())
+    for folder in (manuscript.paper.templates, root / "fonts"):  # the templates may be the series'
+        if folder is not None:
+            files.update(p for p in folder.rglob("*") if p.is_file())
     return "\n".join(f"{p}={file_digest(p)}" for p in sorted(files))
 
 

@@ -1,0 +1,324 @@
+"""`paper series build`: every paper of a series built (in parallel, unchanged ones reused by
+their content keys), then one website for the series: a catalogue page per language, each
+paper's own site under papers/<slug>/, a search across all papers, a sitemap, OPDS feeds and a
+manifest of every file with its SHA-256, published at once (publish.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+import uuid
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+from .diagnostics import Diagnostic, error
+from .editions import edition_code, language_name
+from .errors import UserError
+from .labels import labels_for, long_date
+from .publish import carry, current, publish
+from .series import SeriesMeta, content_key, load_series
+
+log = logging.getLogger(__name__)
+OUT = Path("output") / "series"
+SITE = "site"
+MANIFEST = "manifest.json"
+TIMES = "times.json"
+ATOM = "{http://www.w3.org/2005/Atom}"
+DC = "{http://purl.org/dc/terms/}"
+ACQUISITION = "http://opds-spec.org/acquisition"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One edition of one paper, as its own OPDS feed describes it (hrefs from its site's top)."""
+
+    ident: str
+    title: str
+    language: str
+    issued: str
+    updated: str
+    authors: tuple[str, ...]
+    summary: str
+    publisher: str
+    rights: str
+    page: str
+    cover: str
+    downloads: tuple[tuple[str, str, int], ...]
+    """(href, media type, bytes) of each file to read."""
+    categories: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A paper of the series as the catalogue shows it."""
+
+    folder: str
+    slug: str
+    number: str
+    key: str
+    entries: tuple[Entry, ...]
+    """Its editions, the source's first."""
+
+    def entry(self, language: str) -> Entry:
+        return next((e for e in self.entries if e.language.lower() == language.lower()), self.entries[0])
+
+
+def build_series(root: Path, workers: int | None = None) -> Path:
+    """Build the series in `root` and publish its site; the published site's path."""
+    root = root.resolve()
+    series, problems = load_series(root)
+    if series is None:
+        raise UserError(problems)
+    out = root / OUT
+    out.mkdir(parents=True, exist_ok=True)
+    last = published_manifest(out)
+    keys = {folder: content_key(series, folder) for folder in series.papers}
+    todo = [f for f in series.papers if last.get(f) != keys[f] or not built(root / f)]
+    log.info("series: %d paper(s), %d to build", len(series.papers), len(todo))
+    times = build_times(out)
+    times.update(build_papers(root, todo, workers))
+    listed = [listing(root, series, folder, keys[folder]) for folder in series.papers]
+    same: dict[str, str] = {}
+    for paper in listed:
+        if paper.slug in same:
+            raise UserError([error(Path("series.yaml"), 0, "duplicate-paper",
+                                   f"{paper.folder} and {same[paper.slug]} both have the slug '{paper.slug}': "
+                                   "give one of them another 'slug:' in its paper.yaml")])
+        same[paper.slug] = paper.folder
+    staging = out / f".staging-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    for old in out.glob(".staging-*"):
+        shutil.rmtree(old, ignore_errors=True)
+    try:
+        site = staging / SITE
+        assemble(root, series, listed, site)
+        published = publish([site], out)[0]
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    write(out / TIMES, json.dumps({f: round(times[f], 2) for f in sorted(times) if f in keys}, indent=1) + "\n")
+    return published
+
+
+def published_manifest(out: Path) -> dict[str, str]:
+    """The content key of each paper of the last published site."""
+    now = current(out)
+    path = now / SITE / MANIFEST if now else None
+    if path is None or not path.is_file():
+        return {}
+    try:
+        return {p["folder"]: p["key"] for p in json.loads(path.read_text(encoding="utf-8"))["papers"]}
+    except (ValueError, KeyError, TypeError):
+        return {}
+
+
+def build_times(out: Path) -> dict[str, float]:
+    """How long each paper took to build last time (kept beside the site, not in it: the same
+    sources give the same site)."""
+    try:
+        return {str(k): float(v) for k, v in json.loads((out / TIMES).read_text(encoding="utf-8")).items()}
+    except (OSError, ValueError, TypeError, AttributeError):
+        return {}
+
+
+def built(paper: Path) -> bool:
+    return (paper / "output" / "html" / "opds.xml").is_file()
+
+
+def build_papers(root: Path, folders: list[str], workers: int | None = None) -> dict[str, float]:
+    """Build these papers, several at once; their build times. Every paper's problems are
+    reported, and if any failed the series stops before its site is touched."""
+    if not folders:
+        return {}
+    workers = workers or max(1, min(len(folders), len(os.sched_getaffinity(0))))
+    failed: list[Diagnostic] = []
+    times = {}
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for folder, took, warnings, errors in pool.map(build_paper, [str(root)] * len(folders), folders):
+            times[folder] = took
+            for line in warnings + errors:
+                log.warning("%s", line)
+            if errors:
+                failed.append(error(Path(folder) / "paper.yaml", 0, "paper-failed",
+                                    f"the paper in {folder} was not built ({len(errors)} error(s) above): "
+                                    "correct them, or build it alone with 'paper build --project "
+                                    f"{folder}'"))
+            else:
+                log.info("series: built %s in %.1f s", "the series' own folder" if folder == "." else folder, took)
+    if failed:
+        raise UserError(failed)
+    return times
+
+
+def build_paper(root: str, folder: str) -> tuple[str, float, list[str], list[str]]:
+    """One paper built (in a process of the pool): its time, warnings and errors as lines
+    with paths from the series' folder."""
+    from .pipeline import build  # in the worker: the series itself needs none of it
+
+    logging.getLogger().setLevel(logging.WARNING)  # the series says what each paper did
+    start = time.perf_counter()
+    where = Path(root) / folder
+    try:
+        result = build(where)
+    except UserError as exc:
+        return folder, time.perf_counter() - start, [], [shown(folder, d) for d in exc.diagnostics]
+    return folder, time.perf_counter() - start, [shown(folder, d) for d in result.warnings], []
+
+
+def shown(folder: str, d: Diagnostic) -> str:
+    path = os.path.normpath(Path(folder) / d.location.path)
+    return f"{path}{d.location.suffix}: {d.level}: {d.message} [{d.code}]"
+
+
+def listing(root: Path, series: SeriesMeta, folder: str, key: str) -> Listed:
+    """A built paper read back from its site's OPDS feed (each edition a book, as it says)."""
+    from .config import load_config
+    from .model import Paper
+    from .series import inherited
+
+    meta, problems = load_config(root / folder, inherit=inherited)
+    if meta is None:
+        raise UserError(problems)
+    feed = ElementTree.parse(root / folder / "output" / "html" / "opds.xml").getroot()
+    entries = tuple(entry(e) for e in feed.iter(f"{ATOM}entry"))
+    return Listed(folder, Paper.slug_of(meta), meta.series.number if meta.series else "", key, entries)
+
+
+def entry(element: ElementTree.Element) -> Entry:
+    def text(tag: str) -> str:
+        return (element.findtext(tag) or "").strip()
+
+    links = element.findall(f"{ATOM}link")
+    href = {link.get("rel"): link.get("href", "") for link in links}
+    return Entry(text(f"{ATOM}id"), text(f"{ATOM}title"), text(f"{DC}language"), text(f"{DC}issued"),
+                 text(f"{ATOM}updated"), tuple((a.findtext(f"{ATOM}name") or "").strip()
+                                               for a in element.findall(f"{ATOM}author")),
+                 text(f"{ATOM}summary"), text(f"{DC}publisher"), text(f"{ATOM}rights"),
+                 href.get("alternate", ""), href.get("http://opds-spec.org/image", ""),
+                 tuple((link.get("href", ""), link.get("type", ""), int(link.get("length") or 0)) for link in links
+                       if (link.get("rel") or "").startswith(ACQUISITION)),
+                 tuple(c.get("term", "") for c in element.findall(f"{ATOM}category")))
+
+
+def assemble(root: Path, series: SeriesMeta, papers: list[Listed], site: Path) -> None:
+    """The series' website in `site`: the papers' own sites, then what the series adds."""
+    from .renderers import environment
+    from .search import index_site
+
+    site.mkdir(parents=True)
+    for paper in papers:
+        carry((root / paper.folder / "output" / "html").resolve(), site / "papers" / paper.slug)
+    names = tuple(sorted(str(p) for p in series.templates.rglob("*"))) if series.templates else ()
+    env = environment(series.templates, names)
+    newest = sorted(papers, key=lambda p: (p.entries[0].issued, number(p.number), p.slug), reverse=True)
+    languages = [{"language": code, "name": language_name(code), "folder": folder(series, code)}
+                 for code in series.languages]
+    updated = max((e.updated for p in papers for e in p.entries), default="1970-01-01T00:00:00Z")
+    values = {"series": series, "languages": languages, "updated": updated, "ident": identifier(series)}
+    pages = []
+    for code in series.languages:
+        here = folder(series, code)
+        top = "../" if here else ""
+        cards = [card(p, code, top) for p in newest]
+        (site / here).mkdir(parents=True, exist_ok=True)
+        for name, template in (("index.html", "series-index.html"), ("search.html", "series-search.html")):
+            write(site / here / name, env.get_template(name=template).render(
+                language=code, labels=labels_for(code), name=series.name_in(code), top=top, here=here,
+                page=name, cards=cards, **values))
+            pages.append(here + name)
+    (site / "assets").mkdir()
+    for name in ("series.css", "series.js"):
+        write(site / "assets" / name, env.get_template(name).render(**values))
+    feeds(env, series, newest, site, values)
+    held = [p for p in site.rglob("all.html")]  # each chapter has a page of its own
+    for path in held:
+        os.replace(path, path.with_name("all.html.held"))
+    try:
+        index_site(site)
+    finally:
+        for path in held:
+            os.replace(path.with_name("all.html.held"), path)
+    if series.site_url:
+        found = sorted(str(p.relative_to(site)) for p in site.rglob("*.html"))
+        write(site / "sitemap.xml", env.get_template("series-sitemap.xml").render(pages=found, **values))
+    write(site / MANIFEST, manifest(series, papers, site))
+
+
+def number(text: str) -> tuple[int, str]:
+    return (int(text), "") if text.isdigit() else (0, text)
+
+
+def folder(series: SeriesMeta, language: str) -> str:
+    """Where a language's catalogue is: the first at the top, the others in es/, pt-br/."""
+    return "" if language == series.languages[0] else edition_code(language) + "/"
+
+
+def card(paper: Listed, language: str, top: str) -> dict[str, Any]:
+    """What the catalogue shows of a paper, in `language` when it has that edition."""
+    shown = paper.entry(language)
+    base = f"{top}papers/{paper.slug}/"
+    return {"entry": shown, "number": paper.number, "base": base, "date": long_date(shown.issued, language),
+            "in_language": shown.language.lower() == language.lower(), "language_name": language_name(shown.language),
+            "downloads": [{"href": base + href, "kind": kind(media), "size": human(size)}
+                          for href, media, size in shown.downloads],
+            "others": [{"href": base + e.page, "name": language_name(e.language), "language": e.language}
+                       for e in paper.entries if e is not shown]}
+
+
+def kind(media: str) -> str:
+    return {"application/pdf": "PDF", "application/epub+zip": "EPUB"}.get(media, media.rpartition("/")[2].upper())
+
+
+def human(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB" if size >= 1_000_000 else f"{max(1, round(size / 1000))} kB"
+
+
+def feeds(env: Any, series: SeriesMeta, newest: list[Listed], site: Path, values: dict[str, Any]) -> None:
+    """OPDS 1.2: a navigation feed at the top (opds.xml) leading to acquisition feeds, newest
+    first, of every edition of every paper (opds/all.xml) and of each language's (opds/es.xml)."""
+    (site / "opds").mkdir()
+    labels = labels_for(series.languages[0])
+    lists = [("all", "", [(p, e) for p in newest for e in p.entries])]
+    lists += [(edition_code(code), code, [(p, e) for p in newest for e in p.entries
+                                          if e.language.lower() == code.lower()]) for code in series.languages]
+    made = []
+    for name, language, items in lists:
+        if not items:
+            continue
+        title = f"{series.name_in(language)} ({language_name(language)})" if language else series.name
+        content = f"{labels['series_papers']}: {language_name(language)}" if language else labels["all_papers"]
+        feed = {"name": name, "title": title, "updated": max(e.updated for _p, e in items), "content": content,
+                "books": [{"paper": p, "entry": e, "base": f"../papers/{p.slug}/"} for p, e in items]}
+        template = env.get_template("series-opds-acquisition.xml")
+        write(site / "opds" / f"{name}.xml", template.render(feed=feed, **values))
+        made.append(feed)
+    write(site / "opds.xml", env.get_template("series-opds-navigation.xml").render(feeds=made, **values))
+
+
+def identifier(series: SeriesMeta) -> str:
+    """The series' id in its feeds: its ISSN, else its address, else one made from its name."""
+    if series.issn:
+        return f"urn:issn:{series.issn}"
+    return series.site_url or f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'paper-series:' + series.name)}"
+
+
+def manifest(series: SeriesMeta, papers: list[Listed], site: Path) -> str:
+    """Every file of the site with its size and SHA-256, and each paper's content key."""
+    files = []
+    for path in sorted(p for p in site.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        files.append({"path": str(path.relative_to(site)), "bytes": len(data),
+                      "sha256": hashlib.sha256(data).hexdigest()})
+    return json.dumps({"series": series.name, "issn": series.issn,
+                       "papers": [{"folder": p.folder, "slug": p.slug, "key": p.key} for p in papers],
+                       "files": files}, ensure_ascii=False, indent=1) + "\n"
+
+
+def write(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")

@@ -1,0 +1,242 @@
+"""A series of papers built into one website: catalogue, feeds, sitemap, search, manifest,
+what papers take from the series, and rebuilding only what changed."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import http.server
+import json
+import re
+import shutil
+import threading
+from pathlib import Path
+from xml.etree import ElementTree
+
+import feedparser
+import pytest
+from conftest import PROJECTS, outputs
+
+from paper.catalogue import build_series
+from paper.cli import main
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+DC = "{http://purl.org/dc/terms/}"
+KINDS = {"navigation": "application/atom+xml;profile=opds-catalog;kind=navigation",
+         "acquisition": "application/atom+xml;profile=opds-catalog;kind=acquisition"}
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+
+
+def make_series(dest: Path) -> Path:
+    """tests/projects/series with the minimal project as paper 1 (alpha) and the editions
+    project as paper 2 (beta), both taking their licence and publisher from the series."""
+    root = dest / "series"
+    shutil.copytree(PROJECTS / "series", root)
+    for name, source, number, date in (("alpha", "minimal", 1, "2020-05-04"), ("beta", "editions", 2, "2020-09-01")):
+        shutil.copytree(PROJECTS / source, root / "papers" / name)
+        config = root / "papers" / name / "paper.yaml"
+        text = config.read_text(encoding="utf-8")
+        text = text.replace("series:\n  name: Test Series\n  number: 7\n", f"series:\n  number: {number}\n")
+        text = text.replace("license: CC BY 4.0\n", "").replace("publisher: Test Press\n", "")
+        text = text.replace(f"slug: {source}", f"slug: {name}").replace("date: 2020-05-04", f"date: {date}")
+        text = text.replace("    series: Serie de prueba\n", "")
+        config.write_text(text, encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="module")
+def series(tmp_path_factory) -> Path:
+    root = make_series(tmp_path_factory.mktemp("series"))
+    assert main(["series", "build", "--project", str(root), "-q"]) == 0
+    return root
+
+
+@pytest.fixture(scope="module")
+def site(series) -> Path:
+    return (series / "output" / "series" / "site").resolve()
+
+
+def test_catalogue_lists_every_paper_newest_first_in_each_language(site):
+    page = (site / "index.html").read_text(encoding="utf-8")
+    titles = re.findall(r'<h3><a href="([^"]+)">([^<]+)</a></h3>', page)
+    assert [t for _href, t in titles] == ["A Third Test Paper", "A Multilingual Test Paper: Used by the test suite",
+                                         "A Minimal Test Paper: Used by the test suite"]
+    for href, _title in titles:
+        assert (site / href).is_file(), href
+    assert 'href="papers/beta/downloads/beta.pdf" download>Download PDF' in page
+    assert "ISSN 2049-3630" in page and "Test Academy" in page
+    spanish = (site / "es" / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="es">' in spanish and "<h1>Documentos de discusión de prueba</h1>" in spanish
+    assert "Un documento de prueba multilingüe" in spanish  # beta in its Spanish edition
+    assert 'lang="en"' in spanish and "En English" in spanish  # alpha and gamma are in English only
+    for href in re.findall(r'href="([^"#]+)"', spanish):
+        if not href.startswith(("http", "data:")):
+            assert (site / "es" / href).resolve().is_file(), href
+
+
+def test_papers_take_the_series_name_issn_licence_and_address(site):
+    alpha = (site / "papers" / "alpha" / "index.html").read_text(encoding="utf-8")
+    assert "Test Discussion Papers" in alpha
+    assert '<link rel="canonical" href="https://example.org/series/papers/alpha/index.html">' in alpha
+    feed = ElementTree.parse(site / "papers" / "alpha" / "opds.xml").getroot()
+    assert feed.find(f"{ATOM}entry/{ATOM}rights").text == "CC BY 4.0"
+    assert feed.find(f"{ATOM}entry/{DC}publisher").text == "Test Academy"
+    spanish = (site / "papers" / "beta" / "es" / "index.html").read_text(encoding="utf-8")
+    assert "Documentos de discusión de prueba" in spanish
+
+
+def test_opds_feeds_follow_atom_and_opds_and_a_feed_reader_reads_them(site):
+    top = ElementTree.parse(site / "opds.xml").getroot()
+    assert top.tag == f"{ATOM}feed"
+    for tag in ("id", "title", "updated", "author"):
+        assert top.find(f"{ATOM}{tag}") is not None, tag
+    links = {link.get("rel"): link for link in top.findall(f"{ATOM}link")}
+    assert links["self"].get("type") == links["start"].get("type") == KINDS["navigation"]
+    feeds = {}
+    for entry in top.findall(f"{ATOM}entry"):
+        assert entry.find(f"{ATOM}content") is not None and RFC3339.match(entry.findtext(f"{ATOM}updated"))
+        link = entry.find(f"{ATOM}link")
+        assert link.get("type") == KINDS["acquisition"]
+        feeds[link.get("href")] = link.get("rel")
+    assert feeds == {"opds/all.xml": "http://opds-spec.org/sort/new", "opds/en.xml": "subsection",
+                     "opds/es.xml": "subsection"}
+    for href in feeds:
+        feed = ElementTree.parse(site / href).getroot()
+        rels = {link.get("rel"): link.get("type") for link in feed.findall(f"{ATOM}link")}
+        assert rels == {"self": KINDS["acquisition"], "start": KINDS["navigation"], "up": KINDS["navigation"]}
+        entries = feed.findall(f"{ATOM}entry")
+        ids = [e.findtext(f"{ATOM}id") for e in entries]
+        assert len(set(ids)) == len(ids) and all(ids)
+        issued = [e.findtext(f"{DC}issued") for e in entries]
+        assert issued == sorted(issued, reverse=True)
+        for e in entries:
+            assert e.findtext(f"{ATOM}title") and e.find(f"{ATOM}author/{ATOM}name") is not None
+            assert RFC3339.match(e.findtext(f"{ATOM}updated"))
+            assert e.findtext(f"{DC}isPartOf") == "urn:issn:2049-3630"
+            if href.endswith("es.xml"):
+                assert e.findtext(f"{DC}language") == "es"
+            got = [link for link in e.findall(f"{ATOM}link") if link.get("rel").startswith("http://opds-spec.org/acq")]
+            assert got, "an acquisition feed's entry needs something to acquire"
+            for link in got:
+                file = (site / "opds" / link.get("href")).resolve()
+                assert file.stat().st_size == int(link.get("length")) and link.get("type") in (
+                    "application/pdf", "application/epub+zip")
+        parsed = feedparser.parse((site / href).read_bytes())
+        assert not parsed.bozo, parsed.get("bozo_exception")
+        assert len(parsed.entries) == len(entries)
+        assert all(any(link.rel.startswith("http://opds-spec.org/acquisition") for link in e.links)
+                   for e in parsed.entries)
+    every = ElementTree.parse(site / "opds" / "all.xml").getroot().findall(f"{ATOM}entry")
+    assert len(every) == 5  # alpha, gamma, and beta in English, Spanish and Portuguese
+
+
+def test_sitemap_and_manifest_cover_the_site(site):
+    sitemap = ElementTree.parse(site / "sitemap.xml").getroot()
+    locs = [loc.text for loc in sitemap.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
+    assert "https://example.org/series/index.html" in locs and "https://example.org/series/es/index.html" in locs
+    assert "https://example.org/series/papers/gamma/only.html" in locs
+    for loc in locs:
+        assert (site / loc.removeprefix("https://example.org/series/")).is_file(), loc
+    manifest = json.loads((site / "manifest.json").read_text(encoding="utf-8"))
+    listed = {f["path"]: f for f in manifest["files"]}
+    files = {str(p.relative_to(site)) for p in site.rglob("*") if p.is_file()} - {"manifest.json"}
+    assert set(listed) == files
+    for path, item in listed.items():
+        data = (site / path).read_bytes()
+        assert item["bytes"] == len(data) and item["sha256"] == hashlib.sha256(data).hexdigest(), path
+    assert [p["folder"] for p in manifest["papers"]] == ["papers/alpha", "papers/beta", "papers/gamma"]
+
+
+def test_search_finds_a_word_of_one_paper_from_the_series_page(browser, site):
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        page = browser.new_page()
+        errors = []
+        page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+        page.goto(f"http://127.0.0.1:{server.server_address[1]}/search.html")
+        page.fill(".pagefind-ui__search-input", "quetzalcoatlus")
+        page.wait_for_selector(".pagefind-ui__result-link", timeout=15000)
+        links = page.locator(".pagefind-ui__result-link").evaluate_all("as => as.map(a => a.getAttribute('href'))")
+        assert links and all("/papers/gamma/" in link for link in links), links
+        page.fill(".pagefind-ui__search-input", "findings")
+        page.locator(".pagefind-ui__result-link").nth(1).wait_for(timeout=15000)
+        found = page.locator(".pagefind-ui__result-link").evaluate_all("as => as.map(a => a.getAttribute('href'))")
+        assert {link.split("/papers/")[1].split("/")[0] for link in found} >= {"alpha", "beta"}, found
+        assert errors == []
+        page.close()
+    finally:
+        server.shutdown()
+
+
+def test_an_edit_to_one_paper_rebuilds_only_that_paper_and_the_same_sources_give_the_same_site(series, tmp_path):
+    root = tmp_path / "series"
+    shutil.copytree(series, root, symlinks=True)
+    before = {name: (root / "papers" / name / "output" / "current").readlink() for name in ("alpha", "beta", "gamma")}
+    site_before = outputs(root / "output" / "series")
+    chapter = root / "papers" / "gamma" / "chapters" / "01-only.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8") + "\nA sentence added.\n", encoding="utf-8")
+    build_series(root)
+    after = {name: (root / "papers" / name / "output" / "current").readlink() for name in ("alpha", "beta", "gamma")}
+    assert after["alpha"] == before["alpha"] and after["beta"] == before["beta"]
+    assert after["gamma"] != before["gamma"]
+    site_after = outputs(root / "output" / "series")
+    changed = {p for p in site_after if site_before.get(p) != site_after[p]}
+    assert "site/papers/gamma/only.html" in changed
+    assert not any(p.startswith(("site/papers/alpha/", "site/papers/beta/")) for p in changed)
+    # a fresh copy of the same sources, built from nothing, gives the same site
+    fresh = make_series(tmp_path / "fresh")
+    shutil.copyfile(chapter, fresh / "papers" / "gamma" / "chapters" / "01-only.md")
+    build_series(fresh)
+    assert outputs(fresh / "output" / "series") == site_after
+
+
+def test_a_paper_that_fails_stops_the_series_and_leaves_its_site(series, tmp_path, capsys):
+    root = tmp_path / "series"
+    shutil.copytree(series, root, symlinks=True)
+    published = outputs(root / "output" / "series")
+    config = root / "papers" / "gamma" / "paper.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("date: 2021-03-15", "date: 2021-13-45"),
+                      encoding="utf-8")
+    assert main(["series", "build", "--project", str(root), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "papers/gamma/paper.yaml:6: error: '2021-13-45' is not a date" in err
+    assert "[paper-failed]" in err and "series stopped: 1 error(s)" in err
+    assert outputs(root / "output" / "series") == published
+
+
+@pytest.mark.parametrize(("line", "code", "where"), [
+    ("issn: 2049-3631", "bad-issn", 6), ("ror: https://ror.org/05dxps056", "bad-ror", 8),
+    ("colour: blue", "unknown-key", 3), ("papers: [../elsewhere]", "outside-project", 3),
+])
+def test_series_yaml_mistakes_are_located(tmp_path, capsys, line, code, where):
+    root = make_series(tmp_path)
+    config = root / "series.yaml"
+    text = config.read_text(encoding="utf-8")
+    key = line.split(":")[0]
+    lines = [li for li in text.splitlines() if not li.startswith(key + ":")]
+    lines.insert(where - 1, line)
+    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert main(["series", "build", "--project", str(root), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert f"series.yaml:{where}: error:" in err and f"[{code}]" in err, err
+    # a paper of the series, checked alone, says the same of the series' file
+    assert main(["check", "--project", str(root / "papers" / "alpha")]) == 1
+    out = capsys.readouterr()
+    assert f"series.yaml:{where}: error:" in out.out + out.err
+
+
+def test_series_new_makes_a_series_whose_first_paper_takes_its_design(tmp_path, capsys):
+    folder = tmp_path / "discussion-papers"
+    assert main(["series", "new", str(folder)]) == 0
+    assert (folder / "series.yaml").is_file() and (folder / "papers" / "first-paper" / "paper.yaml").is_file()
+    assert main(["check", "--project", str(folder / "papers" / "first-paper")]) == 0
+    from paper.config import load_config
+    from paper.series import inherited
+
+    meta, problems = load_config(folder / "papers" / "first-paper", inherit=inherited)
+    assert problems == [] and meta.license == "CC BY 4.0"  # from the series' design: the paper gives none
+    assert meta.series.name == "Discussion papers" and meta.series.number == "1"
+    assert main(["series", "new", str(folder)]) == 1  # never over an existing folder
