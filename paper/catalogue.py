@@ -22,7 +22,7 @@ from .diagnostics import Diagnostic, error
 from .editions import edition_code, language_name
 from .errors import UserError
 from .labels import labels_for, long_date
-from .publish import carry, current, publish
+from .publish import carry, publish
 from .series import SeriesMeta, content_key, load_series
 
 log = logging.getLogger(__name__)
@@ -73,18 +73,31 @@ class Listed:
 def build_series(root: Path, workers: int | None = None) -> Path:
     """Build the series in `root` and publish its site; the published site's path."""
     root = root.resolve()
-    series, problems = load_series(root)
-    if series is None:
-        raise UserError(problems)
+    series = loaded(root)
     out = root / OUT
     out.mkdir(parents=True, exist_ok=True)
-    last = published_manifest(out)
     keys = {folder: content_key(series, folder) for folder in series.papers}
+    last = published_manifest(out / SITE)
     todo = [f for f in series.papers if last.get(f) != keys[f] or not built(root / f)]
     log.info("series: %d paper(s), %d to build", len(series.papers), len(todo))
     times = build_times(out)
     times.update(build_papers(root, todo, workers))
-    listed = [listing(root, series, folder, keys[folder]) for folder in series.papers]
+    return publish_site(root, series, keys, {f: root / f / "output" / "html" for f in series.papers}, times)
+
+
+def loaded(root: Path) -> SeriesMeta:
+    series, problems = load_series(root)
+    if series is None:
+        raise UserError(problems)
+    return series
+
+
+def publish_site(root: Path, series: SeriesMeta, keys: dict[str, str], sources: dict[str, Path],
+                 times: dict[str, float]) -> Path:
+    """The series' site assembled from each paper's built site (`sources`) and published at
+    once; how long each paper took is kept beside it."""
+    out = root / OUT
+    listed = [listing(root, folder, keys[folder], sources[folder]) for folder in series.papers]
     same: dict[str, str] = {}
     for paper in listed:
         if paper.slug in same:
@@ -92,13 +105,12 @@ def build_series(root: Path, workers: int | None = None) -> Path:
                                    f"{paper.folder} and {same[paper.slug]} both have the slug '{paper.slug}': "
                                    "give one of them another 'slug:' in its paper.yaml")])
         same[paper.slug] = paper.folder
-    staging = out / f".staging-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
     for old in out.glob(".staging-*"):
         shutil.rmtree(old, ignore_errors=True)
+    staging = out / f".staging-{os.getpid()}"
     try:
         site = staging / SITE
-        assemble(root, series, listed, site)
+        assemble(series, listed, sources, site)
         published = publish([site], out)[0]
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -106,11 +118,10 @@ def build_series(root: Path, workers: int | None = None) -> Path:
     return published
 
 
-def published_manifest(out: Path) -> dict[str, str]:
-    """The content key of each paper of the last published site."""
-    now = current(out)
-    path = now / SITE / MANIFEST if now else None
-    if path is None or not path.is_file():
+def published_manifest(site: Path) -> dict[str, str]:
+    """The content key of each paper of a published site (its manifest.json)."""
+    path = site / MANIFEST
+    if not path.is_file():
         return {}
     try:
         return {p["folder"]: p["key"] for p in json.loads(path.read_text(encoding="utf-8"))["papers"]}
@@ -176,7 +187,7 @@ def shown(folder: str, d: Diagnostic) -> str:
     return f"{path}{d.location.suffix}: {d.level}: {d.message} [{d.code}]"
 
 
-def listing(root: Path, series: SeriesMeta, folder: str, key: str) -> Listed:
+def listing(root: Path, folder: str, key: str, html: Path) -> Listed:
     """A built paper read back from its site's OPDS feed (each edition a book, as it says)."""
     from .config import load_config
     from .model import Paper
@@ -185,7 +196,7 @@ def listing(root: Path, series: SeriesMeta, folder: str, key: str) -> Listed:
     meta, problems = load_config(root / folder, inherit=inherited)
     if meta is None:
         raise UserError(problems)
-    feed = ElementTree.parse(root / folder / "output" / "html" / "opds.xml").getroot()
+    feed = ElementTree.parse(html / "opds.xml").getroot()
     entries = tuple(entry(e) for e in feed.iter(f"{ATOM}entry"))
     return Listed(folder, Paper.slug_of(meta), meta.series.number if meta.series else "", key, entries)
 
@@ -206,14 +217,14 @@ def entry(element: ElementTree.Element) -> Entry:
                  tuple(c.get("term", "") for c in element.findall(f"{ATOM}category")))
 
 
-def assemble(root: Path, series: SeriesMeta, papers: list[Listed], site: Path) -> None:
+def assemble(series: SeriesMeta, papers: list[Listed], sources: dict[str, Path], site: Path) -> None:
     """The series' website in `site`: the papers' own sites, then what the series adds."""
     from .renderers import environment
     from .search import index_site
 
     site.mkdir(parents=True)
     for paper in papers:
-        carry((root / paper.folder / "output" / "html").resolve(), site / "papers" / paper.slug)
+        carry(sources[paper.folder].resolve(), site / "papers" / paper.slug)
     names = tuple(sorted(str(p) for p in series.templates.rglob("*"))) if series.templates else ()
     env = environment(series.templates, names)
     newest = sorted(papers, key=lambda p: (p.entries[0].issued, number(p.number), p.slug), reverse=True)

@@ -183,10 +183,28 @@ def cmd_series(args: argparse.Namespace, root: Path) -> int:
         folder = new_series(Path(args.folder))
         print(f"new series in {shown(folder)}: build it with 'paper series build --project {shown(folder)}'")
         return 0
+    from . import shards
     from .catalogue import build_series
 
+    published = Path(args.published) if args.published else None
     start = time.perf_counter()
-    site = build_series(root, args.workers)
+    if args.action == "plan":
+        series, keys, last, times, _site = shards.state(root, published)
+        print(shards.matrix(shards.plan(series, keys, last, times, args.shards), args.output_format))
+        return 0
+    if args.action == "assemble":
+        site = shards.assemble_shards(root, Path(args.folder) if args.folder else None, published)
+    elif args.shard:
+        try:
+            folder = shards.build_shard(root, args.shard, published, args.workers)
+        except ValueError as exc:
+            print(f"series build: {exc}", file=sys.stderr)
+            return 1
+        print(f"shard: {shown(folder)}")
+        log.info("shard built in %.1f s", time.perf_counter() - start)
+        return 0
+    else:
+        site = build_series(root, args.workers)
     print(f"series: {shown(site)}")
     log.info("series built in %.1f s", time.perf_counter() - start)
     return 0
@@ -267,12 +285,25 @@ def make_parser() -> argparse.ArgumentParser:
     review_command.add_argument("--format", dest="output_format", choices=("text", "json"), default="text",
                                 help="text (default) or json, for other tools")
     series_command = command("series", "build a series of papers into one website with a catalogue")
-    series_command.add_argument("action", choices=("new", "build"),
+    series_command.add_argument("action", choices=("new", "build", "plan", "assemble"),
                                 help="new: start a series in a new folder; build: build every paper that "
-                                     "changed and the series' website (in DIR/output/series/site)")
-    series_command.add_argument("folder", nargs="?", metavar="FOLDER", help="for new: the folder to create")
+                                     "changed and the series' website (in DIR/output/series/site); plan: print "
+                                     "the CI jobs that would rebuild what changed; assemble: make the website "
+                                     "from the jobs' shards")
+    series_command.add_argument("folder", nargs="?", metavar="FOLDER",
+                                help="for new: the folder to create; for assemble: where the shards were "
+                                     "gathered (default: DIR/output/series/shards)")
     series_command.add_argument("--workers", type=int, default=None, metavar="N",
                                 help="papers built at once (default: one per free processor)")
+    series_command.add_argument("--shards", type=int, default=1, metavar="N",
+                                help="for plan: how many jobs to share the papers among (default 1)")
+    series_command.add_argument("--format", dest="output_format", choices=("text", "github", "gitlab"),
+                                default="text", help="for plan: text (default), github (a strategy.matrix as "
+                                                     "JSON) or gitlab (a child pipeline)")
+    series_command.add_argument("--shard", metavar="K/N", help="for build: build only the K-th of N shards")
+    series_command.add_argument("--published", metavar="DIR",
+                                help="the published site (its manifest.json and papers/), for plan, build "
+                                     "--shard and assemble (default: DIR/output/series/site)")
     return parser
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .diagnostics import Diagnostic, warning
-from .licenses import spdx_license
+from .licenses import license_url, spdx_license
 from .model import Author, PaperMeta
 
 # ISO 639-3 codes for Zenodo, which wants three letters.
@@ -214,9 +214,11 @@ def datacite(meta: PaperMeta, abstract: str) -> dict[str, Any]:
     }
     if spdx_license(meta.license):
         identifier = spdx_license(meta.license)
-        attributes["rightsList"] = [{"rights": meta.license, "rightsIdentifier": identifier.lower(),
-                                     "rightsIdentifierScheme": "SPDX",
+        attributes["rightsList"] = [{"rights": meta.license, "rightsUri": license_url(meta.license),
+                                     "rightsIdentifier": identifier.lower(), "rightsIdentifierScheme": "SPDX",
                                      "schemeUri": "https://spdx.org/licenses/"}]
+    elif license_url(meta.license):  # a licence SPDX does not list (CC BY-NC 3.0 IGO): its address
+        attributes["rightsList"] = [{"rights": meta.license, "rightsUri": license_url(meta.license)}]
     if meta.isbn:
         attributes["relatedIdentifiers"] = [{"relatedIdentifier": meta.isbn,
                                              "relatedIdentifierType": "ISBN",

@@ -240,3 +240,78 @@ def test_series_new_makes_a_series_whose_first_paper_takes_its_design(tmp_path, 
     assert problems == [] and meta.license == "CC BY 4.0"  # from the series' design: the paper gives none
     assert meta.series.name == "Discussion papers" and meta.series.number == "1"
     assert main(["series", "new", str(folder)]) == 1  # never over an existing folder
+
+
+def test_the_plan_shares_the_papers_to_rebuild_by_their_build_times():
+    from paper.series import SeriesMeta
+    from paper.shards import matrix, plan
+
+    series = SeriesMeta(Path("."), "S", papers=tuple(f"papers/p{i}" for i in range(6)))
+    keys = {f: "new" for f in series.papers}
+    published = {"papers/p0": "new"}  # p0 is as published: not rebuilt
+    times = {"papers/p1": 50.0, "papers/p2": 40.0, "papers/p3": 30.0, "papers/p4": 20.0, "papers/p5": 10.0}
+    chosen = plan(series, keys, published, times, 2)
+    assert chosen == [["papers/p1", "papers/p4", "papers/p5"], ["papers/p2", "papers/p3"]]  # 80 s and 70 s
+    assert plan(series, keys, published, {}, 5) == [[f] for f in series.papers[1:]]  # unknown times: one each
+    github = json.loads(matrix(chosen, "github"))
+    assert github == {"include": [{"shard": "1/2", "papers": "papers/p1 papers/p4 papers/p5"},
+                                  {"shard": "2/2", "papers": "papers/p2 papers/p3"}]}
+    import yaml
+
+    gitlab = yaml.safe_load(matrix(chosen, "gitlab"))
+    assert gitlab["build-papers"]["parallel"]["matrix"] == [{"SHARD": ["1/2", "2/2"]}]
+    assert "paper series build --shard $SHARD --published published/" in gitlab["build-papers"]["script"]
+    assert "pages" in gitlab and "paper series assemble --published published/" in gitlab["pages"]["script"]
+    assert "build-papers" not in yaml.safe_load(matrix([[], []], "gitlab"))  # nothing to build: the site again
+    assert matrix([[], []], "github") == '{"include":[]}'
+
+
+def test_three_shards_assembled_give_the_same_site_as_one_build(series, tmp_path, capsys):
+    root = make_series(tmp_path)
+    assert main(["series", "plan", "--shards", "3", "--project", str(root)]) == 0
+    assert capsys.readouterr().out.splitlines() == ["shard 1/3: papers/alpha", "shard 2/3: papers/beta",
+                                                    "shard 3/3: papers/gamma"]
+    for k in (1, 2, 3):
+        assert main(["series", "build", "--shard", f"{k}/3", "--project", str(root), "-q"]) == 0
+    assert main(["series", "assemble", "--project", str(root), "-q"]) == 0
+    assert outputs(root / "output" / "series" / "site") == outputs(series / "output" / "series" / "site")
+    # after an edit, the plan rebuilds that paper alone; its shard and the published copies of the
+    # others make the site again
+    chapter = root / "papers" / "alpha" / "chapters" / "02-findings.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8") + "\nOne more finding.\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["series", "plan", "--shards", "3", "--project", str(root)]) == 0
+    assert capsys.readouterr().out.splitlines() == ["shard 1/3: papers/alpha"]
+    shutil.rmtree(root / "output" / "series" / "shards")  # as on a fresh runner
+    assert main(["series", "build", "--shard", "1/3", "--project", str(root), "-q"]) == 0
+    assert main(["series", "assemble", "--project", str(root), "-q"]) == 0
+    site = root / "output" / "series" / "site"
+    assert "One more finding." in (site / "papers" / "alpha" / "findings.html").read_text(encoding="utf-8")
+    assert outputs(site / "papers" / "gamma") == outputs(series / "output" / "series" / "site" / "papers" / "gamma")
+
+
+def test_the_ci_files_in_the_docs_run_commands_the_tool_has():
+    import shlex
+
+    import yaml
+
+    from paper.cli import make_parser
+    from paper.shards import matrix
+
+    texts = {name: (PROJECTS.parent.parent / "docs" / "ci" / name).read_text(encoding="utf-8")
+             for name in ("github-series.yml", "gitlab-series.yml")}
+    texts["child pipeline"] = matrix([["papers/a"], ["papers/b"]], "gitlab")
+    found = 0
+    for name, text in texts.items():
+        document = yaml.safe_load(text)
+        assert isinstance(document, dict), name
+        commands = "\n".join(li for li in text.splitlines() if not li.lstrip().startswith("#"))
+        for line in re.findall(r"paper series [^\n>\"]+", commands):
+            line = re.sub(r"\$\{\{ *matrix\.shard *\}\}|\$SHARD", "1/2", line).strip()
+            args = make_parser().parse_args(shlex.split(line)[1:])
+            assert args.command == "series" and args.action in ("plan", "build", "assemble"), line
+            found += 1
+    assert found >= 6
+    workflow = yaml.safe_load(texts["github-series.yml"])
+    assert list(workflow["jobs"]) == ["plan", "build", "assemble"]
+    assert workflow["jobs"]["build"]["strategy"]["matrix"] == "${{ fromJSON(needs.plan.outputs.matrix) }}"
