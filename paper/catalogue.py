@@ -22,6 +22,7 @@ from .diagnostics import Diagnostic, error
 from .editions import edition_code, language_name
 from .errors import UserError
 from .labels import labels_for, long_date
+from .model import PaperMeta
 from .publish import carry, publish
 from .series import SeriesMeta, content_key, load_series
 
@@ -30,6 +31,7 @@ OUT = Path("output") / "series"
 SITE = "site"
 MANIFEST = "manifest.json"
 TIMES = "times.json"
+DEPOSIT = "crossref.xml"
 ATOM = "{http://www.w3.org/2005/Atom}"
 DC = "{http://purl.org/dc/terms/}"
 ACQUISITION = "http://opds-spec.org/acquisition"
@@ -65,6 +67,7 @@ class Listed:
     key: str
     entries: tuple[Entry, ...]
     """Its editions, the source's first."""
+    meta: PaperMeta
 
     def entry(self, language: str) -> Entry:
         return next((e for e in self.entries if e.language.lower() == language.lower()), self.entries[0])
@@ -82,7 +85,7 @@ def build_series(root: Path, workers: int | None = None) -> Path:
     log.info("series: %d paper(s), %d to build", len(series.papers), len(todo))
     times = build_times(out)
     times.update(build_papers(root, todo, workers))
-    return publish_site(root, series, keys, {f: root / f / "output" / "html" for f in series.papers}, times)
+    return publish_site(root, series, keys, {f: root / f / "output" / "html" for f in series.papers}, times, todo)
 
 
 def loaded(root: Path) -> SeriesMeta:
@@ -93,9 +96,10 @@ def loaded(root: Path) -> SeriesMeta:
 
 
 def publish_site(root: Path, series: SeriesMeta, keys: dict[str, str], sources: dict[str, Path],
-                 times: dict[str, float]) -> Path:
+                 times: dict[str, float], fresh: list[str]) -> Path:
     """The series' site assembled from each paper's built site (`sources`) and published at
-    once; how long each paper took is kept beside it."""
+    once; how long each paper took is kept beside it, and the Crossref deposit of the papers
+    just built (`fresh`) too."""
     out = root / OUT
     listed = [listing(root, folder, keys[folder], sources[folder]) for folder in series.papers]
     same: dict[str, str] = {}
@@ -115,7 +119,33 @@ def publish_site(root: Path, series: SeriesMeta, keys: dict[str, str], sources: 
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     write(out / TIMES, json.dumps({f: round(times[f], 2) for f in sorted(times) if f in keys}, indent=1) + "\n")
+    write_deposit(root, series, [p for p in listed if p.folder in fresh])
     return published
+
+
+def write_deposit(root: Path, series: SeriesMeta, papers: list[Listed]) -> None:
+    """output/series/crossref.xml: the papers just built that have a DOI, when series.yaml
+    names a depositor; an older deposit is removed, so that none is sent twice by mistake."""
+    from .crossref import deposit
+
+    target = root / OUT / DEPOSIT
+    target.unlink(missing_ok=True)
+    with_doi = [p for p in papers if p.meta.doi]
+    for paper in with_doi:
+        if not paper.meta.site_url:
+            log.warning("%s/paper.yaml: warning: the paper has a DOI but no web address for it to lead to: give "
+                        "'site-url:' in series.yaml; it is left out of the Crossref deposit [deposit-metadata]",
+                        paper.folder)
+    ready = [(p.meta, p.meta.site_url) for p in with_doi if p.meta.site_url]
+    if not ready or not series.depositor[0]:
+        if ready:
+            log.warning("series.yaml: warning: %d paper(s) with a DOI were built, but no Crossref deposit was "
+                        "written: give 'depositor:' with 'name:' and 'email:' [deposit-metadata]", len(ready))
+        return
+    temporary = target.with_suffix(".tmp")
+    write(temporary, deposit(series, ready, root))
+    os.replace(temporary, target)
+    log.info("series: Crossref deposit of %d paper(s): %s", len(ready), target)
 
 
 def published_manifest(site: Path) -> dict[str, str]:
@@ -198,7 +228,7 @@ def listing(root: Path, folder: str, key: str, html: Path) -> Listed:
         raise UserError(problems)
     feed = ElementTree.parse(html / "opds.xml").getroot()
     entries = tuple(entry(e) for e in feed.iter(f"{ATOM}entry"))
-    return Listed(folder, Paper.slug_of(meta), meta.series.number if meta.series else "", key, entries)
+    return Listed(folder, Paper.slug_of(meta), meta.series.number if meta.series else "", key, entries, meta)
 
 
 def entry(element: ElementTree.Element) -> Entry:

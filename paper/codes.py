@@ -36,6 +36,7 @@ import-no-headings: a manuscript to import with no heading where chapters start
 tracked-change: a tracked change in a Word manuscript being imported (import with --accept-changes)
 bad-date: a date in paper.yaml is not YYYY-MM-DD, YYYY-MM or YYYY
 bad-doi: a DOI that is not of the form 10.1234/abcd
+bad-funder-id: a funder-id that is neither a Crossref Funder Registry DOI nor a ROR id
 bad-issn: an ISSN of the wrong form or with a wrong check digit
 bad-ror: a ROR id of the wrong form or with a wrong checksum
 duplicate-paper: a paper listed twice in series.yaml, or two papers with the same slug

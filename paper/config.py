@@ -14,7 +14,7 @@ from xml.etree import ElementTree
 from .codes import why_not_ignorable
 from .diagnostics import Diagnostic, error
 from .images import check_image
-from .model import Author, Edition, Limits, Paper, PaperMeta, Part, Series
+from .model import Author, Edition, Funding, Limits, Paper, PaperMeta, Part, Series
 from .resolve import Resolver
 from .yamlfile import Key, parse_yaml
 
@@ -135,12 +135,29 @@ KEYS: dict[str, Setting] = {
         "editor has read and accepts. Errors cannot be ignored. See [Messages](#messages)"),
     "editions": Setting(
         "for each other language: its `title`, `subtitle`, `abstract`, `keywords`, `series` (the "
-        "series' name), `disclaimer`, `parts` (the part titles, in order) and `authors` (when a "
-        "team's name is translated). What is not given is taken from the source"),
+        "series' name), `disclaimer`, `parts` (the part titles, in order), `authors` (when a "
+        "team's name is translated), `translators` (a list, like `authors`) and `doi` (when the "
+        "translation has a DOI of its own: it is then deposited as a translation of the paper). "
+        "What is not given is taken from the source"),
+    "report-number": Setting(
+        "the paper's number as the publisher gives it, e.g. `SSDP 1/2012`; by default the "
+        "series number. Printed on the imprint page and sent with the deposits"),
+    "funding": Setting(
+        "who paid for the work: a list, each with `funder:` (the name), optionally `funder-id:` "
+        "(its DOI in the Crossref Funder Registry, `10.13039/…`, or its ROR address) and "
+        "`award:` (the grant number). Printed on the imprint page and sent with the deposits"),
+    "jel": Setting(
+        "Journal of Economic Literature classification codes, e.g. `[H56, O54]`; sent with the "
+        "deposits and written into the metadata"),
 }
 PAGE_SIZES = ("A4", "Letter")
 CHAPTER_STARTS = ("new-page", "right-hand-page")
-AUTHOR_KEYS = ("name", "affiliation", "orcid", "family-name", "organization")
+AUTHOR_KEYS = ("name", "affiliation", "orcid", "family-name", "organization", "ror")
+FUNDING_KEYS = ("funder", "funder-id", "award")
+JEL = re.compile(r"^[A-Z](\d{1,2})?$")
+FUNDER_DOI = re.compile(r"^10\.13039/\d+$")
+ROR = re.compile(r"^(?:https://ror\.org/)?(0[0-9a-hjkmnp-tv-z]{6}\d{2})$")
+CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
 STYLES = Path(__file__).parent / "styles"
 REFERENCE_LISTS = ("end", "per-chapter")
 DOWNLOADS = ("pdf", "epub", "docx", "cite")
@@ -151,7 +168,8 @@ BOX_KINDS = ("box", "note", "tip", "warning", "important", "caution", "aside")
 """What a fenced div may be: a numbered box, a callout of one of Quarto's kinds, or a plain aside."""
 PAGE_REFERENCES = ("other-chapters", "all", "none")
 PART_KEYS = ("part", "chapters")
-EDITION_KEYS = ("title", "subtitle", "abstract", "keywords", "disclaimer", "series", "parts", "authors")
+EDITION_KEYS = ("title", "subtitle", "abstract", "keywords", "disclaimer", "series", "parts", "authors", "doi",
+                "translators")
 SERIES_KEYS = ("name", "number", "issn")
 ISSN = re.compile(r"^\d{4}-\d{3}[\dX]$")
 LIMIT_KEYS = {"chapters": "chapters", "chapter-mb": "chapter_mb", "nesting": "nesting", "image-mb": "image_mb",
@@ -305,6 +323,9 @@ class _Checker:
             version=self.text(data, "version"),
             site_url=self.site_url(self.text(data, "site-url")),
             limits=self.limit,
+            report_number=self.text(data, "report-number"),
+            funding=self.funding(data.get("funding")),
+            jel=self.jel(self.text_list(data, "jel")),
         )
         languages = self.languages(data, meta.language)
         return replace(meta, languages=languages,
@@ -351,7 +372,10 @@ class _Checker:
                                self.text(item, "abstract", key),
                                tuple(str(k).strip() for k in keywords) if isinstance(keywords, list) else (),
                                self.text(item, "disclaimer", key), self.text(item, "series", key),
-                               part_titles, self.authors(item["authors"], key) if "authors" in item else ()))
+                               part_titles, self.authors(item["authors"], key) if "authors" in item else (),
+                               self.doi(self.text(item, "doi", key), key + ("doi",)),
+                               self.authors(item["translators"], key, "translators") if "translators" in item
+                               else ()))
         return tuple(out)
 
     def site_url(self, text: str) -> str:
@@ -514,14 +538,14 @@ class _Checker:
         return Series(self.text(value, "name", ("series",), required=True),
                       self.text(value, "number", ("series",)), issn)
 
-    def authors(self, value: Any, where: Key = ()) -> tuple[Author, ...]:
+    def authors(self, value: Any, where: Key = (), name: str = "authors") -> tuple[Author, ...]:
         if not value or not isinstance(value, list):
-            self.fail(where + ("authors",), "missing-key",
-                      "'authors' is required: a list with at least one '- name: ...'")
+            self.fail(where + (name,), "missing-key",
+                      f"'{name}' is required: a list with at least one '- name: ...'")
             return ()
         authors = []
         for i, item in enumerate(value):
-            key: Key = where + ("authors", i)
+            key: Key = where + (name, i)
             if isinstance(item, str):
                 authors.append(Author(item.strip()))
                 continue
@@ -542,8 +566,12 @@ class _Checker:
             organization = item.get("organization", False)
             if not isinstance(organization, bool):
                 self.fail(key + ("organization",), "bad-type", "'organization' is true or false")
+            ror = self.text(item, "ror", key).lower()
+            if ror and not ror_ok(ror):
+                self.fail(key + ("ror",), "bad-ror", f"'{ror}' is not a ROR id: look the institution up on ror.org "
+                          "and copy its address, e.g. https://ror.org/05dxps055")
             authors.append(Author(name, self.text(item, "affiliation", key), orcid, family,
-                                  organization is True))
+                                  organization is True, ror_id(ror)))
         return tuple(authors)
 
     def date(self, value: Any) -> str:
@@ -570,11 +598,40 @@ class _Checker:
                       f"'{text}' is not a BCP 47 language tag: use e.g. en, es or pt-BR")
         return text
 
-    def doi(self, text: str) -> str:
+    def doi(self, text: str, key: Key = ("doi",)) -> str:
         text = text.removeprefix("https://doi.org/")
         if text and not DOI.match(text):
-            self.fail(("doi",), "bad-doi", f"'{text}' is not a DOI: it starts with 10. and has a /")
+            self.fail(key, "bad-doi", f"'{text}' is not a DOI: it starts with 10. and has a /")
         return text
+
+    def funding(self, value: Any) -> tuple[Funding, ...]:
+        if value is None:
+            return ()
+        if not isinstance(value, list):
+            self.fail(("funding",), "bad-type", "'funding' is a list, each item with 'funder:' and, if known, "
+                      "'funder-id:' and 'award:'")
+            return ()
+        found = []
+        for i, item in enumerate(value):
+            key: Key = ("funding", i)
+            if not isinstance(item, dict):
+                self.fail(key, "bad-type", "each funder is a mapping with 'funder:'")
+                continue
+            self.unknown_keys(item, FUNDING_KEYS, key)
+            ident = self.text(item, "funder-id", key).removeprefix("https://doi.org/")
+            if ident and not (FUNDER_DOI.match(ident) or ror_ok(ident)):
+                self.fail(key + ("funder-id",), "bad-funder-id", f"'{ident}' is neither a Crossref Funder Registry "
+                          "DOI (10.13039/501100000780) nor a ROR id (https://ror.org/05dxps055): look the funder "
+                          "up at search.crossref.org/funding or ror.org")
+            found.append(Funding(self.text(item, "funder", key, required=True), ident, self.text(item, "award", key)))
+        return tuple(found)
+
+    def jel(self, codes: tuple[str, ...]) -> tuple[str, ...]:
+        for i, code in enumerate(codes):
+            if not JEL.match(code):
+                self.fail(("jel", i), "bad-value", f"'{code}' is not a JEL code: a capital letter and up to two "
+                          "digits, e.g. H56 or O54")
+        return codes
 
     def isbn(self, text: str) -> str:
         digits = text.replace("-", "").replace(" ", "")
@@ -611,6 +668,24 @@ def csl_problem(path: Path) -> str:
             return ("is a dependent style, which takes its rules from another style by a link; builds "
                     "read nothing outside the project: use the parent style's own .csl file instead")
     return ""
+
+
+def ror_ok(text: str) -> bool:
+    """A ROR id's form and checksum (ISO 7064 mod 97-10 of its base-32 digits)."""
+    match = ROR.match(text)
+    if not match:
+        return False
+    ident = match.group(1)
+    number = 0
+    for char in ident[1:7]:
+        number = number * 32 + CROCKFORD.index(char)
+    return 98 - (number * 100) % 97 == int(ident[7:])
+
+
+def ror_id(text: str) -> str:
+    """The bare id of a valid ROR address (05dxps055), else nothing."""
+    match = ROR.match(text)
+    return match.group(1) if match and ror_ok(text) else ""
 
 
 def issn_ok(issn: str) -> bool:

@@ -10,7 +10,7 @@ from pathlib import Path
 from .cache import Cache
 from .diagnostics import Diagnostic, error, warning
 from .loader import load_chapters
-from .model import Chapter, Paper, PaperMeta, Part, Series
+from .model import Chapter, Paper, PaperMeta, Part
 
 LANGUAGE_NAMES = {"en": "English", "es": "Español", "pt": "Português", "fr": "Français"}
 """Each language's name in itself, for the website's language switcher."""
@@ -90,7 +90,7 @@ def edition_meta(meta: PaperMeta, language: str, slug: str) -> PaperMeta:
         return replace(meta, language=language, slug=f"{slug}-{edition_code(language)}")
     series = meta.series
     if series and edition.series:
-        series = Series(edition.series, series.number)
+        series = replace(series, name=edition.series)
     parts = meta.parts
     if edition.parts:
         parts = tuple(Part(title, part.chapters) for title, part in zip(edition.parts, meta.parts, strict=True))
@@ -98,7 +98,8 @@ def edition_meta(meta: PaperMeta, language: str, slug: str) -> PaperMeta:
                    title=edition.title or meta.title, subtitle=edition.subtitle or meta.subtitle,
                    abstract=edition.abstract or meta.abstract, keywords=edition.keywords or meta.keywords,
                    disclaimer=edition.disclaimer or meta.disclaimer, series=series, parts=parts,
-                   authors=edition.authors or meta.authors)
+                   authors=edition.authors or meta.authors, doi=edition.doi or meta.doi,
+                   translators=edition.translators)
 
 
 def translation_status(source: Paper, edition: Paper) -> list[Diagnostic]:

@@ -31,6 +31,8 @@ class Author:
     """The family name(s) within `name`; empty means its last word."""
     organization: bool = False
     """A team or institution: its name is never split into given and family names."""
+    ror: str = ""
+    """The ROR id of the affiliation (05dxps055), for deposits."""
 
     @property
     def family(self) -> str:
@@ -51,6 +53,17 @@ class Series:
     number: str = ""
     issn: str = ""
     """The series' ISSN (for its online edition), from series.yaml or paper.yaml."""
+
+
+@dataclass(frozen=True)
+class Funding:
+    """Who paid for the work (paper.yaml `funding:`), for the deposits and the imprint page."""
+
+    funder: str
+    funder_id: str = ""
+    """The funder's DOI in the Crossref Funder Registry (10.13039/…) or its ROR address."""
+    award: str = ""
+    """The grant or award number."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +90,9 @@ class Edition:
     """The parts' titles in this language, in order."""
     authors: tuple[Author, ...] = ()
     """The authors as this edition names them (a team's name translated, say); empty: the same."""
+    doi: str = ""
+    """The translation's own DOI, if it has one (it is then deposited as a translation)."""
+    translators: tuple[Author, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -160,6 +176,13 @@ class PaperMeta:
     editions: tuple[Edition, ...] = ()
     """Titles and abstracts of the translated editions."""
     limits: Limits = Limits()
+    report_number: str = ""
+    """The paper's number as the publisher gives it ("SSDP 1/2012"); by default the series number."""
+    funding: tuple[Funding, ...] = ()
+    jel: tuple[str, ...] = ()
+    """Journal of Economic Literature classification codes (H56, O54)."""
+    translators: tuple[Author, ...] = ()
+    """An edition's translators (from editions: in paper.yaml); none for the source."""
     valid: bool = True
     """False when paper.yaml had errors: the paper may be checked but never built."""
 

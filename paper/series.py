@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from .cache import tool_fingerprint
-from .config import LANGUAGE, Setting, _Checker, issn_ok, read_yaml
+from .config import LANGUAGE, Setting, _Checker, issn_ok, read_yaml, ror_id, ror_ok
 from .diagnostics import Diagnostic
 from .resolve import Resolver
 
@@ -24,6 +23,9 @@ KEYS: dict[str, Setting] = {
     "publisher": Setting("the publisher of every paper, unless a paper names its own"),
     "ror": Setting("the publisher's ROR id, e.g. `https://ror.org/05dxps055` (checked for its "
                    "checksum)"),
+    "depositor": Setting("who sends the DOI deposits to Crossref: `name:` and `email:` (Crossref writes "
+                         "to that address about each deposit). With it, `paper series build` writes "
+                         "`output/series/crossref.xml` for the papers with a DOI that it built"),
     "languages": Setting("the languages of the catalogue, its first the language of the home page: "
                          "`[en, es, pt-BR]`"),
     "site-url": Setting("where the series' website will be published; each paper's address is then "
@@ -39,8 +41,6 @@ KEYS: dict[str, Setting] = {
 }
 DESIGN_KEYS = ("license", "citation-style", "page-size", "chapter-start", "section-numbers", "page-references",
                "reference-list", "lists", "downloads", "ignore")
-ROR = re.compile(r"^(?:https://ror\.org/)?(0[0-9a-hjkmnp-tv-z]{6}\d{2})$")
-CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
 PAPER_FILES = ("paper.yaml", "references.bib")
 PAPER_FOLDERS = ("chapters", "images", "templates", "fonts", "styles")
 """What a paper's build reads from its folder, for its content key (cover-image and logos may
@@ -65,6 +65,8 @@ class SeriesMeta:
     """The papers' folders, relative to `root` ("." for the series folder itself)."""
     design: tuple[tuple[str, Any, int], ...] = ()
     """paper.yaml keys every paper takes, with their value and series.yaml line."""
+    depositor: tuple[str, str] = ("", "")
+    """Crossref's depositor: a name and an email address."""
 
     def name_in(self, language: str) -> str:
         return dict(self.names).get(language, self.name)
@@ -109,11 +111,20 @@ class _SeriesChecker(_Checker):
                       "e.g. 'page-size: A4'")
             design = {}
         self.unknown_keys(design, DESIGN_KEYS, ("design",))
+        depositor = data.get("depositor") or {}
+        if not isinstance(depositor, dict):
+            self.fail(("depositor",), "bad-type", "'depositor' needs 'name:' and 'email:' on lines below it")
+            depositor = {}
+        self.unknown_keys(depositor, ("name", "email"), ("depositor",))
+        who = (self.text(depositor, "name", ("depositor",), required=bool(depositor)),
+               self.text(depositor, "email", ("depositor",), required=bool(depositor)))
+        if who[1] and "@" not in who[1]:
+            self.fail(("depositor", "email"), "bad-value", f"'{who[1]}' is not an email address")
         return SeriesMeta(self.root, name, tuple((str(k), str(v).strip()) for k, v in names.items()), issn,
                           self.text(data, "publisher"), ror_id(ror),
                           tuple(languages), site_url, self.papers(data),
                           tuple((k, v, self.lines.get(("design", k), 1)) for k, v in design.items()
-                                if k in DESIGN_KEYS))
+                                if k in DESIGN_KEYS), who)
 
     def papers(self, data: dict) -> tuple[str, ...]:
         if "papers" not in data:
@@ -133,24 +144,6 @@ class _SeriesChecker(_Checker):
         if not found and not self.problems:
             self.fail(("papers",), "no-papers", "the series has no papers: list their folders under 'papers:'")
         return tuple(found)
-
-
-def ror_ok(text: str) -> bool:
-    """A ROR id's form and checksum (ISO 7064 mod 97-10 of its base-32 digits)."""
-    match = ROR.match(text)
-    if not match:
-        return False
-    ident = match.group(1)
-    number = 0
-    for char in ident[1:7]:
-        number = number * 32 + CROCKFORD.index(char)
-    return 98 - (number * 100) % 97 == int(ident[7:])
-
-
-def ror_id(text: str) -> str:
-    """The bare id of a valid ROR address (05dxps055), else nothing."""
-    match = ROR.match(text)
-    return match.group(1) if match and ror_ok(text) else ""
 
 
 def discovered(root: Path) -> tuple[str, ...]:

@@ -133,6 +133,7 @@ def assemble_shards(root: Path, shards: Path | None = None, published: Path | No
             if paper in keys and item.get("key") == keys[paper]:
                 sources[paper] = record.parent / item["site"]
                 times[paper] = float(item.get("seconds", 0.0))
+    fresh = [paper for paper in series.papers if paper in sources]
     slugs = {}
     if (site / MANIFEST).is_file():
         slugs = {p["folder"]: p["slug"] for p in json.loads((site / MANIFEST).read_text(encoding="utf-8"))["papers"]}
@@ -149,4 +150,4 @@ def assemble_shards(root: Path, shards: Path | None = None, published: Path | No
                                f"{paper} was built by no shard and the published site has no copy of its present "
                                "sources: run 'paper series plan' again and build every shard it lists")
                          for paper in missing])
-    return publish_site(root, series, keys, sources, times)
+    return publish_site(root, series, keys, sources, times, fresh)

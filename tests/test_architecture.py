@@ -155,8 +155,8 @@ def test_the_reference_lists_every_series_yaml_key_as_declared():
 def test_every_paper_yaml_key_fills_a_field_and_every_field_has_a_key():
     fields = {f.name for f in dataclasses.fields(PaperMeta)}
     assert {key.replace("-", "_") for key in KEYS} <= fields
-    # parts come from chapters:, valid says whether the file could be used at all
-    assert fields - {key.replace("-", "_") for key in KEYS} == {"parts", "valid"}
+    # parts come from chapters:, translators from editions:, valid says whether the file could be used at all
+    assert fields - {key.replace("-", "_") for key in KEYS} == {"parts", "translators", "valid"}
 
 
 def test_check_json_reports_only_declared_codes(project, capsys):

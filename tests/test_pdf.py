@@ -89,3 +89,26 @@ def test_publication_details_page(reader):
     reader.pages[3].extract_text(visitor_text=lambda text, cm, tm, *_: text.strip() and heights.append(
         tm[4] * cm[1] + tm[5] * cm[3] + cm[5]))  # the text's origin on the page, from the foot up
     assert max(heights) < float(reader.pages[3].mediabox.height) / 2
+
+
+def test_xmp_metadata_gives_the_rights_the_doi_the_language_and_the_publisher(minimal_output, project):
+    import pikepdf
+    from conftest import set_keys
+
+    from paper.pipeline import BuildOptions, build
+
+    with pikepdf.open(minimal_output / "minimal.pdf") as pdf:
+        meta = pdf.open_metadata()
+        assert meta["dc:rights"] == ("This work is licensed under a Creative Commons Attribution 4.0 International "
+                                     "licence (CC BY 4.0).")
+        assert meta["xmpRights:WebStatement"] == "https://creativecommons.org/licenses/by/4.0/"
+        assert meta["xmpRights:Marked"] == "True"
+        assert meta["dc:language"] == {"en"} and meta["dc:publisher"] == {"Test Press"}
+        assert meta["pdfuaid:part"] == "1" and "dc:identifier" not in meta  # WeasyPrint's own are kept
+    set_keys(project, doi="10.5555/test.1", license="CC BY 3.0 IGO")
+    build(project, options=BuildOptions(formats=("pdf",)))
+    with pikepdf.open(project / "output" / "minimal.pdf") as pdf:
+        meta = pdf.open_metadata()
+        assert meta["dc:identifier"] == "doi:10.5555/test.1"
+        assert meta["xmpRights:WebStatement"] == "https://creativecommons.org/licenses/by/3.0/igo/"
+        assert "(CC BY 3.0 IGO)" in meta["dc:rights"]

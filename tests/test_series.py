@@ -40,7 +40,16 @@ def make_series(dest: Path) -> Path:
         text = text.replace("license: CC BY 4.0\n", "").replace("publisher: Test Press\n", "")
         text = text.replace(f"slug: {source}", f"slug: {name}").replace("date: 2020-05-04", f"date: {date}")
         text = text.replace("    series: Serie de prueba\n", "")
+        if name == "beta":  # with DOIs for its English and Spanish editions, for the Crossref deposit
+            text = text.replace("slug: beta\n", "slug: beta\ndoi: 10.5555/beta.2020\nreport-number: TDP 2/2020\n"
+                                "jel: [H56, O54]\nfunding:\n  - funder: Test Foundation\n"
+                                "    funder-id: 10.13039/501100000780\n    award: TF-123\n")
+            text = text.replace("  es:\n    title:", "  es:\n    doi: 10.5555/beta.2020.es\n    translators:\n"
+                                "      - name: María Gómez\n        ror: https://ror.org/05dxps055\n    title:")
         config.write_text(text, encoding="utf-8")
+    config = root / "series.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "depositor:\n  name: Test Academy Publications\n"
+                      "  email: doi@example.org\n", encoding="utf-8")
     return root
 
 
@@ -130,6 +139,55 @@ def test_opds_feeds_follow_atom_and_opds_and_a_feed_reader_reads_them(site):
     assert len(every) == 5  # alpha, gamma, and beta in English, Spanish and Portuguese
 
 
+def crossref_schema():
+    """Crossref's own deposit schema, 5.5.0, as commonmeta-py ships it (installed without its
+    dependencies: only its schema files are used), read with no network."""
+    import importlib.metadata
+
+    import xmlschema
+
+    base = Path(importlib.metadata.distribution("commonmeta-py").locate_file("commonmeta/resources/crossref"))
+    local = {"http://www.w3.org/2009/01/xml.xsd": "standard-modules/xml.xsd",
+             "https://www.w3.org/2001/xml.xsd": "standard-modules/xml.xsd",
+             "http://www.w3.org/2001/xml.xsd": "standard-modules/xml.xsd",
+             "http://www.w3.org/Math/XMLSchema/mathml3/mathml3.xsd": "standard-modules/mathml3/mathml3.xsd",
+             "http://www.w3.org/1999/xlink.xsd": "standard-modules/xlink.xsd"}
+    # XSD 1.1: the schema marks its components vc:minVersion="1.1", which an XSD 1.0 reader skips
+    return xmlschema.XMLSchema11(str(base / "crossref5.5.0.xsd"), allow="sandbox",
+                                 uri_mapper=lambda url: str(base / local[url]) if url in local else url)
+
+
+def test_the_crossref_deposit_follows_crossrefs_schema_for_the_papers_with_a_doi(series, tmp_path):
+    deposit = series / "output" / "series" / "crossref.xml"
+    schema = crossref_schema()
+    assert [e.reason for e in schema.iter_errors(str(deposit))] == []
+    broken = tmp_path / "broken.xml"
+    broken.write_text(deposit.read_text(encoding="utf-8").replace("<doi>10.5555/beta.2020</doi>", ""), encoding="utf-8")
+    assert list(schema.iter_errors(str(broken)))  # the schema is really read: a record without its DOI fails
+    cr = "{http://www.crossref.org/schema/5.5.0}"
+    root = ElementTree.parse(deposit).getroot()
+    records = root.findall(f"{cr}body/{cr}report-paper/{cr}report-paper_series_metadata")
+    assert [r.findtext(f"{cr}doi_data/{cr}doi") for r in records] == ["10.5555/beta.2020", "10.5555/beta.2020.es"]
+    english, spanish = records
+    assert english.findtext(f"{cr}series_metadata/{cr}issn") == "2049-3630"
+    assert spanish.findtext(f"{cr}series_metadata/{cr}titles/{cr}title") == "Documentos de discusión de prueba"
+    assert english.findtext(f"{cr}doi_data/{cr}resource") == "https://example.org/series/papers/beta/"
+    assert spanish.findtext(f"{cr}doi_data/{cr}resource") == "https://example.org/series/papers/beta/es/"
+    assert english.findtext(f".//{cr}person_name/{cr}ORCID") == "https://orcid.org/0000-0002-1825-0097"
+    assert english.findtext(f"{cr}institution/{cr}institution_id") == "https://ror.org/05dxps055"
+    assert english.findtext(f"{cr}publisher_item/{cr}item_number") == "TDP 2/2020"
+    translator = spanish.find(f".//{cr}person_name[@contributor_role='translator']")
+    assert translator.findtext(f"{cr}surname") == "Gómez"
+    rel, ai, fr = ("{http://www.crossref.org/relations.xsd}", "{http://www.crossref.org/AccessIndicators.xsd}",
+                   "{http://www.crossref.org/fundref.xsd}")
+    relation = spanish.find(f".//{rel}intra_work_relation")
+    assert (relation.get("relationship-type"), relation.text) == ("isTranslationOf", "10.5555/beta.2020")
+    assert english.find(f".//{rel}intra_work_relation").get("relationship-type") == "hasTranslation"
+    assert english.findtext(f".//{ai}license_ref") == "https://creativecommons.org/licenses/by/4.0/"
+    assert [a.text.strip() for a in english.iter(f"{fr}assertion") if a.text and a.text.strip()] == [
+        "Test Foundation", "https://doi.org/10.13039/501100000780", "TF-123"]
+
+
 def test_sitemap_and_manifest_cover_the_site(site):
     sitemap = ElementTree.parse(site / "sitemap.xml").getroot()
     locs = [loc.text for loc in sitemap.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
@@ -186,6 +244,7 @@ def test_an_edit_to_one_paper_rebuilds_only_that_paper_and_the_same_sources_give
     changed = {p for p in site_after if site_before.get(p) != site_after[p]}
     assert "site/papers/gamma/only.html" in changed
     assert not any(p.startswith(("site/papers/alpha/", "site/papers/beta/")) for p in changed)
+    assert not (root / "output" / "series" / "crossref.xml").exists()  # gamma has no DOI: nothing to deposit
     # a fresh copy of the same sources, built from nothing, gives the same site
     fresh = make_series(tmp_path / "fresh")
     shutil.copyfile(chapter, fresh / "papers" / "gamma" / "chapters" / "01-only.md")

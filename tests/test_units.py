@@ -235,3 +235,31 @@ def test_tree_json_is_exact_and_goes_as_deep_as_the_limits_allow() -> None:
         deep = [{"t": "BlockQuote", "c": deep}]
     text = fastjson.dumps(deep)
     assert fastjson.loads(text) == deep and fastjson.dumpb(deep) == text.encode()
+
+
+@pytest.mark.parametrize(("text", "spdx", "url", "sentence"), [
+    ("CC BY 4.0", "CC-BY-4.0", "https://creativecommons.org/licenses/by/4.0/",
+     "Creative Commons Attribution 4.0 International licence (CC BY 4.0)."),
+    ("CC BY 3.0 IGO", "CC-BY-3.0-IGO", "https://creativecommons.org/licenses/by/3.0/igo/",
+     "Creative Commons Attribution 3.0 IGO licence (CC BY 3.0 IGO)."),
+    ("cc by-nc-sa 3.0 igo", "CC-BY-NC-SA-3.0-IGO", "https://creativecommons.org/licenses/by-nc-sa/3.0/igo/",
+     "Attribution-NonCommercial-ShareAlike 3.0 IGO licence (CC BY-NC-SA 3.0 IGO)."),
+    ("CC BY-NC 3.0 IGO", "", "https://creativecommons.org/licenses/by-nc/3.0/igo/",  # SPDX has no id for it
+     "Attribution-NonCommercial 3.0 IGO licence (CC BY-NC 3.0 IGO)."),
+    ("CC BY 4.0 IGO", "", "", ""),  # there is no such licence: the IGO ones are 3.0
+])
+def test_creative_commons_licences_including_the_igo_ones(text, spdx, url, sentence):
+    from paper.licenses import license_statement, spdx_license
+    from paper.model import Author, PaperMeta
+    from paper.records import datacite
+
+    assert spdx_license(text) == spdx
+    statement, link = license_statement(text, "en")
+    assert link == url and statement.endswith(sentence)
+    meta = PaperMeta(title="T", language="en", date="2020", authors=(Author("A B"),), license=text)
+    rights = datacite(meta, "")["data"]["attributes"].get("rightsList")
+    if url:  # the rights are never dropped: by SPDX id where there is one, else by the licence's address
+        assert rights[0]["rights"] == text and rights[0]["rightsUri"] == url
+        assert rights[0].get("rightsIdentifier", "") == spdx.lower()
+    else:
+        assert rights is None

@@ -24,7 +24,7 @@ from ...errors import UserError
 from ...labels import long_date, roman
 from ...licenses import license_statement
 from ...mathsvg import with_images
-from ...model import Artifact, BuildContext, Manuscript
+from ...model import Artifact, BuildContext, Manuscript, PaperMeta
 from ...workers import process_pool
 from .. import template_environment, template_values
 from ..registry import EditionJob
@@ -164,7 +164,8 @@ def lay_out_whole(html: str, manuscript: Manuscript, context: BuildContext) -> L
     anchors = [tuple(page.anchors) for page in document.pages]
     first = next((c.id for c in manuscript.chapters if c.role != "front-matter"), None)
     body_start = next((i for i, ids in enumerate(anchors) if first in ids), 0)
-    pdf = with_page_labels(document.write_pdf(**options(manuscript, context)), anchors, body_start)
+    pdf = with_page_labels(document.write_pdf(**options(manuscript, context)), anchors, body_start,
+                           xmp_values(manuscript.paper.meta))
     notes = weasyprint_notes()
     if cache:
         cache.put(key, pdf)
@@ -215,7 +216,7 @@ def lay_out_pieces(pieces: list[Piece], template, values: dict[str, Any], manusc
     notes = tuple(dict.fromkeys(note for _job, laid in done for note in laid.notes))
     pdfs = [laid.pdf for _job, laid in done if laid.pdf is not None]
     pages = plan.page_map()
-    return join(pdfs, pages, plan.body_start() or 0, cache), pages, notes
+    return join(pdfs, pages, plan.body_start() or 0, cache, xmp_values(manuscript.paper.meta)), pages, notes
 
 
 class Processes:
@@ -291,6 +292,15 @@ def pdf_values(manuscript: Manuscript, context: BuildContext) -> dict[str, Any]:
             "build_date": long_date(created.strftime("%Y-%m-%d"), meta.language),
             "fonts_url": FONTS.as_uri(), "draft": context.draft,
             "license_text": license_text, "license_url": license_url}
+
+
+def xmp_values(meta: PaperMeta) -> dict[str, Any]:
+    """What the PDF's XMP metadata gives beyond WeasyPrint's: the rights (the licence as a
+    sentence, its address), the DOI, the language and the publisher."""
+    statement, url = license_statement(meta.license, meta.language)
+    return {"dc:rights": statement or meta.license, "xmpRights:WebStatement": url,
+            "xmpRights:Marked": "True" if meta.license else "", "dc:identifier": f"doi:{meta.doi}" if meta.doi else "",
+            "dc:language": [meta.language], "dc:publisher": [meta.publisher] if meta.publisher else []}
 
 
 def options(manuscript: Manuscript, context: BuildContext) -> dict[str, Any]:

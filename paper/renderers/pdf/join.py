@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from typing import Any
 from urllib.parse import unquote
 
 import pikepdf
@@ -23,9 +24,11 @@ LINK_PREFIX = "https://link.invalid/#"
 turns it back into a link to the named destination."""
 
 
-def join(pieces: list[bytes], anchors: list[tuple[str, ...]], body_start: int, cache: Cache | None = None) -> bytes:
+def join(pieces: list[bytes], anchors: list[tuple[str, ...]], body_start: int, cache: Cache | None = None,
+         xmp: dict[str, Any] | None = None) -> bytes:
     """The pieces' pages in order, as one PDF. `anchors`: the ids anchored on each page;
-    `body_start`: the 0-based page printed "1"; `cache` keeps the joined fonts."""
+    `body_start`: the 0-based page printed "1"; `cache` keeps the joined fonts; `xmp`: what
+    the metadata adds to WeasyPrint's (`write_xmp`)."""
     out = pikepdf.open(io.BytesIO(pieces[0]))
     sources = [out] + [pikepdf.open(io.BytesIO(data)) for data in pieces[1:]]
     document = out.Root.StructTreeRoot.K[0]
@@ -66,6 +69,7 @@ def join(pieces: list[bytes], anchors: list[tuple[str, ...]], body_start: int, c
     label_pages(out, anchors, body_start)
     share_fonts(out, cache)
     share_profiles(out)
+    write_xmp(out, xmp or {})
     result = io.BytesIO()
     out.save(result, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
     for source in sources:
@@ -170,14 +174,28 @@ def label_pages(out: pikepdf.Pdf, anchors: list[tuple[str, ...]], body_start: in
     out.Root.PageLabels = pikepdf.Dictionary(Nums=pikepdf.Array(numbers))
 
 
-def with_page_labels(pdf: bytes, anchors: list[tuple[str, ...]], body_start: int) -> bytes:
-    """A whole-document PDF with its page labels and finished tags."""
+def with_page_labels(pdf: bytes, anchors: list[tuple[str, ...]], body_start: int,
+                     xmp: dict[str, Any] | None = None) -> bytes:
+    """A whole-document PDF with its page labels, finished tags and metadata."""
     with pikepdf.open(io.BytesIO(pdf)) as document:
         label_pages(document, anchors, body_start)
         finish_tags(document)
+        write_xmp(document, xmp or {})
         out = io.BytesIO()
         document.save(out, deterministic_id=True)
     return out.getvalue()
+
+
+def write_xmp(pdf: pikepdf.Pdf, values: dict[str, Any]) -> None:
+    """XMP properties WeasyPrint does not write (the licence, the DOI, the language, the
+    publisher), added to its own. Only the schemas PDF/A predefines (dc, xmpRights), so that
+    no extension schema is needed; no date is changed, so the same sources give the same bytes."""
+    given = {name: value for name, value in values.items() if value}
+    if not given:
+        return
+    with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
+        for name, value in given.items():
+            meta[name] = value
 
 
 def finished_piece(pdf: bytes, name: str) -> bytes:
