@@ -4,6 +4,9 @@ from __future__ import annotations
 
 LABELS = {
     "en": {
+        "report_number": "Report number", "translated_by": "Translated by",
+        "funding": "Funding", "jel": "JEL codes",
+        "grant": "grant",
         "series_papers": "Papers in the series", "all_papers": "All papers, newest first",
         "search_series": "Search all papers", "catalogue_feed": "Catalogue for reading apps (OPDS)",
         "in_language": "In",
@@ -38,6 +41,9 @@ LABELS = {
         "imprint": "Publication details", "title_page": "Title page",
     },
     "es": {
+        "report_number": "Número de informe", "translated_by": "Traducción de",
+        "funding": "Financiación", "jel": "Códigos JEL",
+        "grant": "subvención",
         "series_papers": "Documentos de la serie",
         "all_papers": "Todos los documentos, del más reciente al más antiguo",
         "search_series": "Buscar en todos los documentos",
@@ -74,6 +80,9 @@ LABELS = {
         "imprint": "Datos de la publicación", "title_page": "Portadilla",
     },
     "pt": {
+        "report_number": "Número do relatório", "translated_by": "Tradução de",
+        "funding": "Financiamento", "jel": "Códigos JEL",
+        "grant": "subsídio",
         "series_papers": "Documentos da série", "all_papers": "Todos os documentos, do mais recente ao mais antigo",
         "search_series": "Pesquisar em todos os documentos",
         "catalogue_feed": "Catálogo para aplicativos de leitura (OPDS)",

@@ -11,7 +11,7 @@ from typing import Any
 
 from .diagnostics import Diagnostic, warning
 from .licenses import license_url, spdx_license
-from .model import Author, PaperMeta
+from .model import Author, Funding, PaperMeta
 
 # ISO 639-3 codes for Zenodo, which wants three letters.
 LANGUAGE_639_3 = {"en": "eng", "es": "spa", "pt": "por", "fr": "fra", "de": "deu", "it": "ita",
@@ -185,8 +185,12 @@ def datacite_creator(author: Author) -> dict[str, Any]:
     else:
         creator = {"name": f"{author.family}, {author.given}", "nameType": "Personal",
                    "givenName": author.given, "familyName": author.family}
-    if author.affiliation:
-        creator["affiliation"] = [{"name": author.affiliation}]
+    if author.affiliation or author.ror:
+        affiliation: dict[str, Any] = {"name": author.affiliation or f"https://ror.org/{author.ror}"}
+        if author.ror:
+            affiliation.update(affiliationIdentifier=f"https://ror.org/{author.ror}",
+                               affiliationIdentifierScheme="ROR", schemeUri="https://ror.org")
+        creator["affiliation"] = [affiliation]
     if author.orcid:
         creator["nameIdentifiers"] = [{"nameIdentifier": f"https://orcid.org/{author.orcid}",
                                        "nameIdentifierScheme": "ORCID",
@@ -194,8 +198,12 @@ def datacite_creator(author: Author) -> dict[str, Any]:
     return creator
 
 
+JEL_SCHEME = "https://www.aeaweb.org/econlit/jelCodes.php"
+
+
 def datacite(meta: PaperMeta, abstract: str) -> dict[str, Any]:
-    """A DataCite REST API record (schema 4), ready to POST as a draft or findable DOI."""
+    """A DataCite record (metadata schema 4.5), as the REST API takes it to make a draft or
+    findable DOI; its attributes are also what the DataCite XML is written from."""
     titles = [{"title": meta.title, "lang": meta.language}]
     if meta.subtitle:
         titles.append({"title": meta.subtitle, "titleType": "Subtitle", "lang": meta.language})
@@ -203,14 +211,20 @@ def datacite(meta: PaperMeta, abstract: str) -> dict[str, Any]:
         "doi": meta.doi,
         "creators": [datacite_creator(a) for a in meta.authors],
         "titles": titles,
-        "publisher": meta.publisher,
-        "publicationYear": int(year(meta)) if meta.date else None,
+        "publisher": {"name": meta.publisher} if meta.publisher else "",
+        "publicationYear": year(meta) if meta.date else None,
         "types": {"resourceTypeGeneral": "Text", "resourceType": RESOURCE_TYPE},
+        "schemaVersion": "http://datacite.org/schema/kernel-4",
         "language": meta.language,
-        "subjects": [{"subject": k} for k in meta.keywords],
+        "subjects": [{"subject": k} for k in meta.keywords] + [
+            {"subject": code, "subjectScheme": "JEL", "schemeUri": JEL_SCHEME, "classificationCode": code}
+            for code in meta.jel],
+        # DataCite 4.5 has no translator role: "Other", with the person named
+        "contributors": [{**datacite_creator(t), "contributorType": "Other"} for t in meta.translators],
         "dates": [{"date": meta.date, "dateType": "Issued"}],
         "descriptions": ([{"description": abstract, "descriptionType": "Abstract"}]
                          if abstract else []),
+        "fundingReferences": [funding_reference(f) for f in meta.funding],
     }
     if spdx_license(meta.license):
         identifier = spdx_license(meta.license)
@@ -219,15 +233,54 @@ def datacite(meta: PaperMeta, abstract: str) -> dict[str, Any]:
                                      "schemeUri": "https://spdx.org/licenses/"}]
     elif license_url(meta.license):  # a licence SPDX does not list (CC BY-NC 3.0 IGO): its address
         attributes["rightsList"] = [{"rights": meta.license, "rightsUri": license_url(meta.license)}]
+    related = []
     if meta.isbn:
-        attributes["relatedIdentifiers"] = [{"relatedIdentifier": meta.isbn,
-                                             "relatedIdentifierType": "ISBN",
-                                             "relationType": "IsVariantFormOf"}]
+        related.append({"relatedIdentifier": meta.isbn, "relatedIdentifierType": "ISBN",
+                        "relationType": "IsVariantFormOf"})
+    if meta.series and meta.series.issn:
+        related.append({"relatedIdentifier": meta.series.issn, "relatedIdentifierType": "ISSN",
+                        "relationType": "IsPartOf"})
+    if not any(e.language == meta.language for e in meta.editions):  # the source, with its translations' own
+        related += [{"relatedIdentifier": e.doi, "relatedIdentifierType": "DOI", "relationType": "IsOriginalFormOf"}
+                    for e in meta.editions if e.doi and e.doi != meta.doi]
+    attributes["relatedIdentifiers"] = related
+    number = meta.report_number or (meta.series.number if meta.series else "")
+    if meta.report_number:
+        attributes["alternateIdentifiers"] = [{"alternateIdentifier": meta.report_number,
+                                               "alternateIdentifierType": "Report number"}]
     if meta.series:
-        attributes["descriptions"].append({"description": f"{meta.series.name} {meta.series.number}"
-                                           .strip(), "descriptionType": "SeriesInformation"})
+        attributes["descriptions"].append({"description": f"{meta.series.name} {number}".strip(),
+                                           "descriptionType": "SeriesInformation"})
     return {"data": {"type": "dois", "attributes": {k: v for k, v in attributes.items()
                                                     if v not in ("", [], None)}}}
+
+
+def funding_reference(funding: Funding) -> dict[str, str]:
+    reference = {"funderName": funding.funder}
+    if funding.funder_id:
+        ror = not funding.funder_id.startswith("10.")
+        reference["funderIdentifier"] = (f"https://ror.org/{funding.funder_id}" if ror and "/" not in funding.funder_id
+                                         else funding.funder_id if ror else f"https://doi.org/{funding.funder_id}")
+        reference["funderIdentifierType"] = "ROR" if ror else "Crossref Funder ID"
+    if funding.award:
+        reference["awardNumber"] = funding.award
+    return reference
+
+
+def datacite_xml(meta: PaperMeta, abstract: str) -> str:
+    """The same record as DataCite XML (kernel 4.5), written by the datacite package; empty
+    without a DOI, which the XML requires."""
+    if not meta.doi:
+        return ""
+    import jsonschema
+    from datacite import schema45
+
+    attributes = dict(datacite(meta, abstract)["data"]["attributes"])
+    try:
+        schema45.validator.validate(attributes)
+    except jsonschema.ValidationError:  # a field DataCite requires is missing: check_deposit says which
+        return ""
+    return schema45.tostring(attributes)
 
 
 def zenodo_creator(author: Author) -> dict[str, str]:

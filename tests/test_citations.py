@@ -8,6 +8,7 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pypdf
 import pytest
@@ -149,7 +150,18 @@ def test_deposit_records_and_what_they_lack(project, capsys):
     assert attributes["creators"][0]["nameIdentifiers"][0]["nameIdentifier"] == \
         "https://orcid.org/0000-0002-1825-0097"
     assert attributes["types"] == {"resourceTypeGeneral": "Text", "resourceType": "Discussion paper"}
-    assert attributes["publicationYear"] == 2020 and attributes["publisher"] == "Test Press"
+    assert attributes["publicationYear"] == "2020" and attributes["publisher"] == {"name": "Test Press"}
+    from datacite import schema45
+
+    schema45.validator.validate(attributes)  # DataCite's own schema (4.5), in DataCite's own package
+    xml = ElementTree.parse(project / "output" / "cite" / "datacite.xml").getroot()
+    kernel = "{http://datacite.org/schema/kernel-4}"
+    assert xml.tag == f"{kernel}resource"
+    assert xml.find(f"{kernel}identifier").attrib == {"identifierType": "DOI"}
+    assert xml.findtext(f"{kernel}identifier") == "10.5281/zenodo.1234567"
+    assert xml.findtext(f"{kernel}creators/{kernel}creator/{kernel}creatorName") == "Souza, Ana"
+    assert xml.find(f"{kernel}rightsList/{kernel}rights").get("rightsURI") == \
+        "https://creativecommons.org/licenses/by/4.0/"
 
 
 def test_citation_files_survive_hostile_metadata(project):

@@ -374,3 +374,30 @@ def test_the_ci_files_in_the_docs_run_commands_the_tool_has():
     workflow = yaml.safe_load(texts["github-series.yml"])
     assert list(workflow["jobs"]) == ["plan", "build", "assemble"]
     assert workflow["jobs"]["build"]["strategy"]["matrix"] == "${{ fromJSON(needs.plan.outputs.matrix) }}"
+
+
+def test_the_imprint_and_the_datacite_record_carry_the_catalogue_metadata(series):
+    import pypdf
+    from datacite import schema45
+
+    beta = series / "papers" / "beta" / "output"
+    imprint = next(t for t in (p.extract_text() for p in pypdf.PdfReader(beta / "beta-es.pdf").pages[:6])
+                   if "ISSN" in t)
+    for line in ("Serie Documentos de discusión de prueba, n.º 2, ISSN 2049-3630", "Número de informe TDP 2/2020",
+                 "Traducción de María Gómez", "Financiación Test Foundation (subvención TF-123)",
+                 "Códigos JEL H56, O54", "DOI https://doi.org/10.5555/beta.2020.es"):
+        assert line in imprint, line
+    record = json.loads((beta / "cite" / "datacite.json").read_text(encoding="utf-8"))["data"]["attributes"]
+    schema45.validator.validate(record)
+    assert {"subject": "H56", "subjectScheme": "JEL", "classificationCode": "H56",
+            "schemeUri": "https://www.aeaweb.org/econlit/jelCodes.php"} in record["subjects"]
+    assert record["fundingReferences"] == [{"funderName": "Test Foundation", "awardNumber": "TF-123",
+                                            "funderIdentifier": "https://doi.org/10.13039/501100000780",
+                                            "funderIdentifierType": "Crossref Funder ID"}]
+    assert {"relatedIdentifier": "2049-3630", "relatedIdentifierType": "ISSN", "relationType": "IsPartOf"} in \
+        record["relatedIdentifiers"]
+    assert {"relatedIdentifier": "10.5555/beta.2020.es", "relatedIdentifierType": "DOI",
+            "relationType": "IsOriginalFormOf"} in record["relatedIdentifiers"]
+    kernel = "{http://datacite.org/schema/kernel-4}"
+    xml = ElementTree.parse(beta / "cite" / "datacite.xml").getroot()
+    assert xml.find(f"{kernel}fundingReferences/{kernel}fundingReference/{kernel}awardNumber").text == "TF-123"

@@ -1,5 +1,6 @@
 """'Cite this paper': the paper's own reference as BibTeX, RIS, CSL JSON and CITATION.cff,
-and the deposit records a DOI registration needs (DataCite JSON, a Zenodo deposition)."""
+and the deposit records a DOI registration needs (DataCite JSON and, with a DOI, DataCite
+XML; a Zenodo deposition)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import yaml
 
 from ..model import Artifact
-from ..records import bibtex, cff, csl_item, datacite, plain_text, ris, zenodo
+from ..records import bibtex, cff, csl_item, datacite, datacite_xml, plain_text, ris, zenodo
 from .registry import EditionJob
 
 
@@ -29,8 +30,11 @@ def render_cite(job: EditionJob) -> Artifact:
         "datacite.json": json.dumps(datacite(meta, abstract), indent=2, ensure_ascii=False),
         "zenodo.json": json.dumps(zenodo(meta, manuscript.abstract_html), indent=2,
                                   ensure_ascii=False),
+        "datacite.xml": datacite_xml(meta, abstract),
     }
     for filename, text in files.items():
+        if not text:  # the DataCite XML, without a DOI
+            continue
         (folder / filename).write_text(text.rstrip("\n") + "\n", encoding="utf-8")
     return Artifact("cite", folder)
 
