@@ -6,7 +6,8 @@ Builds this repository's paper into a temporary folder, then draws
 - html-phone.png: the landing page and a chapter at phone width
 (both with Debian's Chromium through Playwright);
 - docx-pages.png: four pages of the Word copy for reviewers as LibreOffice lays it out
-(soffice, from libreoffice-writer-nogui),
+(soffice, from libreoffice-writer-nogui);
+- series-catalogue.png: the catalogue of the tests' sample series, in English and in Spanish,
 into docs/images/ or the folder given.
 Look at them before committing: a picture is only worth it if it shows what the text says.
 """
@@ -88,6 +89,17 @@ def word_pages(work: Path, pages: list[int]) -> list[Image.Image]:
     return out
 
 
+def series_catalogue(work: Path) -> Image.Image:
+    """The catalogue pages of the tests' three-paper series (tests/test_series.py)."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from test_series import make_series
+
+    from paper.catalogue import build_series
+
+    site = build_series(make_series(work / "series-sample"))
+    return side_by_side(screenshots(site.resolve(), [("index.html", ""), ("es/index.html", "")], 1100, 820, work), 520)
+
+
 def main() -> None:
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "docs" / "images"
     target.mkdir(parents=True, exist_ok=True)
@@ -103,6 +115,7 @@ def main() -> None:
         phone = screenshots(site, [("index.html", ""), ("south-south.html", "")], 375, 720, work)
         side_by_side(phone, 570).save(target / "html-phone.png", optimize=True)
         side_by_side(word_pages(work, [1, 4, 9, 11]), 520).save(target / "docx-pages.png", optimize=True)
+        series_catalogue(work).save(target / "series-catalogue.png", optimize=True)
     print(f"pictures written to {target}")
 
 
