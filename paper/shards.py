@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 from .catalogue import MANIFEST, OUT, SITE, build_papers, build_times, loaded, publish_site, published_manifest
+from .config import SLUG
 from .diagnostics import error
 from .errors import UserError
 from .publish import carry
@@ -130,13 +131,15 @@ def assemble_shards(root: Path, shards: Path | None = None, published: Path | No
     sources: dict[str, Path] = {}
     for record in sorted(gathered.glob(f"*/{SHARD_FILE}")):
         for paper, item in json.loads(record.read_text(encoding="utf-8")).items():
-            if paper in keys and item.get("key") == keys[paper]:
+            # what a shard names is used only if it is one of its own folders (0, 1, …)
+            if paper in keys and item.get("key") == keys[paper] and str(item.get("site", "")).isdigit():
                 sources[paper] = record.parent / item["site"]
                 times[paper] = float(item.get("seconds", 0.0))
     fresh = [paper for paper in series.papers if paper in sources]
     slugs = {}
     if (site / MANIFEST).is_file():
-        slugs = {p["folder"]: p["slug"] for p in json.loads((site / MANIFEST).read_text(encoding="utf-8"))["papers"]}
+        slugs = {p["folder"]: p["slug"] for p in json.loads((site / MANIFEST).read_text(encoding="utf-8"))["papers"]
+                 if SLUG.match(str(p.get("slug", "")))}
     missing = []
     for paper in series.papers:
         if paper in sources:

@@ -94,6 +94,20 @@ def test_papers_take_the_series_name_issn_licence_and_address(site):
     assert "Documentos de discusión de prueba" in spanish
 
 
+def test_every_feed_is_valid_against_the_atom_and_opds_schema(site, tmp_path):
+    from lxml import etree
+
+    schema = etree.RelaxNG(etree.parse(str(PROJECTS.parent / "schemas" / "opds-feed.rng")))
+    feeds = [site / "opds.xml", *sorted((site / "opds").glob("*.xml")), *sorted(site.glob("papers/*/opds.xml"))]
+    assert len(feeds) == 7  # the navigation feed, all, en, es, and each paper's own
+    for feed in feeds:
+        assert schema.validate(etree.parse(str(feed))), (feed, [str(e) for e in schema.error_log])
+    broken = etree.parse(str(site / "opds" / "all.xml"))
+    entry = broken.getroot().find("{http://www.w3.org/2005/Atom}entry")
+    entry.remove(entry.find("{http://www.w3.org/2005/Atom}id"))
+    assert not schema.validate(broken)  # an entry without its id is refused: the schema is really read
+
+
 def test_opds_feeds_follow_atom_and_opds_and_a_feed_reader_reads_them(site):
     top = ElementTree.parse(site / "opds.xml").getroot()
     assert top.tag == f"{ATOM}feed"
