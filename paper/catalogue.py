@@ -8,8 +8,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import multiprocessing
 import os
 import shutil
+import sys
 import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
@@ -25,6 +27,7 @@ from .labels import labels_for, long_date
 from .model import PaperMeta
 from .publish import carry, publish
 from .series import SeriesMeta, content_key, load_series
+from .workers import PROCESSORS
 
 log = logging.getLogger(__name__)
 OUT = Path("output") / "series"
@@ -35,6 +38,8 @@ DEPOSIT = "crossref.xml"
 ATOM = "{http://www.w3.org/2005/Atom}"
 DC = "{http://purl.org/dc/terms/}"
 ACQUISITION = "http://opds-spec.org/acquisition"
+PAPERS_PER_WORKER = 25
+"""Papers a worker of the series' pool builds before a fresh one takes its place."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,9 @@ def build_series(root: Path, workers: int | None = None) -> Path:
     keys = {folder: content_key(series, folder) for folder in series.papers}
     last = published_manifest(out / SITE)
     todo = [f for f in series.papers if last.get(f) != keys[f] or not built(root / f)]
+    if not todo and list(last.items()) == list(keys.items()):  # the keys cover series.yaml and the tool too
+        log.info("series: nothing has changed since the last build")
+        return out / SITE
     log.info("series: %d paper(s), %d to build", len(series.papers), len(todo))
     times = build_times(out)
     times.update(build_papers(root, todo, workers))
@@ -180,21 +188,40 @@ def build_papers(root: Path, folders: list[str], workers: int | None = None) -> 
     workers = workers or max(1, min(len(folders), len(os.sched_getaffinity(0))))
     failed: list[Diagnostic] = []
     times = {}
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        for folder, took, warnings, errors in pool.map(build_paper, [str(root)] * len(folders), folders):
-            times[folder] = took
-            for line in warnings + errors:
-                log.warning("%s", line)
-            if errors:
-                failed.append(error(Path(folder) / "paper.yaml", 0, "paper-failed",
-                                    f"the paper in {folder} was not built ({len(errors)} error(s) above): "
-                                    "correct them, or build it alone with 'paper build --project "
-                                    f"{folder}'"))
-            else:
-                log.info("series: built %s in %.1f s", "the series' own folder" if folder == "." else folder, took)
+    # Pools of spawned processes, a new one after every few papers each, so that no worker
+    # grows with every paper it builds (WeasyPrint's and the templates' caches); each paper is
+    # given one processor. (Python's own max_tasks_per_child can leave the pool hanging.)
+    batch = workers * PAPERS_PER_WORKER
+    for first in range(0, len(folders), batch):
+        chunk = folders[first:first + batch]
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=series_worker,
+                                   initargs=(logging.getLogger("paper").getEffectiveLevel(), workers > 1))
+        with pool:
+            for folder, took, warnings, errors in pool.map(build_paper, [str(root)] * len(chunk), chunk):
+                times[folder] = took
+                for line in warnings + errors:
+                    log.warning("%s", line)
+                if errors:
+                    failed.append(error(Path(folder) / "paper.yaml", 0, "paper-failed",
+                                        f"the paper in {folder} was not built ({len(errors)} error(s) above): "
+                                        f"correct them, or build it alone with 'paper build --project {folder}'"))
+                else:
+                    log.info("series: built %s in %.1f s", "the series' own folder" if folder == "." else folder,
+                             took)
     if failed:
         raise UserError(failed)
     return times
+
+
+def series_worker(level: int, shared: bool) -> None:
+    """A worker of the series' pool: it logs only problems (the series says what each paper
+    did) and, when several papers are built at once, builds each with one processor."""
+    logging.basicConfig(level=max(level, logging.WARNING), format="%(message)s", stream=sys.stderr)
+    for noisy in ("weasyprint", "fontTools", "PIL", "pikepdf"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    if shared:
+        os.environ[PROCESSORS] = "1"
 
 
 def build_paper(root: str, folder: str) -> tuple[str, float, list[str], list[str]]:
@@ -202,7 +229,6 @@ def build_paper(root: str, folder: str) -> tuple[str, float, list[str], list[str
     with paths from the series' folder."""
     from .pipeline import build  # in the worker: the series itself needs none of it
 
-    logging.getLogger().setLevel(logging.WARNING)  # the series says what each paper did
     start = time.perf_counter()
     where = Path(root) / folder
     try:

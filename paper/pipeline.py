@@ -316,8 +316,8 @@ def render_editions(jobs: list[tuple[Paper, Path]], context: BuildContext) -> li
     log.debug("%d processor(s) free for this build", free)
     # the processors left to each edition lay out its PDF's pieces
     context = dataclasses.replace(context, layout_workers=max(1, free // len(jobs)))
-    if len(jobs) == 1:
-        return [render_edition(jobs[0][0], context, jobs[0][1])]
+    if len(jobs) == 1 or free == 1:  # one processor: the editions one after the other, here
+        return [render_edition(paper, context, folder) for paper, folder in jobs]
     workers = min(len(jobs), free)
     with process_pool(workers) as pool:
         results = list(pool.map(edition_in_worker, [(paper, folder, context) for paper, folder in jobs]))

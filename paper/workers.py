@@ -14,6 +14,9 @@ from pathlib import Path
 
 SAMPLE = 0.2
 """Seconds over which the machine's load is sampled before the layout processes are started."""
+PROCESSORS = "PAPER_PROCESSORS"
+"""An environment variable: how many processors a build may use at most (`paper series build`
+gives each paper it builds one, since it builds one paper per processor)."""
 
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
@@ -34,8 +37,12 @@ def free_processors() -> int:
     to run on (its affinity, as a container or `taskset` sets it), less what the rest of the
     machine spent busy over a short sample (/proc/stat, Linux, less this process's own threads).
     Laying out ahead only pays on a free processor: on a busy one it slows the layout that must
-    finish first. At least 1."""
+    finish first. At most PAPER_PROCESSORS if it is set; at least 1."""
     allowed = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if os.environ.get(PROCESSORS, "").isdigit():
+        allowed = max(1, min(allowed, int(os.environ[PROCESSORS])))
+    if allowed == 1:
+        return 1
     try:
         first, own = processor_times(), own_seconds()
         time.sleep(SAMPLE)

@@ -248,6 +248,9 @@ def test_an_edit_to_one_paper_rebuilds_only_that_paper_and_the_same_sources_give
     shutil.copytree(series, root, symlinks=True)
     before = {name: (root / "papers" / name / "output" / "current").readlink() for name in ("alpha", "beta", "gamma")}
     site_before = outputs(root / "output" / "series")
+    published = (root / "output" / "series" / "current").readlink()
+    build_series(root)  # nothing changed: the published site stands as it was
+    assert (root / "output" / "series" / "current").readlink() == published
     chapter = root / "papers" / "gamma" / "chapters" / "01-only.md"
     chapter.write_text(chapter.read_text(encoding="utf-8") + "\nA sentence added.\n", encoding="utf-8")
     build_series(root)

@@ -263,3 +263,23 @@ def test_creative_commons_licences_including_the_igo_ones(text, spdx, url, sente
         assert rights[0].get("rightsIdentifier", "") == spdx.lower()
     else:
         assert rights is None
+
+
+def test_this_repository_is_a_series_whose_number_1_is_its_own_paper():
+    from paper.series import inherited, load_series, series_of
+
+    repo = Path(__file__).resolve().parent.parent
+    series, problems = load_series(repo)
+    assert problems == [] and series.papers == (".",) and series.languages == ("en", "es", "pt-BR")
+    assert series_of(repo)[0] == series
+    meta, problems = load_config(repo, inherit=inherited)
+    assert problems == [] and (meta.series.name, meta.series.number) == ("South-South Discussion Papers", "1")
+    assert dict(series.names)["es"] == next(e.series for e in meta.editions if e.language == "es")
+
+
+@pytest.mark.parametrize(("ident", "valid"), [("https://ror.org/05dxps055", True), ("05dxps055", True),
+                                              ("https://ror.org/05dxps056", False), ("05dxpl055", False)])
+def test_ror_ids_are_checked_by_their_checksum(ident, valid):
+    from paper.config import ror_ok
+
+    assert ror_ok(ident) is valid
