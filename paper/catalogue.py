@@ -234,7 +234,9 @@ def build_paper(root: str, folder: str) -> tuple[str, float, list[str], list[str
     try:
         result = build(where)
     except UserError as exc:
-        return folder, time.perf_counter() - start, [], [shown(folder, d) for d in exc.diagnostics]
+        found = sorted(exc.diagnostics, key=lambda d: (str(d.location.path), d.location.line, d.location.column))
+        return (folder, time.perf_counter() - start, [shown(folder, d) for d in found if d.level != "error"],
+                [shown(folder, d) for d in found if d.level == "error"])
     return folder, time.perf_counter() - start, [shown(folder, d) for d in result.warnings], []
 
 

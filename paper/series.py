@@ -160,7 +160,7 @@ def discovered(root: Path) -> tuple[str, ...]:
 
 def load_series(root: Path) -> tuple[SeriesMeta | None, list[Diagnostic]]:
     """Read and check series.yaml; the series (None if unusable) and every problem."""
-    data, lines, problems = read_yaml(root, SERIES_FILE, "the series' name at least")
+    data, lines, problems = read_yaml(root, SERIES_FILE, "the series' name")
     if data is None:
         return None, problems
     checker = _SeriesChecker(root, Path(SERIES_FILE), lines)

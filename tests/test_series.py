@@ -279,7 +279,7 @@ def test_a_paper_that_fails_stops_the_series_and_leaves_its_site(series, tmp_pat
     assert main(["series", "build", "--project", str(root), "-q"]) == 1
     err = capsys.readouterr().err
     assert "papers/gamma/paper.yaml:6: error: '2021-13-45' is not a date" in err
-    assert "[paper-failed]" in err and "series stopped: 1 error(s)" in err
+    assert "was not built (1 error(s) above)" in err and "series stopped: 1 error(s)" in err
     assert outputs(root / "output" / "series") == published
 
 
