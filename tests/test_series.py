@@ -418,3 +418,34 @@ def test_the_imprint_and_the_datacite_record_carry_the_catalogue_metadata(series
     kernel = "{http://datacite.org/schema/kernel-4}"
     xml = ElementTree.parse(beta / "cite" / "datacite.xml").getroot()
     assert xml.find(f"{kernel}fundingReferences/{kernel}fundingReference/{kernel}awardNumber").text == "TF-123"
+
+
+@pytest.mark.parametrize("width", [320, 1280])
+def test_the_catalogue_and_search_pages_have_no_accessibility_violations(browser, site, width):
+    """axe-core's WCAG 2.2 AA rules and best practices on the catalogue (English and Spanish)
+    and the series' search with its results, on a phone and a desktop."""
+    axe = PROJECTS.parent.parent / ".ci" / "node" / "node_modules" / "axe-core" / "axe.min.js"
+    assert axe.is_file(), "axe-core is not installed: npm install --prefix .ci/node axe-core@4"
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    context = browser.new_context(bypass_csp=True, viewport={"width": width, "height": 800})
+    page = context.new_page()
+    found = {}
+    try:
+        for name in ("index.html", "es/index.html", "search.html"):
+            page.goto(f"http://127.0.0.1:{server.server_address[1]}/{name}")
+            if name == "search.html":
+                page.fill(".pagefind-ui__search-input", "findings")
+                page.wait_for_selector(".pagefind-ui__result", timeout=15000)
+            page.add_script_tag(content=axe.read_text())
+            results = page.evaluate("axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa', 'wcag22aa', "
+                                    "'best-practice']})")
+            violations = [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results["violations"]]
+            if violations:
+                found[name] = violations
+    finally:
+        context.close()
+        server.shutdown()
+    assert found == {}
