@@ -85,6 +85,7 @@ def build_series(root: Path, workers: int | None = None) -> Path:
     out = root / OUT
     out.mkdir(parents=True, exist_ok=True)
     keys = {folder: content_key(series, folder) for folder in series.papers}
+    distinct_slugs(root, series)
     last = published_manifest(out / SITE)
     todo = [f for f in series.papers if last.get(f) != keys[f] or not built(root / f)]
     if not todo and list(last.items()) == list(keys.items()):  # the keys cover series.yaml and the tool too
@@ -110,13 +111,6 @@ def publish_site(root: Path, series: SeriesMeta, keys: dict[str, str], sources: 
     just built (`fresh`) too."""
     out = root / OUT
     listed = [listing(root, folder, keys[folder], sources[folder]) for folder in series.papers]
-    same: dict[str, str] = {}
-    for paper in listed:
-        if paper.slug in same:
-            raise UserError([error(Path("series.yaml"), 0, "duplicate-paper",
-                                   f"{paper.folder} and {same[paper.slug]} both have the slug '{paper.slug}': "
-                                   "give one of them another 'slug:' in its paper.yaml")])
-        same[paper.slug] = paper.folder
     for old in out.glob(".staging-*"):
         shutil.rmtree(old, ignore_errors=True)
     staging = out / f".staging-{os.getpid()}"
@@ -154,6 +148,29 @@ def write_deposit(root: Path, series: SeriesMeta, papers: list[Listed]) -> None:
     write(temporary, deposit(series, ready, root))
     os.replace(temporary, target)
     log.info("series: Crossref deposit of %d paper(s): %s", len(ready), target)
+
+
+def distinct_slugs(root: Path, series: SeriesMeta) -> None:
+    """Every paper's site goes to papers/<slug>/: two papers with one slug stop the series
+    before anything is built. (A paper whose paper.yaml cannot be read says so when it is built.)"""
+    from .config import load_config
+    from .model import Paper
+    from .series import inherited
+
+    seen: dict[str, str] = {}
+    problems = []
+    for folder in series.papers:
+        meta, _problems = load_config(root / folder, inherit=inherited)
+        if meta is None:
+            continue
+        slug = Paper.slug_of(meta)
+        if slug in seen:
+            problems.append(error(Path(folder) / "paper.yaml", 0, "duplicate-paper",
+                                  f"this paper and the one in {seen[slug]} would both be papers/{slug}/ on the "
+                                  "series' website: give one of them another 'slug:'"))
+        seen.setdefault(slug, folder)
+    if problems:
+        raise UserError(problems)
 
 
 def published_manifest(site: Path) -> dict[str, str]:

@@ -12,7 +12,17 @@ import logging
 import shutil
 from pathlib import Path
 
-from .catalogue import MANIFEST, OUT, SITE, build_papers, build_times, loaded, publish_site, published_manifest
+from .catalogue import (
+    MANIFEST,
+    OUT,
+    SITE,
+    build_papers,
+    build_times,
+    distinct_slugs,
+    loaded,
+    publish_site,
+    published_manifest,
+)
 from .config import SLUG
 from .diagnostics import error
 from .errors import UserError
@@ -50,6 +60,7 @@ def state(root: Path, published: Path | None) -> tuple[SeriesMeta, dict[str, str
     series = loaded(root)
     site = (published or root / OUT / SITE).resolve()
     keys = {folder: content_key(series, folder) for folder in series.papers}
+    distinct_slugs(root, series)
     return series, keys, published_manifest(site), build_times(root / OUT), site
 
 

@@ -449,3 +449,14 @@ def test_the_catalogue_and_search_pages_have_no_accessibility_violations(browser
         context.close()
         server.shutdown()
     assert found == {}
+
+
+def test_two_papers_with_one_slug_stop_the_series_before_anything_is_built(tmp_path, capsys):
+    root = make_series(tmp_path)
+    config = root / "papers" / "gamma" / "paper.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("slug: gamma", "slug: alpha"), encoding="utf-8")
+    assert main(["series", "build", "--project", str(root), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert ("papers/gamma/paper.yaml: error: this paper and the one in papers/alpha would both be papers/alpha/ on "
+            "the series' website: give one of them another 'slug:' [duplicate-paper]") in err
+    assert not (root / "papers" / "alpha" / "output").exists() and not (root / "output" / "series" / "site").exists()
