@@ -109,19 +109,23 @@ def publish_site(root: Path, series: SeriesMeta, keys: dict[str, str], sources: 
     """The series' site assembled from each paper's built site (`sources`) and published at
     once; how long each paper took is kept beside it, and the Crossref deposit of the papers
     just built (`fresh`) too."""
+    from .pipeline import exclusive
+
     out = root / OUT
+    out.mkdir(parents=True, exist_ok=True)
     listed = [listing(root, folder, keys[folder], sources[folder]) for folder in series.papers]
-    for old in out.glob(".staging-*"):
-        shutil.rmtree(old, ignore_errors=True)
-    staging = out / f".staging-{os.getpid()}"
-    try:
-        site = staging / SITE
-        assemble(series, listed, sources, site)
-        published = publish([site], out)[0]
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    write(out / TIMES, json.dumps({f: round(times[f], 2) for f in sorted(times) if f in keys}, indent=1) + "\n")
-    write_deposit(root, series, [p for p in listed if p.folder in fresh])
+    with exclusive(out):  # one series build at a time publishes; a second waits for it
+        for old in out.glob(".staging-*"):
+            shutil.rmtree(old, ignore_errors=True)
+        staging = out / f".staging-{os.getpid()}"
+        try:
+            site = staging / SITE
+            assemble(series, listed, sources, site)
+            published = publish([site], out)[0]
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        write(out / TIMES, json.dumps({f: round(times[f], 2) for f in sorted(times) if f in keys}, indent=1) + "\n")
+        write_deposit(root, series, [p for p in listed if p.folder in fresh])
     return published
 
 
