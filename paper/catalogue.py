@@ -5,6 +5,8 @@ manifest of every file with its SHA-256, published at once (publish.py)."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -113,7 +115,7 @@ def publish_site(root: Path, series: SeriesMeta, keys: dict[str, str], sources: 
 
     out = root / OUT
     out.mkdir(parents=True, exist_ok=True)
-    listed = [listing(root, folder, keys[folder], sources[folder]) for folder in series.papers]
+    listed = [listing(root, series, folder, keys[folder], sources[folder]) for folder in series.papers]
     with exclusive(out):  # one series build at a time publishes; a second waits for it
         for old in out.glob(".staging-*"):
             shutil.rmtree(old, ignore_errors=True)
@@ -164,7 +166,7 @@ def distinct_slugs(root: Path, series: SeriesMeta) -> None:
     seen: dict[str, str] = {}
     problems = []
     for folder in series.papers:
-        meta, _problems = load_config(root / folder, inherit=inherited)
+        meta, _problems = load_config(root / folder, inherit=functools.partial(inherited, series=series))
         if meta is None:
             continue
         slug = Paper.slug_of(meta)
@@ -215,9 +217,10 @@ def build_papers(root: Path, folders: list[str], workers: int | None = None) -> 
     batch = workers * PAPERS_PER_WORKER
     for first in range(0, len(folders), batch):
         chunk = folders[first:first + batch]
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=series_worker,
-                                   initargs=(logging.getLogger("paper").getEffectiveLevel(), workers > 1))
+        # one paper (after an edit, say) is built here, with every processor: no pool to start
+        pool = InPlace() if len(folders) == 1 else ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=series_worker,
+            initargs=(logging.getLogger("paper").getEffectiveLevel(), workers > 1))
         with pool:
             for folder, took, warnings, errors in pool.map(build_paper, [str(root)] * len(chunk), chunk):
                 times[folder] = took
@@ -233,6 +236,16 @@ def build_papers(root: Path, folders: list[str], workers: int | None = None) -> 
     if failed:
         raise UserError(failed)
     return times
+
+
+class InPlace(contextlib.AbstractContextManager):
+    """Stands in for a pool when one paper is built: in this process."""
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def map(self, fn, *iterables):  # noqa: ANN001, ANN201 (as Executor.map)
+        return map(fn, *iterables)
 
 
 def series_worker(level: int, shared: bool) -> None:
@@ -266,13 +279,13 @@ def shown(folder: str, d: Diagnostic) -> str:
     return f"{path}{d.location.suffix}: {d.level}: {d.message} [{d.code}]"
 
 
-def listing(root: Path, folder: str, key: str, html: Path) -> Listed:
+def listing(root: Path, series: SeriesMeta, folder: str, key: str, html: Path) -> Listed:
     """A built paper read back from its site's OPDS feed (each edition a book, as it says)."""
     from .config import load_config
     from .model import Paper
     from .series import inherited
 
-    meta, problems = load_config(root / folder, inherit=inherited)
+    meta, problems = load_config(root / folder, inherit=functools.partial(inherited, series=series))
     if meta is None:
         raise UserError(problems)
     feed = ElementTree.parse(html / "opds.xml").getroot()

@@ -185,10 +185,14 @@ def series_of(paper: Path) -> tuple[SeriesMeta | None, list[Diagnostic]]:
     return None, []
 
 
-def inherited(root: Path, data: Any) -> tuple[Any, dict[str, tuple[Path, int, Any]], list[Diagnostic]]:
-    """paper.yaml's data with what the paper takes from its series, and where each taken key
-    was written (series.yaml and its line, from the paper's folder)."""
-    series, problems = series_of(root)
+def inherited(root: Path, data: Any, series: SeriesMeta | None = None
+              ) -> tuple[Any, dict[str, tuple[Path, int, Any]], list[Diagnostic]]:
+    """paper.yaml's data with what the paper takes from its series (`series`, else the one
+    its folder belongs to), and where each taken key was written (series.yaml and its line,
+    from the paper's folder)."""
+    problems: list[Diagnostic] = []
+    if series is None:
+        series, problems = series_of(root)
     if series is None or not isinstance(data, dict):
         return data, {}, problems
     where = Path(os.path.relpath(series.root / SERIES_FILE, root.resolve()))
