@@ -26,8 +26,9 @@ from .diagnostics import Diagnostic, error
 from .editions import edition_code, language_name
 from .errors import UserError
 from .labels import labels_for, long_date
-from .model import PaperMeta
+from .model import Paper, PaperMeta
 from .publish import carry, publish
+from .renderers.html import human_size, write
 from .series import SeriesMeta, content_key, load_series
 from .workers import PROCESSORS
 
@@ -87,7 +88,7 @@ def build_series(root: Path, workers: int | None = None) -> Path:
     out = root / OUT
     out.mkdir(parents=True, exist_ok=True)
     keys = {folder: content_key(series, folder) for folder in series.papers}
-    distinct_slugs(root, series)
+    metas = papers_meta(root, series)
     last = published_manifest(out / SITE)
     todo = [f for f in series.papers if last.get(f) != keys[f] or not built(root / f)]
     if not todo and list(last.items()) == list(keys.items()):  # the keys cover series.yaml and the tool too
@@ -96,7 +97,8 @@ def build_series(root: Path, workers: int | None = None) -> Path:
     log.info("series: %d paper(s), %d to build", len(series.papers), len(todo))
     times = build_times(out)
     times.update(build_papers(root, todo, workers))
-    return publish_site(root, series, keys, {f: root / f / "output" / "html" for f in series.papers}, times, todo)
+    sources = {f: root / f / "output" / "html" for f in series.papers}
+    return publish_site(root, series, metas, keys, sources, times, todo)
 
 
 def loaded(root: Path) -> SeriesMeta:
@@ -106,8 +108,8 @@ def loaded(root: Path) -> SeriesMeta:
     return series
 
 
-def publish_site(root: Path, series: SeriesMeta, keys: dict[str, str], sources: dict[str, Path],
-                 times: dict[str, float], fresh: list[str]) -> Path:
+def publish_site(root: Path, series: SeriesMeta, metas: dict[str, PaperMeta], keys: dict[str, str],
+                 sources: dict[str, Path], times: dict[str, float], fresh: list[str]) -> Path:
     """The series' site assembled from each paper's built site (`sources`) and published at
     once; how long each paper took is kept beside it, and the Crossref deposit of the papers
     just built (`fresh`) too."""
@@ -115,7 +117,11 @@ def publish_site(root: Path, series: SeriesMeta, keys: dict[str, str], sources: 
 
     out = root / OUT
     out.mkdir(parents=True, exist_ok=True)
-    listed = [listing(root, series, folder, keys[folder], sources[folder]) for folder in series.papers]
+    unread = [folder for folder in series.papers if folder not in metas]
+    if unread:  # after a build, each has said why; an assembled shard may not have
+        raise UserError([error(Path(folder) / "paper.yaml", 0, "paper-failed", "this paper.yaml cannot be read: "
+                               f"'paper check --project {folder}' says why") for folder in unread])
+    listed = [listing(folder, metas[folder], keys[folder], sources[folder]) for folder in series.papers]
     with exclusive(out):  # one series build at a time publishes; a second waits for it
         for old in out.glob(".staging-*"):
             shutil.rmtree(old, ignore_errors=True)
@@ -156,19 +162,21 @@ def write_deposit(root: Path, series: SeriesMeta, papers: list[Listed]) -> None:
     log.info("series: Crossref deposit of %d paper(s): %s", len(ready), target)
 
 
-def distinct_slugs(root: Path, series: SeriesMeta) -> None:
-    """Every paper's site goes to papers/<slug>/: two papers with one slug stop the series
-    before anything is built. (A paper whose paper.yaml cannot be read says so when it is built.)"""
+def papers_meta(root: Path, series: SeriesMeta) -> dict[str, PaperMeta]:
+    """Each paper's paper.yaml, as it takes from the series, read once for the whole build (one
+    that cannot be read is left out: its build says why). Every paper's site goes to
+    papers/<slug>/: two papers with one slug stop the series before anything is built."""
     from .config import load_config
-    from .model import Paper
     from .series import inherited
 
+    metas: dict[str, PaperMeta] = {}
     seen: dict[str, str] = {}
     problems = []
     for folder in series.papers:
         meta, _problems = load_config(root / folder, inherit=functools.partial(inherited, series=series))
         if meta is None:
             continue
+        metas[folder] = meta
         slug = Paper.slug_of(meta)
         if slug in seen:
             problems.append(error(Path(folder) / "paper.yaml", 0, "duplicate-paper",
@@ -177,6 +185,7 @@ def distinct_slugs(root: Path, series: SeriesMeta) -> None:
         seen.setdefault(slug, folder)
     if problems:
         raise UserError(problems)
+    return metas
 
 
 def published_manifest(site: Path) -> dict[str, str]:
@@ -279,15 +288,8 @@ def shown(folder: str, d: Diagnostic) -> str:
     return f"{path}{d.location.suffix}: {d.level}: {d.message} [{d.code}]"
 
 
-def listing(root: Path, series: SeriesMeta, folder: str, key: str, html: Path) -> Listed:
+def listing(folder: str, meta: PaperMeta, key: str, html: Path) -> Listed:
     """A built paper read back from its site's OPDS feed (each edition a book, as it says)."""
-    from .config import load_config
-    from .model import Paper
-    from .series import inherited
-
-    meta, problems = load_config(root / folder, inherit=functools.partial(inherited, series=series))
-    if meta is None:
-        raise UserError(problems)
     feed = ElementTree.parse(html / "opds.xml").getroot()
     entries = tuple(entry(e) for e in feed.iter(f"{ATOM}entry"))
     return Listed(folder, Paper.slug_of(meta), meta.series.number if meta.series else "", key, entries, meta)
@@ -312,7 +314,7 @@ def entry(element: ElementTree.Element) -> Entry:
 def assemble(series: SeriesMeta, papers: list[Listed], sources: dict[str, Path], site: Path) -> None:
     """The series' website in `site`: the papers' own sites, then what the series adds."""
     from .renderers import environment
-    from .search import index_site
+    from .search import index_site, single_pages_hidden
 
     site.mkdir(parents=True)
     for paper in papers:
@@ -324,7 +326,6 @@ def assemble(series: SeriesMeta, papers: list[Listed], sources: dict[str, Path],
                  for code in series.languages]
     updated = max((e.updated for p in papers for e in p.entries), default="1970-01-01T00:00:00Z")
     values = {"series": series, "languages": languages, "updated": updated, "ident": identifier(series)}
-    pages = []
     for code in series.languages:
         here = folder(series, code)
         top = "../" if here else ""
@@ -334,19 +335,12 @@ def assemble(series: SeriesMeta, papers: list[Listed], sources: dict[str, Path],
             write(site / here / name, env.get_template(name=template).render(
                 language=code, labels=labels_for(code), name=series.name_in(code), top=top, here=here,
                 page=name, cards=cards, **values))
-            pages.append(here + name)
     (site / "assets").mkdir()
     for name in ("series.css", "series.js"):
         write(site / "assets" / name, env.get_template(name).render(**values))
     feeds(env, series, newest, site, values)
-    held = [p for p in site.rglob("all.html")]  # each chapter has a page of its own
-    for path in held:
-        os.replace(path, path.with_name("all.html.held"))
-    try:
+    with single_pages_hidden(site):
         index_site(site)
-    finally:
-        for path in held:
-            os.replace(path.with_name("all.html.held"), path)
     if series.site_url:
         found = sorted(str(p.relative_to(site)) for p in site.rglob("*.html"))
         write(site / "sitemap.xml", env.get_template("series-sitemap.xml").render(pages=found, **values))
@@ -368,7 +362,7 @@ def card(paper: Listed, language: str, top: str) -> dict[str, Any]:
     base = f"{top}papers/{paper.slug}/"
     return {"entry": shown, "number": paper.number, "base": base, "date": long_date(shown.issued, language),
             "in_language": shown.language.lower() == language.lower(), "language_name": language_name(shown.language),
-            "downloads": [{"href": base + href, "kind": kind(media), "size": human(size)}
+            "downloads": [{"href": base + href, "kind": kind(media), "size": human_size(size)}
                           for href, media, size in shown.downloads],
             "others": [{"href": base + e.page, "name": language_name(e.language), "language": e.language}
                        for e in paper.entries if e is not shown]}
@@ -376,10 +370,6 @@ def card(paper: Listed, language: str, top: str) -> dict[str, Any]:
 
 def kind(media: str) -> str:
     return {"application/pdf": "PDF", "application/epub+zip": "EPUB"}.get(media, media.rpartition("/")[2].upper())
-
-
-def human(size: int) -> str:
-    return f"{size / 1_000_000:.1f} MB" if size >= 1_000_000 else f"{max(1, round(size / 1000))} kB"
 
 
 def feeds(env: Any, series: SeriesMeta, newest: list[Listed], site: Path, values: dict[str, Any]) -> None:
@@ -421,7 +411,3 @@ def manifest(series: SeriesMeta, papers: list[Listed], site: Path) -> str:
     return json.dumps({"series": series.name, "issn": series.issn,
                        "papers": [{"folder": p.folder, "slug": p.slug, "key": p.key} for p in papers],
                        "files": files}, ensure_ascii=False, indent=1) + "\n"
-
-
-def write(path: Path, text: str) -> None:
-    path.write_text(text, encoding="utf-8")

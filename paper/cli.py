@@ -189,8 +189,7 @@ def cmd_series(args: argparse.Namespace, root: Path) -> int:
     published = Path(args.published) if args.published else None
     start = time.perf_counter()
     if args.action == "plan":
-        series, keys, last, times, _site = shards.state(root, published)
-        print(shards.matrix(shards.plan(series, keys, last, times, args.shards), args.output_format))
+        print(shards.matrix(shards.state(root, published).plan(args.shards), args.output_format))
         return 0
     if args.action == "assemble":
         site = shards.assemble_shards(root, Path(args.folder) if args.folder else None, published)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -49,7 +50,8 @@ def load_paper(root: Path, cache: Cache | None = None) -> tuple[Paper | None, li
 
     Every chapter is read by pandoc into its tree here (in parallel, and from `cache` when its
     text was read before)."""
-    meta, problems = load_config(root, inherit=inherited)
+    series, _problems = series_of(root)  # read once: a broken series.yaml is reported by load_config
+    meta, problems = load_config(root, inherit=functools.partial(inherited, series=series) if series else inherited)
     chapter_dir = root / "chapters"
     resolver = Resolver(root)
     limits = meta.limits if meta else Limits()
@@ -96,7 +98,6 @@ def load_paper(root: Path, cache: Cache | None = None) -> tuple[Paper | None, li
     if meta is None:  # reported above; the chapters are still checked, against a blank record
         meta = PaperMeta(title="", language="en", date="", authors=(), valid=False)
     templates: Path | None = root / "templates"
-    series, _problems = series_of(root)  # reported by load_config
     taken: list[Path] = []
     if series is not None:
         taken.append(Path(os.path.relpath(series.root / SERIES_FILE, root.resolve())))

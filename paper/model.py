@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 Role = Literal["front-matter", "chapter", "appendix", "part", "references"]
 """Where a chapter stands in the paper: numbered as a chapter, a letter, a part, or not."""
 ItemKind = Literal["figure", "table", "box", "equation"]
+SOURCE_FOLDERS = ("chapters", "images", "templates", "fonts", "styles")
+"""The project's folders a build reads from (besides paper.yaml, references.bib, and the files
+paper.yaml and the chapters name)."""
 PdfStandard = Literal["pdf/ua-1", "pdf/a-3b"]
 PdfLayout = Literal["pieces", "whole"]
 

@@ -29,7 +29,7 @@ from .editions import edition_code, load_translations, translation_status
 from .errors import UserError
 from .loader import load_paper
 from .mathsvg import check_math
-from .model import Artifact, BuildContext, BuildResult, Manuscript, Paper, PdfLayout, PdfStandard
+from .model import SOURCE_FOLDERS, Artifact, BuildContext, BuildResult, Manuscript, Paper, PdfLayout, PdfStandard
 from .publish import digest, publish
 from .records import check_deposit
 from .renderers import registry, template_errors
@@ -218,10 +218,6 @@ def published(manifest: dict, out: Path) -> tuple[Artifact, ...]:
         return ()
     return tuple(a for a, _fingerprint in done)
 
-
-SOURCE_FOLDERS = ("chapters", "images", "templates", "fonts", "styles")
-"""The project's folders a build reads from (besides paper.yaml, references.bib, and the files
-paper.yaml and the chapters name)."""
 
 
 def input_files(paper: Paper) -> set[Path]:

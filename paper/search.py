@@ -3,14 +3,33 @@ so that search works on any static host with no server code."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 TIME_LIMIT = 120
+SINGLE_PAGE = "all.html"
+
+
+@contextlib.contextmanager
+def single_pages_hidden(site: Path) -> Iterator[dict[Path, Path]]:
+    """Every paper's single page (all.html) moved aside while Pagefind indexes the site: its
+    chapters have pages of their own, and each passage should be found once. Yields where
+    each one is meanwhile."""
+    held = {path: path.with_name(path.name + ".held") for path in sorted(site.rglob(SINGLE_PAGE))}
+    for path, aside in held.items():
+        os.replace(path, aside)
+    try:
+        yield held
+    finally:
+        for path, aside in held.items():
+            os.replace(aside, path)
 
 
 def index_site(site: Path) -> None:

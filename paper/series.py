@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from .cache import tool_fingerprint
-from .config import LANGUAGE, Setting, _Checker, issn_ok, read_yaml, ror_id, ror_ok
+from .config import Setting, _Checker, issn_ok, read_yaml, ror_id, ror_ok
 from .diagnostics import Diagnostic
+from .model import SOURCE_FOLDERS
 from .resolve import Resolver
 
 SERIES_FILE = "series.yaml"
@@ -42,9 +43,8 @@ KEYS: dict[str, Setting] = {
 DESIGN_KEYS = ("license", "citation-style", "page-size", "chapter-start", "section-numbers", "page-references",
                "reference-list", "lists", "downloads", "ignore")
 PAPER_FILES = ("paper.yaml", "references.bib")
-PAPER_FOLDERS = ("chapters", "images", "templates", "fonts", "styles")
-"""What a paper's build reads from its folder, for its content key (cover-image and logos may
-be elsewhere in the folder: they are added from paper.yaml)."""
+"""With SOURCE_FOLDERS, what a paper's build reads from its folder, for its content key (the
+cover image, logos and a citation style file may be elsewhere in it: paper.yaml names them)."""
 
 
 @dataclass(frozen=True)
@@ -92,11 +92,8 @@ class _SeriesChecker(_Checker):
         if ror and not ror_ok(ror):
             self.fail(("ror",), "bad-ror", f"'{ror}' is not a ROR id: look the publisher up on ror.org and copy "
                       "its address, e.g. https://ror.org/05dxps055")
-        languages = self.text_list(data, "languages") or ("en",)
-        for i, code in enumerate(languages):
-            if not LANGUAGE.match(code):
-                self.fail(("languages", i), "bad-language", f"'{code}' is not a BCP 47 language tag: use e.g. "
-                          "en, es or pt-BR")
+        listed = data.get("languages")
+        languages = self.languages(data, str(listed[0]) if isinstance(listed, list) and listed else "") or ("en",)
         names = data.get("names") or {}
         if not isinstance(names, dict) or any(isinstance(v, (dict, list)) for v in names.values()):
             self.fail(("names",), "bad-type", "'names' maps a language to the series' name in it, e.g. "
@@ -224,18 +221,19 @@ def inherited(root: Path, data: Any, series: SeriesMeta | None = None
 
 def content_key(series: SeriesMeta, folder: str) -> str:
     """What a paper's build is made from: its own files (paper.yaml, references.bib, chapters/,
-    images/, templates/, fonts/, styles/ and the cover and logos it names), series.yaml, the
+    images/, templates/, fonts/, styles/ and the cover, logos and style file it names), series.yaml, the
     series' templates and the tool itself. The same key: the paper's last build still stands."""
     root = series.root / folder
     digest = hashlib.sha256(tool_fingerprint().encode())
     files = [root / name for name in PAPER_FILES]
-    files += sorted(p for name in PAPER_FOLDERS if (root / name).is_dir() for p in (root / name).rglob("*"))
+    files += sorted(p for name in SOURCE_FOLDERS if (root / name).is_dir() for p in (root / name).rglob("*"))
     files += [series.root / SERIES_FILE]
     if series.templates:
         files += sorted(series.templates.rglob("*"))
     data, _lines, _problems = read_yaml(root, "paper.yaml", "")
     if isinstance(data, dict):
-        named = [data.get("cover-image"), *(data.get("logos") or [] if isinstance(data.get("logos"), list) else [])]
+        logos = data["logos"] if isinstance(data.get("logos"), list) else []
+        named = [data.get("cover-image"), data.get("citation-style"), *logos]
         files += [root / str(name) for name in named if isinstance(name, str)]
     resolver = Resolver(series.root)
     for path in files:

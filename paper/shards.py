@@ -10,22 +10,13 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
-from .catalogue import (
-    MANIFEST,
-    OUT,
-    SITE,
-    build_papers,
-    build_times,
-    distinct_slugs,
-    loaded,
-    publish_site,
-    published_manifest,
-)
-from .config import SLUG
+from .catalogue import OUT, SITE, build_papers, build_times, loaded, papers_meta, publish_site, published_manifest
 from .diagnostics import error
 from .errors import UserError
+from .model import Paper, PaperMeta
 from .publish import carry
 from .series import SeriesMeta, content_key
 
@@ -53,15 +44,31 @@ def plan(series: SeriesMeta, keys: dict[str, str], published: dict[str, str], ti
     return [sorted(papers, key=order.__getitem__) for papers in chosen]
 
 
-def state(root: Path, published: Path | None) -> tuple[SeriesMeta, dict[str, str], dict[str, str], dict[str, float],
-                                                    Path]:
-    """The series, its papers' keys, the published site's keys and the last build times."""
+@dataclass(frozen=True)
+class State:
+    """A series as a plan, a shard or the assembling sees it."""
+
+    series: SeriesMeta
+    metas: dict[str, PaperMeta]
+    keys: dict[str, str]
+    """Each paper's content key now."""
+    published: dict[str, str]
+    """Each paper's key in the published site."""
+    times: dict[str, float]
+    """Each paper's last build time."""
+    site: Path
+    """The published site."""
+
+    def plan(self, shards: int) -> list[list[str]]:
+        return plan(self.series, self.keys, self.published, self.times, shards)
+
+
+def state(root: Path, published: Path | None) -> State:
     root = root.resolve()
     series = loaded(root)
     site = (published or root / OUT / SITE).resolve()
     keys = {folder: content_key(series, folder) for folder in series.papers}
-    distinct_slugs(root, series)
-    return series, keys, published_manifest(site), build_times(root / OUT), site
+    return State(series, papers_meta(root, series), keys, published_manifest(site), build_times(root / OUT), site)
 
 
 def matrix(chosen: list[list[str]], style: str) -> str:
@@ -118,8 +125,8 @@ def build_shard(root: Path, shard: str, published: Path | None = None, workers: 
     """Build shard k of N (the plan's k-th list) and keep each paper's site, key and build time
     in output/series/shards/k/ for `assemble`."""
     k, n = parse_shard(shard)
-    series, keys, last, times, _site = state(root, published)
-    mine = plan(series, keys, last, times, n)[k - 1]
+    now = state(root, published)
+    mine = now.plan(n)[k - 1]
     log.info("series: shard %d/%d: %d paper(s) to build", k, n, len(mine))
     took = build_papers(root.resolve(), mine, workers)
     folder = root.resolve() / OUT / SHARDS / str(k)
@@ -128,7 +135,7 @@ def build_shard(root: Path, shard: str, published: Path | None = None, workers: 
     record = {}
     for i, paper in enumerate(mine):
         carry((root.resolve() / paper / "output" / "html").resolve(), folder / str(i))
-        record[paper] = {"key": keys[paper], "seconds": round(took[paper], 2), "site": str(i)}
+        record[paper] = {"key": now.keys[paper], "seconds": round(took[paper], 2), "site": str(i)}
     (folder / SHARD_FILE).write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return folder
 
@@ -137,26 +144,25 @@ def assemble_shards(root: Path, shards: Path | None = None, published: Path | No
     """The series' site from the shards' papers and, for every other paper, the published
     site's copy, which must be of the same sources."""
     root = root.resolve()
-    series, keys, last, times, site = state(root, published)
+    now = state(root, published)
     gathered = (shards or root / OUT / SHARDS).resolve()
     sources: dict[str, Path] = {}
+    times = dict(now.times)
     for record in sorted(gathered.glob(f"*/{SHARD_FILE}")):
         for paper, item in json.loads(record.read_text(encoding="utf-8")).items():
             # what a shard names is used only if it is one of its own folders (0, 1, …)
-            if paper in keys and item.get("key") == keys[paper] and str(item.get("site", "")).isdigit():
+            if paper in now.keys and item.get("key") == now.keys[paper] and str(item.get("site", "")).isdigit():
                 sources[paper] = record.parent / item["site"]
                 times[paper] = float(item.get("seconds", 0.0))
-    fresh = [paper for paper in series.papers if paper in sources]
-    slugs = {}
-    if (site / MANIFEST).is_file():
-        slugs = {p["folder"]: p["slug"] for p in json.loads((site / MANIFEST).read_text(encoding="utf-8"))["papers"]
-                 if SLUG.match(str(p.get("slug", "")))}
+    fresh = [paper for paper in now.series.papers if paper in sources]
     missing = []
-    for paper in series.papers:
+    for paper in now.series.papers:
         if paper in sources:
             continue
-        if last.get(paper) == keys[paper] and (site / "papers" / slugs.get(paper, "") / "opds.xml").is_file():
-            sources[paper] = site / "papers" / slugs[paper]
+        # the same key: the same paper.yaml, so the slug it is published under is today's
+        copy = now.site / "papers" / Paper.slug_of(now.metas[paper]) if paper in now.metas else None
+        if now.published.get(paper) == now.keys[paper] and copy is not None and (copy / "opds.xml").is_file():
+            sources[paper] = copy
         else:
             missing.append(paper)
     if missing:
@@ -164,4 +170,4 @@ def assemble_shards(root: Path, shards: Path | None = None, published: Path | No
                                f"{paper} was built by no shard and the published site has no copy of its present "
                                "sources: run 'paper series plan' again and build every shard it lists")
                          for paper in missing])
-    return publish_site(root, series, keys, sources, times, fresh)
+    return publish_site(root, now.series, now.metas, now.keys, sources, times, fresh)

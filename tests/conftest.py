@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -221,19 +222,41 @@ def epub_file(epub: Path, suffix: str) -> str:
         return archive.read(names[0]).decode("utf-8")
 
 
-@pytest.fixture(scope="session")
-def site(paper_output):
-    """This paper's website served on 127.0.0.1, as a web host would serve it."""
+@contextlib.contextmanager
+def served(folder: Path):
+    """A folder served on 127.0.0.1 as a web host would serve it: yields its address."""
     import functools
     import http.server
     import threading
 
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(paper_output / "html"))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
     handler.log_message = lambda *args: None
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def site(paper_output):
+    """This paper's website served on 127.0.0.1, as a web host would serve it."""
+    with served(paper_output / "html") as address:
+        yield address
+
+
+AXE = REPO / ".ci" / "node" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe_violations(page) -> list[tuple]:
+    """axe-core's WCAG 2.2 AA rules and best practices on the page as it stands: each rule
+    broken, how badly, and the first elements that break it."""
+    assert AXE.is_file(), "axe-core is not installed: npm install --prefix .ci/node axe-core@4"
+    page.add_script_tag(content=AXE.read_text())
+    results = page.evaluate("axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa', 'wcag22aa', "
+                            "'best-practice']})")
+    return [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in results["violations"]]
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,7 @@ from ..errors import UserError
 from ..licenses import license_statement, spdx_license
 from ..model import Artifact, BuildContext, ChapterText, Manuscript
 from ..publish import carry
-from ..search import index_site
+from ..search import index_site, single_pages_hidden
 from ..tree import stringify
 from . import template_environment, template_values
 from .registry import Edition, EditionJob, PaperJob, downloads
@@ -75,15 +75,10 @@ def render_site(job: PaperJob) -> Artifact:
         # Pagefind (a program of its own) indexes the pages while they are read for their links.
         # The single-page paper is kept out of its sight: its chapters have their own pages.
         written = sorted(site.rglob("*.html"))
-        held = {path: path.with_name(path.name + ".held") for path in written if path.name == "all.html"}
-        for path, aside in held.items():
-            os.replace(path, aside)
-        with ThreadPoolExecutor(max_workers=1) as pool:
+        with single_pages_hidden(site) as held, ThreadPoolExecutor(max_workers=1) as pool:
             indexing = pool.submit(index_site, site)
             found = {path: page_links(held.get(path, path), context.cache) for path in written}
             indexing.result()
-        for path, aside in held.items():
-            os.replace(aside, path)
         check_links(site, found)
     return Artifact("html", site)
 
